@@ -1,0 +1,148 @@
+/**
+ * A tiny OpenAI-compatible chat-completions server for end-to-end tests.
+ *
+ * The host talks to it as `models.providers.fake` (api "openai-completions"), so real agent turns
+ * run with no network, every request is recorded (which model was asked for, with which
+ * messages), and a test decides per request whether to answer, rate-limit (429) or fail (500).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ChatMessage {
+  role: string;
+  content: unknown;
+}
+
+export interface ProviderRequest {
+  /** The model id as sent on the wire (without the `fake/` provider prefix). */
+  model: string;
+  messages: ChatMessage[];
+  stream: boolean;
+  at: number;
+}
+
+export type Reply =
+  | { kind: "text"; text: string; delayMs?: number }
+  | { kind: "error"; status: number; message: string };
+
+/** Decides the reply for one request; `index` counts requests since start (0-based). */
+export type Behaviour = (req: ProviderRequest, index: number) => Reply;
+
+export const answer = (text = "Done.", delayMs?: number): Behaviour => () =>
+  delayMs === undefined ? { kind: "text", text } : { kind: "text", text, delayMs };
+
+export const fail = (status = 429): Behaviour => () => ({
+  kind: "error",
+  status,
+  message: status === 429 ? "rate limited" : "internal error",
+});
+
+/** Fails the next `n` requests with `status`, then behaves like `then`. */
+export function failNext(n: number, status = 429, then: Behaviour = answer()): Behaviour {
+  let left = n;
+  return (req, i) => (left-- > 0 ? fail(status)(req, i) : then(req, i));
+}
+
+/** Fails while `flag()` is true (e.g. "the provider is rate-limited right now"). */
+export const failWhile = (flag: () => boolean, status = 429, then: Behaviour = answer()): Behaviour =>
+  (req, i) => (flag() ? fail(status)(req, i) : then(req, i));
+
+export interface FakeProvider {
+  /** e.g. http://127.0.0.1:PORT/v1 — what `models.providers.fake.baseUrl` must be. */
+  baseUrl: string;
+  requests: ProviderRequest[];
+  setBehaviour(b: Behaviour): void;
+  close(): Promise<void>;
+}
+
+export interface FakeProviderOptions {
+  behaviour?: Behaviour;
+  /**
+   * Sent as `retry-after-ms` on 429/500. The OpenAI SDK inside the host honours it (instead of its
+   * 0.5–8 s back-off), so failure tests stay fast; set undefined to test the SDK's default waits.
+   */
+  retryAfterMs?: number;
+}
+
+export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
+  let behaviour = opts.behaviour ?? answer();
+  const requests: ProviderRequest[] = [];
+  const retryAfterMs = "retryAfterMs" in opts ? opts.retryAfterMs : 1;
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end(String(err));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = JSON.parse(await readBody(req)) as Partial<ProviderRequest>;
+    const entry: ProviderRequest = {
+      model: String(body.model),
+      messages: body.messages ?? [],
+      stream: body.stream === true,
+      at: Date.now(),
+    };
+    requests.push(entry);
+    const reply = behaviour(entry, requests.length - 1);
+    if (reply.kind === "error") {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (retryAfterMs !== undefined) headers["retry-after-ms"] = String(retryAfterMs);
+      res.writeHead(reply.status, headers);
+      res.end(JSON.stringify({ error: { message: reply.message, type: "fake_error", code: reply.status } }));
+      return;
+    }
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (entry.stream) streamText(res, entry.model, reply.text);
+    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(entry.model, reply.text)));
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setBehaviour: (b) => {
+      behaviour = b;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+
+function completion(model: string, text: string): object {
+  return {
+    id: `chatcmpl-fake-${Date.now()}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+    usage,
+  };
+}
+
+/** SSE in the shape the OpenAI SDK parses: role+content chunk, stop chunk, usage chunk, [DONE]. */
+function streamText(res: ServerResponse, model: string, text: string): void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const base = { id: `chatcmpl-fake-${Date.now()}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
+  const send = (payload: object): boolean => res.write(`data: ${JSON.stringify({ ...base, ...payload })}\n\n`);
+  send({ choices: [{ index: 0, delta: { role: "assistant", content: text }, finish_reason: null }] });
+  send({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+  send({ choices: [], usage });
+  res.end("data: [DONE]\n\n");
+}
