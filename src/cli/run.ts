@@ -1,0 +1,24 @@
+import { runCheck } from "../runtime/check.js";
+import type { Context } from "../runtime/context.js";
+import { resolveSchedule } from "../policy/schedule.js";
+import { startScheduler, validateSchedule } from "../runtime/scheduler.js";
+import { printJson } from "./output.js";
+
+/** `task-manager run`: checks on the schedule until SIGINT/SIGTERM, one JSON line per tick. */
+export async function runForeground(ctx: Context, once: boolean): Promise<void> {
+  const tick = async (): Promise<void> => printJson(await runCheck(ctx));
+  if (once) return tick();
+  const schedule = resolveSchedule(ctx.policy.schedule, ctx.hostConfig?.heartbeatEvery ?? null);
+  validateSchedule(schedule, ctx.policyFile);
+  const scheduler = startScheduler(schedule, tick);
+  ctx.deps.logger.info(`run: schedule ${schedule.pattern}${schedule.intervalSeconds ? ` every ${schedule.intervalSeconds}s` : ""} (${schedule.source}); next ${scheduler.nextRun()?.toISOString() ?? "never"}`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      scheduler.stop();
+      ctx.deps.logger.info("run: stopped");
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

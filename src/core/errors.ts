@@ -1,0 +1,35 @@
+/** Stable error codes: scripts match on these, never on message text. */
+export const ERROR_CODES = [
+  "E_CONFIG_INVALID",
+  "E_QUEUE_CORRUPT",
+  "E_QUEUE_TOO_LARGE",
+  "E_LOCKED",
+  "E_LOCK_COMPROMISED",
+  "E_STALE_WRITE",
+  "E_WRITE_FAILED",
+  "E_UNSAFE_PATH",
+  "E_TASK_NOT_FOUND",
+  "E_INVALID_STATE",
+  "E_INVALID_INPUT",
+  "E_PROMPT_TOO_LARGE",
+  "E_WORKSPACE",
+  "E_SPAWN_FAILED",
+  "E_INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An expected failure with a stable code and a message that says what, where and what to do. */
+export class TaskManagerError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = "TaskManagerError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isTaskManagerError(err: unknown): err is TaskManagerError {
+  return err instanceof TaskManagerError;
+}

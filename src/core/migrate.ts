@@ -1,0 +1,74 @@
+import type { LegacyTask, Queue, Task } from "./queue-schema.js";
+import { emptyQueue } from "./queue-schema.js";
+
+/**
+ * Ids for migrated entries are derived from the entry and its position, so every read of the
+ * same legacy file (before the first write migrates it) shows the same ids.
+ */
+export function legacyTaskId(index: number, entry: LegacyTask): string {
+  const text = `${index}\u0000${JSON.stringify(entry)}`;
+  return `t_l${fnv1a(text, 0x811c9dc5).toString(36)}${fnv1a(text, 0x01000193).toString(36)}`;
+}
+
+function fnv1a(text: string, seed: number): number {
+  let hash = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** Words the original system's hand-written files used for priority. */
+const PRIORITY_WORDS: Record<string, number> = { critical: 1, urgent: 1, high: 2, medium: 5, normal: 5, low: 8 };
+
+function legacyPriority(value: LegacyTask["priority"]): number {
+  if (typeof value === "number" && Number.isFinite(value)) return Math.round(value);
+  if (typeof value === "string") {
+    const asNumber = Number(value);
+    if (value.trim() !== "" && Number.isFinite(asNumber)) return Math.round(asNumber);
+    return PRIORITY_WORDS[value.trim().toLowerCase()] ?? 5;
+  }
+  return 5;
+}
+
+function legacyTime(value: LegacyTask["added_at"], fallbackMs: number): string {
+  const ms = typeof value === "number" ? (value < 1e12 ? value * 1000 : value) : typeof value === "string" ? Date.parse(value) : NaN;
+  return new Date(Number.isFinite(ms) ? ms : fallbackMs).toISOString();
+}
+
+/**
+ * The original bare array → the versioned envelope, losslessly: every entry becomes a pending
+ * task (in file order), and everything the entry carried that has no field of its own — the
+ * original priority and added_at, metadata, unknown keys — is kept under `metadata`.
+ */
+export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Queue {
+  const queue = emptyQueue();
+  queue.tasks = entries.map((entry, index): Task => {
+    const { prompt, priority, added_at, metadata, ...rest } = entry;
+    const meta: Record<string, unknown> = { ...(metadata ?? {}) };
+    const source = typeof meta.source === "string" && meta.source !== "" ? meta.source : "legacy";
+    const retryCount = typeof meta.retry_count === "number" ? Math.max(0, Math.floor(meta.retry_count)) : 0;
+    const addedAt = legacyTime(added_at, nowMs + index);
+    return {
+      id: legacyTaskId(index, entry),
+      prompt,
+      priority: legacyPriority(priority),
+      source,
+      key: null,
+      state: "pending",
+      attempts: retryCount,
+      failures: retryCount,
+      quota_failures: 0,
+      added_at: addedAt,
+      updated_at: new Date(nowMs).toISOString(),
+      run_at: null,
+      lease: null,
+      run: null,
+      last_error: null,
+      finished_at: null,
+      metadata: { ...meta, legacy: { priority: priority ?? null, added_at: added_at ?? null, ...rest } },
+    };
+  });
+  return queue;
+}

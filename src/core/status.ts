@@ -1,0 +1,53 @@
+import type { DeferReason } from "./decide.js";
+import type { ErrorCode } from "./errors.js";
+import type { Alert } from "./queue-schema.js";
+
+/** Which host the check saw; "none" means no Clawdbot state was found (zero sessions assumed). */
+export interface HostInfo {
+  kind: "clawdbot" | "none";
+  state_dir: string | null;
+  sessions_store: string | null;
+}
+
+export interface SettledInfo {
+  id: string;
+  outcome: "done" | "failed" | "dead" | "lease_expired";
+  error?: string;
+}
+
+interface Common {
+  pending_count: number;
+  active_sessions: number;
+  load: number;
+  host: HostInfo;
+  workspace: string;
+  alerts?: Alert[];
+  settled?: SettledInfo[];
+}
+
+export interface ReadyStatus extends Common {
+  status: "READY";
+  task: { id: string; prompt: string; priority: number; attempt: number; source: string };
+  recommendation: { prompt: string; model: string; label: string; runTimeoutSeconds: number };
+  lease: { token: string; expires_at: string };
+}
+
+export interface DeferredStatus extends Common {
+  status: "DEFERRED";
+  reason: DeferReason;
+  retry_at: string | null;
+}
+
+export interface NoTasksStatus extends Common {
+  status: "NO_TASKS";
+}
+
+export interface ErrorStatus {
+  status: "ERROR";
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** What a check returns: exactly one of these, as one JSON document. */
+export type StatusObject = ReadyStatus | DeferredStatus | NoTasksStatus | ErrorStatus;

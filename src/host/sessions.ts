@@ -1,0 +1,62 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { RunOutcome } from "../core/check.js";
+import { readTranscriptOutcome } from "./transcript.js";
+
+/** One entry of the host's sessions store (only the fields task-manager reads). */
+export interface SessionEntry {
+  sessionId?: string;
+  sessionFile?: string;
+  updatedAt?: number;
+  model?: string;
+  label?: string;
+  abortedLastRun?: boolean;
+}
+
+export type SessionsStore = Record<string, SessionEntry>;
+
+/** Reads sessions.json directly — the host CLI costs ~2 s per call, this costs a file read. */
+export async function readSessionsStore(file: string): Promise<SessionsStore | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch {
+    return null;
+  }
+  try {
+    const data = JSON.parse(text) as unknown;
+    return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as SessionsStore) : null;
+  } catch {
+    return null; // mid-write by the host; treated as "no information" for this tick
+  }
+}
+
+export const isSubagentKey = (key: string): boolean => /^agent:[^:]+:subagent:/.test(key);
+
+export function transcriptFile(dir: string, entry: SessionEntry | undefined): string | null {
+  if (!entry) return null;
+  if (entry.sessionFile) return path.isAbsolute(entry.sessionFile) ? entry.sessionFile : path.join(dir, entry.sessionFile);
+  return entry.sessionId ? path.join(dir, `${entry.sessionId}.jsonl`) : null;
+}
+
+export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string): Promise<RunOutcome> {
+  const file = transcriptFile(dir, store?.[sessionKey]);
+  return file ? readTranscriptOutcome(file) : { status: "unknown" };
+}
+
+/**
+ * Sub-agent sessions that are really busy: updated within the window, and whose transcript
+ * does not already end in a final answer or error (a finished session stays "recent" for the
+ * whole window and would otherwise block the queue for that long).
+ */
+export async function activeSubagentKeys(dir: string, store: SessionsStore | null, nowMs: number, windowMs: number): Promise<string[]> {
+  if (!store) return [];
+  const recent = Object.entries(store).filter(
+    ([key, entry]) => isSubagentKey(key) && typeof entry.updatedAt === "number" && nowMs - entry.updatedAt <= windowMs,
+  );
+  const outcomes = await Promise.all(recent.map(async ([key, entry]) => {
+    const file = transcriptFile(dir, entry);
+    return { key, outcome: file ? await readTranscriptOutcome(file) : ({ status: "unknown" } as RunOutcome) };
+  }));
+  return outcomes.filter((o) => o.outcome.status === "running" || o.outcome.status === "unknown").map((o) => o.key);
+}

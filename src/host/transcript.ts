@@ -1,0 +1,68 @@
+import { constants, promises as fs } from "node:fs";
+import type { RunOutcome } from "../core/check.js";
+
+/** Only the end of a transcript matters; long runs can write megabytes. */
+const TAIL_BYTES = 256 * 1024;
+
+interface TranscriptMessage {
+  role?: string;
+  stopReason?: string;
+  errorMessage?: string;
+}
+
+async function readTail(file: string): Promise<string | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - TAIL_BYTES);
+    const buf = Buffer.alloc(size - start);
+    await handle.read(buf, 0, buf.length, start);
+    const text = buf.toString("utf8");
+    // Drop a partial first line when we started mid-file.
+    return start > 0 ? text.slice(text.indexOf("\n") + 1) : text;
+  } finally {
+    await handle.close();
+  }
+}
+
+function messageOf(line: string): TranscriptMessage | null {
+  try {
+    const entry = JSON.parse(line) as { type?: string; message?: TranscriptMessage; role?: string };
+    if (entry.message && typeof entry.message === "object") return entry.message;
+    if (typeof entry.role === "string") return entry as TranscriptMessage;
+  } catch {
+    // A line being written right now; the next check will see it whole.
+  }
+  return null;
+}
+
+/**
+ * Reads a run's outcome from its transcript. The host's own run status cannot be trusted here:
+ * `agent.wait` answers "ok" for a run whose every model call failed (INTEGRATION.md). A run is
+ * done only when its last message is an assistant answer that did not stop on an error.
+ */
+export function outcomeFromTranscript(text: string): RunOutcome {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    const message = messageOf(line);
+    if (!message || typeof message.role !== "string") continue;
+    if (message.role !== "assistant") return { status: "running" };
+    if (message.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed" };
+    if (message.stopReason === "aborted") return { status: "failed", message: message.errorMessage || "run aborted" };
+    if (message.stopReason === "toolUse") return { status: "running" };
+    return { status: "done" };
+  }
+  return { status: "running" };
+}
+
+export async function readTranscriptOutcome(file: string): Promise<RunOutcome> {
+  const text = await readTail(file);
+  return text === null ? { status: "unknown" } : outcomeFromTranscript(text);
+}

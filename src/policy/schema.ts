@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/**
+ * The one schema for task-manager's policy: it validates `.taskmanagerrc` and the plugin's
+ * config, produces the `Policy` type, and generates the JSON Schema in `clawdbot.plugin.json`.
+ * Every key has a default, so an empty file (or no file) is a valid policy.
+ */
+const modelRef = z
+  .string()
+  .regex(/^[^/\s]+\/\S+$/, { message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"' });
+
+export const DEFAULT_MODELS = ["google/gemini-2.5-flash", "anthropic/claude-haiku-4-5"];
+
+export const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).default(3)
+      .describe("Failed runs (not counting rate limits) before a task goes dead."),
+    baseDelayMs: z.number().int().min(0).default(60_000)
+      .describe("First retry delay; doubles per failure, with jitter."),
+    maxDelayMs: z.number().int().min(0).default(3_600_000).describe("Cap on the retry delay."),
+    quotaCooldownMs: z.number().int().min(0).default(900_000)
+      .describe("How long a model rests after a rate-limit or quota error."),
+    maxQuotaRetries: z.number().int().min(1).default(20)
+      .describe("Rate-limit failures before a task goes dead anyway."),
+  })
+  .strict();
+
+export const captureSchema = z
+  .object({
+    subagents: z.boolean().default(true).describe("Queue failed sub-agent runs (plugin mode)."),
+    main: z.boolean().default(false).describe("Queue failed main-session runs (plugin mode)."),
+  })
+  .strict();
+
+export const policySchema = z
+  .object({
+    models: z.array(modelRef).min(1).default(DEFAULT_MODELS)
+      .describe("Whitelist of models tasks may run on, preferred first, then fallbacks."),
+    maxConcurrent: z.number().int().min(1).max(64).default(1)
+      .describe("Background sessions (ours and others') allowed at once."),
+    loadThreshold: z.number().positive().default(0.8)
+      .describe("1-minute load average per core above which work is deferred."),
+    minFreeMemoryMB: z.number().min(0).default(256)
+      .describe("Free memory below which work is deferred."),
+    retry: retrySchema.default(retrySchema.parse({})),
+    taskTimeoutMinutes: z.number().positive().default(30)
+      .describe("A run older than this is a timeout failure."),
+    leaseSeconds: z.number().int().min(5).default(300)
+      .describe("How long a READY claim waits for `ack` before the task is claimable again."),
+    activeWindowMinutes: z.number().positive().default(30)
+      .describe("Sub-agent sessions updated this recently count as active."),
+    schedule: z.string().min(1).default("heartbeat")
+      .describe('Croner pattern (seconds allowed) or "heartbeat" for agents.defaults.heartbeat.every.'),
+    queueFile: z.string().min(1).default("memory/pending_tasks.json")
+      .describe("Queue path, relative to the workspace; must stay inside it."),
+    agentId: z.string().regex(/^[a-z0-9_-]+$/i).default("main")
+      .describe("Host agent whose sessions are observed and used for spawns."),
+    capture: captureSchema.default(captureSchema.parse({})),
+  })
+  .strict();
+
+/** Input form (what a user writes); every key optional. */
+export type PolicyInput = z.input<typeof policySchema>;
+/** Resolved policy with every default applied. */
+export type Policy = z.output<typeof policySchema>;
+
+export const DEFAULT_POLICY: Policy = policySchema.parse({});
+
+/** JSON Schema of the policy (input form), as embedded in clawdbot.plugin.json. */
+export function policyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(policySchema, { io: "input", target: "draft-7" }) as Record<string, unknown>;
+  delete schema.$schema;
+  return schema;
+}

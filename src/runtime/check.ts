@@ -1,0 +1,68 @@
+import { runCheckTransform, runKey, type CheckResult, type RunOutcome } from "../core/check.js";
+import type { Observation } from "../core/decide.js";
+import { isTaskManagerError } from "../core/errors.js";
+import type { Queue } from "../core/queue-schema.js";
+import type { StatusObject } from "../core/status.js";
+import { activeSubagentKeys, readSessionsStore, sessionOutcome } from "../host/sessions.js";
+import { sessionsStorePath, type Context } from "./context.js";
+import { toErrorStatus } from "./errors.js";
+
+export interface CheckOptions {
+  /** Plugin mode knows when the main session is mid-run; a skill-mode check IS the main turn. */
+  mainBusy?: boolean;
+  /** How long a check waits for the queue lock before answering DEFERRED/locked. */
+  lockWaitMs?: number;
+}
+
+/** What the probes see right now, plus the outcome of every running task. */
+export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome> }> {
+  const nowMs = ctx.deps.now();
+  const store = ctx.host.kind === "none" ? null : await readSessionsStore(sessionsStorePath(ctx));
+  const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
+  const [activeKeys, outcomeList] = await Promise.all([
+    activeSubagentKeys(ctx.sessionsDir, store, nowMs, ctx.policy.activeWindowMinutes * 60_000),
+    Promise.all(running.map(async (t) => [runKey(t), await sessionOutcome(ctx.sessionsDir, store, t.run!.session_key!)] as const)),
+  ]);
+  const system = ctx.deps.observeSystem();
+  return {
+    observation: { activeSessionKeys: activeKeys, mainBusy: opts.mainBusy ?? false, loadPerCore: system.loadPerCore, freeMemoryMB: system.freeMemoryMB },
+    outcomes: new Map(outcomeList),
+  };
+}
+
+function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof observe>>): CheckResult {
+  return runCheckTransform({
+    queue,
+    policy: ctx.policy,
+    observation: seen.observation,
+    outcomes: seen.outcomes,
+    nowMs: ctx.deps.now(),
+    random: ctx.deps.random,
+    newToken: ctx.deps.newToken,
+    host: ctx.host,
+    workspace: ctx.workspace.dir,
+  });
+}
+
+/**
+ * One heartbeat check: observe → (lock → read → decide → write → release) → status object.
+ * An idle tick reads the file once and takes no lock. Never throws.
+ */
+export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<StatusObject> {
+  try {
+    const snapshot = await ctx.store.read();
+    const seen = await observe(ctx, snapshot.queue, opts);
+    const dry = transform(ctx, snapshot.queue, seen);
+    if (!dry.changed) return dry.status;
+    const { result } = await ctx.store.mutate((queue) => {
+      const r = transform(ctx, queue, seen);
+      return { queue: r.queue, result: r.status };
+    }, { waitMs: opts.lockWaitMs ?? 2000 });
+    return result;
+  } catch (err) {
+    if (isTaskManagerError(err) && (err.code === "E_LOCKED" || err.code === "E_STALE_WRITE" || err.code === "E_LOCK_COMPROMISED")) {
+      return { status: "DEFERRED", reason: "locked", retry_at: new Date(ctx.deps.now() + 5000).toISOString(), pending_count: 0, active_sessions: 0, load: 0, host: ctx.host, workspace: ctx.workspace.dir };
+    }
+    return toErrorStatus(err);
+  }
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { observeSystem, type SystemLoad } from "../host/system.js";
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Everything impure the runtime uses, built in one place so tests can pass fakes. */
+export interface Deps {
+  now(): number;
+  random(): number;
+  newId(): string;
+  newToken(): string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logger: Logger;
+  observeSystem(): SystemLoad;
+}
+
+/** Task ids sort roughly by creation time and stay short: t_<time36><random>. */
+export function newTaskId(nowMs: number): string {
+  return `t_${nowMs.toString(36)}${randomBytes(4).toString("hex")}`;
+}
+
+/** Logs go to stderr; stdout is reserved for results. */
+export const stderrLogger: Logger = {
+  info: (m) => process.stderr.write(`task-manager: ${m}\n`),
+  warn: (m) => process.stderr.write(`task-manager: warning: ${m}\n`),
+  error: (m) => process.stderr.write(`task-manager: error: ${m}\n`),
+};
+
+export function defaultDeps(overrides: Partial<Deps> = {}): Deps {
+  const now = overrides.now ?? Date.now;
+  return {
+    now,
+    random: Math.random,
+    newId: () => newTaskId(now()),
+    newToken: () => randomBytes(12).toString("hex"),
+    env: process.env,
+    cwd: process.cwd(),
+    logger: stderrLogger,
+    observeSystem,
+    ...overrides,
+  };
+}

@@ -1,0 +1,56 @@
+import lockfile from "proper-lockfile";
+import { TaskManagerError } from "../core/errors.js";
+
+export interface LockOptions {
+  /** A lock not refreshed for this long is stale and may be taken over (proper-lockfile min 2 s). */
+  staleMs: number;
+  /** How long to keep trying before giving up with E_LOCKED. */
+  waitMs: number;
+}
+
+export const DEFAULT_LOCK: LockOptions = { staleMs: 60_000, waitMs: 10_000 };
+
+/** A held lock. `compromised` turns true if proper-lockfile lost it (e.g. we were frozen). */
+export interface HeldLock {
+  readonly compromised: () => boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the cross-process lock for `lockPath` (a directory proper-lockfile creates).
+ * `onCompromised` only records the loss: proper-lockfile's default throws from a timer, which
+ * would crash the gateway. Writers check `compromised()` (and the revision) before publishing.
+ */
+export async function acquireLock(lockPath: string, target: string, opts: LockOptions): Promise<HeldLock> {
+  let lost = false;
+  const retries = Math.max(0, Math.ceil(opts.waitMs / 50));
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, {
+      realpath: false,
+      lockfilePath: lockPath,
+      stale: Math.max(2000, opts.staleMs),
+      retries: { retries, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+      onCompromised: () => {
+        lost = true;
+      },
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOCKED") {
+      throw new TaskManagerError("E_LOCKED", `The queue lock ${lockPath} is held by another task-manager process; try again in a moment.`, { lockPath });
+    }
+    throw err;
+  }
+  return {
+    compromised: () => lost,
+    release: async () => {
+      try {
+        await release();
+      } catch (err) {
+        // Already released or taken over: the lock is not ours any more, which is the goal.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ERELEASED" && code !== "ENOTACQUIRED" && code !== "ECOMPROMISED") throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { TaskManagerError } from "../core/errors.js";
+import { migrateLegacy } from "../core/migrate.js";
+import { legacyQueueSchema, queueSchema, type Queue } from "../core/queue-schema.js";
+
+/** Queue files above this are refused (and left alone) rather than parsed into memory. */
+export const MAX_QUEUE_BYTES = 16 * 1024 * 1024;
+
+/** Where a file came from, for the message and the migration. */
+export type QueueOrigin = "missing" | "legacy" | "v2";
+
+export interface Decoded {
+  queue: Queue;
+  origin: QueueOrigin;
+}
+
+/**
+ * Serializes with `version` and `revision` first, so the revision can be read from the first
+ * bytes of the file just before a write (the stale-writer check) without parsing the rest.
+ */
+export function encodeQueue(queue: Queue): Buffer {
+  const { version, revision, ...rest } = queue;
+  return Buffer.from(JSON.stringify({ version, revision, ...rest }, null, 2) + "\n", "utf8");
+}
+
+/** Revision as written in the first bytes; "legacy" for a bare array, null if unreadable. */
+export function revisionFromHead(head: string): number | "legacy" | null {
+  const match = /^\{\s*"version":\s*2,\s*"revision":\s*(\d+)\s*,/.exec(head);
+  if (match) return Number(match[1]);
+  return head.trimStart().startsWith("[") ? "legacy" : null;
+}
+
+export function contentHash(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+}
+
+function corrupt(file: string, why: string): TaskManagerError {
+  return new TaskManagerError(
+    "E_QUEUE_CORRUPT",
+    `Queue file ${file} is not a valid task queue (${why}). It was left untouched and a copy quarantined; fix or move it, then run the command again.`,
+    { file, why },
+  );
+}
+
+/** Parses and checks a queue file; a bare legacy array is migrated in memory. */
+export function decodeQueue(bytes: Buffer, file: string, nowMs: number): Decoded {
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString("utf8"));
+  } catch (err) {
+    throw corrupt(file, `not JSON: ${(err as Error).message}`);
+  }
+  if (Array.isArray(data)) {
+    const legacy = legacyQueueSchema.safeParse(data);
+    if (!legacy.success) throw corrupt(file, `legacy array entry ${describeIssue(legacy.error.issues[0])}`);
+    return { queue: migrateLegacy(legacy.data, nowMs), origin: "legacy" };
+  }
+  const parsed = queueSchema.safeParse(data);
+  if (!parsed.success) throw corrupt(file, describeIssue(parsed.error.issues[0]));
+  assertUniqueIds(parsed.data, file);
+  return { queue: parsed.data, origin: "v2" };
+}
+
+function assertUniqueIds(queue: Queue, file: string): void {
+  const seen = new Set<string>();
+  for (const task of queue.tasks) {
+    if (seen.has(task.id)) throw corrupt(file, `task id ${task.id} appears twice`);
+    seen.add(task.id);
+  }
+}
+
+function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return "unknown schema error";
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+  return `at ${where}: ${issue.message}`;
+}

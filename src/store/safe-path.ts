@@ -1,0 +1,51 @@
+import { lstatSync, type Stats } from "node:fs";
+import path from "node:path";
+import { TaskManagerError } from "../core/errors.js";
+
+/** Resolves `rel` against the workspace and refuses anything that lands outside it. */
+export function resolveInside(workspace: string, rel: string, what: string): string {
+  if (rel.includes("\0")) throw new TaskManagerError("E_UNSAFE_PATH", `${what} contains a NUL byte; use a plain relative path inside the workspace.`, { path: rel });
+  const root = path.resolve(workspace);
+  const full = path.resolve(root, rel);
+  const relative = path.relative(root, full);
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+    throw new TaskManagerError(
+      "E_UNSAFE_PATH",
+      `${what} "${rel}" resolves to ${full}, outside the workspace ${root}. Use a path inside the workspace, e.g. "memory/pending_tasks.json".`,
+      { path: rel, resolved: full, workspace: root },
+    );
+  }
+  return full;
+}
+
+/**
+ * Refuses symlinks and non-regular entries on the way from the workspace to `target`: a link
+ * there could make a queue write land on (and truncate) some other file. Missing is fine.
+ */
+export function assertNoLinks(workspace: string, target: string, expect: "file" | "dir"): void {
+  const root = path.resolve(workspace);
+  const parts = path.relative(root, target).split(path.sep);
+  let current = root;
+  for (const [i, part] of parts.entries()) {
+    current = path.join(current, part);
+    const stat = lstatOrNull(current);
+    if (stat === null) return;
+    const last = i === parts.length - 1;
+    if (stat.isSymbolicLink()) {
+      throw new TaskManagerError("E_UNSAFE_PATH", `${current} is a symbolic link; task-manager refuses to follow links for its queue. Replace it with a real ${last && expect === "file" ? "file" : "folder"}.`, { path: current });
+    }
+    const ok = last ? (expect === "file" ? stat.isFile() : stat.isDirectory()) : stat.isDirectory();
+    if (!ok) {
+      throw new TaskManagerError("E_UNSAFE_PATH", `${current} is not a regular ${last && expect === "file" ? "file" : "folder"}; move it away so task-manager can use this path.`, { path: current });
+    }
+  }
+}
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
