@@ -224,3 +224,21 @@ export function expireLeases(queue: Queue, nowMs: number): { queue: Queue; expir
   }
   return { queue: out, expired };
 }
+
+/**
+ * claimed → pending without charging an attempt: the spawner could not start the run (gateway
+ * unreachable), which says nothing about the task. `retryAtMs` spaces out the next try.
+ */
+export function releaseClaim(queue: Queue, id: string, message: string, nowMs: number, retryAtMs: number): { queue: Queue; task: Task } {
+  const task = getTask(queue, id);
+  requireState(task, ["claimed"], "release");
+  const next: Task = {
+    ...task,
+    state: "pending",
+    lease: null,
+    run_at: iso(retryAtMs),
+    updated_at: iso(nowMs),
+    last_error: { kind: "error", message: message.slice(0, 2000), at: iso(nowMs) },
+  };
+  return { queue: replaceTask(queue, next), task: next };
+}

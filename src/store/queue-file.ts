@@ -2,6 +2,7 @@ import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { TaskManagerError } from "../core/errors.js";
+import { crashPoint } from "./faults.js";
 import { contentHash, MAX_QUEUE_BYTES, revisionFromHead } from "./queue-codec.js";
 
 /** The file as read: bytes (null if missing) and the revision marker for the stale-write check. */
@@ -78,6 +79,7 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
     } catch (err) {
       throw new TaskManagerError("E_WRITE_FAILED", `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; free disk space and retry.`, { file });
     }
+    crashPoint("after_stage");
     if (guard.lockLost()) {
       throw new TaskManagerError("E_LOCK_COMPROMISED", `Lost the queue lock on ${file} while working (process paused?); the change was discarded, the queue is unchanged. Run the command again.`, { file });
     }

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isTaskManagerError, TaskManagerError } from "../core/errors.js";
 import { emptyQueue, type Queue } from "../core/queue-schema.js";
+import { crashPoint } from "./faults.js";
 import { acquireLock, DEFAULT_LOCK, type LockOptions } from "./lock.js";
 import { decodeQueue, encodeQueue, type QueueOrigin } from "./queue-codec.js";
 import { publish, quarantine, readRaw, sweepStaged, type RawQueueFile } from "./queue-file.js";
@@ -63,6 +64,7 @@ export class QueueStore {
     this.#assertSafe();
     const held = await acquireLock(this.lockPath, this.file, { ...this.#lock, ...lock });
     try {
+      crashPoint("after_lock");
       await sweepStaged(this.file);
       const raw = await readRaw(this.file);
       const snapshot = await this.#decode(raw);
@@ -70,6 +72,7 @@ export class QueueStore {
       if (queue === snapshot.queue) return { result, written: false, revision: snapshot.queue.revision };
       const next: Queue = { ...queue, revision: snapshot.queue.revision + 1 };
       await publish(this.file, encodeQueue(next), { expected: raw.marker, lockLost: held.compromised });
+      crashPoint("after_rename");
       return { result, written: true, revision: next.revision };
     } finally {
       await held.release();

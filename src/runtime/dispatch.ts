@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { TaskManagerError } from "../core/errors.js";
+import type { ReadyStatus, StatusObject } from "../core/status.js";
+import * as tasks from "../core/tasks.js";
+import { readSessionsStore, transcriptFile } from "../host/sessions.js";
+import { runCheck, type CheckOptions } from "./check.js";
+import { sessionsStorePath, type Context } from "./context.js";
+import { toErrorStatus } from "./errors.js";
+import { crashPoint } from "../store/faults.js";
+
+/** One run to start, fully determined by the task and its attempt number. */
+export interface SpawnRequest {
+  taskId: string;
+  attempt: number;
+  prompt: string;
+  model: string;
+  label: string;
+  sessionKey: string;
+  /** Same task + attempt ⇒ same key: the gateway will not start a second run for it. */
+  idempotencyKey: string;
+  runTimeoutSeconds: number;
+}
+
+/** Starts a background run (the gateway in plugin mode; a recording fake in tests). */
+export interface Spawner {
+  spawn(request: SpawnRequest): Promise<{ runId: string | null }>;
+}
+
+export type DispatchResult = StatusObject & { dispatched?: { task_id: string; run_id: string | null; session_key: string; model: string; reused: boolean } };
+
+/** Session key and idempotency key for an attempt: deterministic, so recovery can find the run. */
+export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest {
+  const { id, attempt } = ready.task;
+  return {
+    taskId: id,
+    attempt,
+    prompt: ready.recommendation.prompt,
+    model: ready.recommendation.model,
+    label: ready.recommendation.label,
+    sessionKey: `agent:${ctx.policy.agentId}:subagent:task-manager-${id.slice(2)}-${attempt}`,
+    idempotencyKey: `task-manager:${id}:${attempt}`,
+    runTimeoutSeconds: ready.recommendation.runTimeoutSeconds,
+  };
+}
+
+/** A transcript already exists for this attempt's session: an earlier process spawned it, then died. */
+async function alreadySpawned(ctx: Context, sessionKey: string): Promise<boolean> {
+  if (ctx.host.kind === "none") return false;
+  const store = await readSessionsStore(sessionsStorePath(ctx));
+  const file = transcriptFile(ctx.sessionsDir, store?.[sessionKey]);
+  // sessions.patch creates the store entry before the run; only a transcript proves a run began.
+  return file !== null && existsSync(file);
+}
+
+/**
+ * A check that also starts the recommended task: claim (under a lease) → spawn → record the
+ * run. A crash between any two steps is safe: an unrecorded claim expires and is claimed again
+ * with the same attempt number, so the same session and idempotency key are used, and a run
+ * that already exists is recorded instead of started twice.
+ */
+export async function dispatchOnce(ctx: Context, spawner: Spawner, opts: CheckOptions = {}): Promise<DispatchResult> {
+  const status = await runCheck(ctx, opts);
+  if (status.status !== "READY") return status;
+  crashPoint("after_claim");
+  const request = spawnRequestFor(ctx, status);
+  try {
+    const reused = await alreadySpawned(ctx, request.sessionKey);
+    const { runId } = reused ? { runId: null } : await spawner.spawn(request);
+    crashPoint("after_spawn");
+    await ctx.store.mutate((queue) => {
+      const r = tasks.ackTask(queue, request.taskId, { runId, sessionKey: request.sessionKey, model: request.model }, ctx.deps.now());
+      return { queue: r.queue, result: r.task };
+    });
+    return { ...status, dispatched: { task_id: request.taskId, run_id: runId, session_key: request.sessionKey, model: request.model, reused } };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
+    await releaseAfterFailedSpawn(ctx, request.taskId, message);
+    return toErrorStatus(err instanceof TaskManagerError ? err : new TaskManagerError("E_SPAWN_FAILED", `Could not start task ${request.taskId}: ${message}. It stays queued and will be retried.`, { id: request.taskId }));
+  }
+}
+
+async function releaseAfterFailedSpawn(ctx: Context, id: string, message: string): Promise<void> {
+  try {
+    await ctx.store.mutate((queue) => {
+      const task = queue.tasks.find((t) => t.id === id);
+      if (task?.state !== "claimed") return { queue, result: null };
+      const now = ctx.deps.now();
+      return { queue: tasks.releaseClaim(queue, id, `spawn failed: ${message}`, now, now + 60_000).queue, result: null };
+    });
+  } catch (err) {
+    // The lease will expire on its own; the task is not lost either way.
+    ctx.deps.logger.warn(`could not release claim on ${id}: ${(err as Error).message}`);
+  }
+}
