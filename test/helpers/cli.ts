@@ -1,0 +1,43 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = path.join(ROOT, "dist/cli/main.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a real child process with an isolated HOME (no host unless given). */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): CliResult {
+  const home = opts.env?.HOME ?? path.join(os.tmpdir(), "tm-no-home");
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? os.tmpdir(),
+    env: { PATH: process.env.PATH, HOME: home, ...opts.env },
+    input: opts.input ?? "",
+    encoding: "utf8",
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the CLI and parses stdout as exactly one JSON document (fails the test otherwise). */
+export function cliJson<T = Record<string, unknown>>(args: string[], opts: Parameters<typeof runCli>[1] = {}): { code: number | null; body: T; stderr: string } {
+  const r = runCli(args, opts);
+  let body: T;
+  try {
+    body = JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+  return { code: r.code, body, stderr: r.stderr };
+}
+
+export function tempDir(prefix = "tm-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
