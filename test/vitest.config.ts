@@ -9,8 +9,8 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 180_000,
+    testTimeout: 60_000,
+    hookTimeout: 240_000,
     reporters: ["default"],
   },
 });

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# add-task.sh "task text" [priority] — the original helper's name and arguments.
+# Honours TASK_MANAGER_WORKSPACE. The text is passed as one argument, never through eval.
+set -euo pipefail
+if [ "$#" -lt 1 ]; then
+  echo 'usage: add-task.sh "task text" [priority (1 = most urgent, default 5)]' >&2
+  exit 2
+fi
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec "$here/task-manager" add "$1" --priority "${2:-5}" --source "${TASK_MANAGER_SOURCE:-skill}" --json

@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { generatedArtifacts } from "../../src/policy/artifacts.js";
+import { DEFAULT_POLICY } from "../../src/policy/schema.js";
+import { DEFER_REASONS } from "../../src/core/decide.js";
+import { ROOT } from "../helpers/cli.js";
+
+const read = (rel: string): string => readFileSync(path.join(ROOT, rel), "utf8");
+const pkg = JSON.parse(read("package.json")) as { version: string };
+
+/** Every leaf key of the defaults, dotted: retry.maxAttempts, capture.main, … */
+function leaves(obj: Record<string, unknown>, prefix = ""): Array<[string, unknown]> {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
+  );
+}
+
+describe("documents generated from or describing the schema do not drift", () => {
+  for (const [rel, content] of Object.entries(generatedArtifacts(pkg.version))) {
+    it(`${rel} is what \`npm run generate\` writes`, () => expect(read(rel)).toBe(content));
+  }
+
+  it("INTEGRATION.md lists every config key with its default", () => {
+    const doc = read("INTEGRATION.md");
+    for (const [key, value] of leaves(DEFAULT_POLICY as unknown as Record<string, unknown>)) {
+      const row = doc.split("\n").find((line) => line.startsWith(`| \`${key}\``));
+      expect(row, `INTEGRATION.md has no table row for ${key}`).toBeDefined();
+      expect(row).toContain(`\`${JSON.stringify(value)}\``);
+    }
+  });
+
+  it("INTEGRATION.md explains every DEFERRED reason", () => {
+    const doc = read("INTEGRATION.md");
+    for (const reason of DEFER_REASONS) expect(doc).toContain(`\`${reason}\``);
+  });
+
+  it("SKILL.md has the single-line frontmatter the host accepts, metadata as one line of JSON requiring node", () => {
+    const skill = read("SKILL.md");
+    const front = /^---\n([\s\S]*?)\n---\n/.exec(skill)?.[1] ?? "";
+    const fields = Object.fromEntries(front.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
+    expect(fields.name).toBe("task-manager");
+    expect(fields.description?.length).toBeGreaterThan(20);
+    expect(JSON.parse(fields.metadata ?? "{}")).toMatchObject({ clawdbot: { requires: { bins: ["node"] } } });
+  });
+});
