@@ -34,6 +34,12 @@ export interface HostOptions {
   pluginEntries?: Record<string, JsonObject>;
   /** agents.defaults.heartbeat.every, e.g. "30m" or "0m" (disabled). Default: host default. */
   heartbeatEvery?: string;
+  /**
+   * The embedded agent's own settings ($STATE/agents/main/agent/settings.json). Its auto-retry
+   * keeps a failed run going for ~14 s after agent.wait says "ok"; {retry:{enabled:false}} or
+   * {retry:{baseDelayMs:50}} makes failure tests fast. See HOST-NOTES.md.
+   */
+  agentSettings?: JsonObject;
   /** Deep-merged into the config file last. */
   extraConfig?: JsonObject;
   /** Extra environment for the gateway and CLI calls. */
@@ -113,12 +119,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const setup = await cli(["setup", "--workspace", workspace]);
   if (setup.code !== 0) throw new Error(`clawdbot setup failed:\n${setup.stderr}${setup.stdout}`);
   writeConfig(configPath, buildConfig(readJsonObject(configPath), opts, port, token, hostLog));
+  if (opts.agentSettings) {
+    await mkdir(join(stateDir, "agents/main/agent"), { recursive: true });
+    writeConfig(join(stateDir, "agents/main/agent/settings.json"), opts.agentSettings);
+  }
 
   let child: ChildProcess | undefined;
   let client: GatewayClient | undefined;
 
   async function start(): Promise<void> {
-    child = spawnGateway(env, port, token, gatewayLog);
+    child = spawnGateway(env, root, port, token, gatewayLog);
     await waitForListening(child, gatewayLog, opts.readyTimeoutMs ?? 120_000);
     client = await GatewayClient.connect(`ws://127.0.0.1:${port}`, token);
   }
@@ -138,9 +148,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     killGroup(proc, "SIGKILL");
   }
 
+  // Entries written by chat.send carry `sessionFile`; those written by `agent`/sessions.patch
+  // only `sessionId`, and the transcript is then <sessionsDir>/<sessionId>.jsonl.
   const transcriptPath = (sessionKey: string): string | undefined => {
     const entry = readStore(join(sessionsDir, "sessions.json"))[sessionKey];
-    return entry ? join(sessionsDir, `${entry.sessionId}.jsonl`) : undefined;
+    if (!entry) return undefined;
+    return typeof entry.sessionFile === "string" ? entry.sessionFile : join(sessionsDir, `${entry.sessionId}.jsonl`);
   };
 
   const host: Host = {
@@ -303,18 +316,19 @@ function readStore(path: string): Record<string, SessionEntry> {
 
 function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): Promise<CliResult> {
   return new Promise((resolveRun) => {
-    execFile(process.execPath, [HOST_ENTRY, ...args], { env, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [HOST_ENTRY, ...args], { env, cwd: env.HOME, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolveRun({ code, stdout, stderr });
     });
   });
 }
 
-function spawnGateway(env: NodeJS.ProcessEnv, port: number, token: string, logFile: string): ChildProcess {
+function spawnGateway(env: NodeJS.ProcessEnv, cwd: string, port: number, token: string, logFile: string): ChildProcess {
   const log = createWriteStream(logFile, { flags: "a" });
   const args = [HOST_ENTRY, "gateway", "--port", String(port), "--bind", "loopback", "--token", token];
   // detached: own process group, so killGroup() also reaches anything the gateway spawned.
-  const child = spawn(process.execPath, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // cwd matters: transcripts of sessions the gateway creates outside an agent turn record it.
+  const child = spawn(process.execPath, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   live.add(child);
@@ -382,6 +396,72 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface SpawnOptions {
+  /** The <id> of agent:main:subagent:<id>. */
+  id: string;
+  model: string;
+  message: string;
+  label?: string;
+  /** Defaults to `${id}:${Date.now()}`; the gateway uses it as the runId. */
+  idempotencyKey?: string;
+}
+
+export interface Spawned {
+  sessionKey: string;
+  runId: string;
+  /** What `agent` answered: {runId, status:"accepted", acceptedAt}. */
+  accepted: JsonObject;
+}
+
+/** Starts a sub-agent run from outside a model turn, the way the plugin does: patch, then agent. */
+export async function spawnSubagent(host: Host, opts: SpawnOptions): Promise<Spawned> {
+  const sessionKey = `agent:main:subagent:${opts.id}`;
+  await host.call("sessions.patch", { key: sessionKey, model: opts.model });
+  const accepted = await host.call<JsonObject>("agent", {
+    message: opts.message,
+    sessionKey,
+    lane: "subagent",
+    deliver: false,
+    idempotencyKey: opts.idempotencyKey ?? `${opts.id}:${Date.now()}`,
+    ...(opts.label ? { label: opts.label } : {}),
+  });
+  return { sessionKey, runId: String(accepted.runId), accepted };
+}
+
+/**
+ * Waits until a session's run has really finished: its transcript write lock
+ * (<sessionId>.jsonl.lock) is gone. agent.wait is not enough — it resolves at the end of the
+ * first attempt, while the embedded agent may still be auto-retrying a 429/500 (HOST-NOTES §B).
+ * Call it after agent.wait: right after `agent` is accepted the lock may not exist yet.
+ */
+export async function waitIdle(host: Host, sessionKey: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(() => {
+    const entry = host.readSessionStore()[sessionKey];
+    if (!entry) return undefined;
+    return existsSync(join(host.sessionsDir, `${entry.sessionId}.jsonl.lock`)) ? undefined : true;
+  }, timeoutMs, `session ${sessionKey} to go idle`);
+}
+
+export interface TranscriptMessage {
+  role: string;
+  content: Json;
+  stopReason?: string;
+  errorMessage?: string;
+  provider?: string;
+  model?: string;
+}
+
+/** The `message` payloads of a transcript's `{"type":"message"}` lines, in order. */
+export function transcriptMessages(lines: JsonObject[]): TranscriptMessage[] {
+  return lines
+    .filter((line) => line.type === "message" && isObject(line.message))
+    .map((line) => line.message as unknown as TranscriptMessage);
+}
+
+export function lastAssistant(lines: JsonObject[]): TranscriptMessage | undefined {
+  return transcriptMessages(lines).findLast((m) => m.role === "assistant");
 }
 
 /** Creates a folder for a test plugin (manifest + package.json + index.js). */
