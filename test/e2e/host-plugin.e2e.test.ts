@@ -2,9 +2,9 @@
  * What the real host gives a plugin (HOST-NOTES.md §D), checked with the probe plugin in
  * fixtures/probe-plugin, which writes what it sees as JSON lines to $TM_PROBE_LOG.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { answer, fail, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
 import { type Host, lastAssistant, spawnSubagent, startHost, waitFor, waitIdle } from "./harness/host.js";
@@ -45,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.dispose();
   await provider?.close();
+  if (probeLog) rmSync(dirname(probeLog), { recursive: true, force: true });
 });
 
 describe("a plugin loaded from plugins.load.paths", () => {
