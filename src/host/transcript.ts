@@ -66,3 +66,50 @@ export async function readTranscriptOutcome(file: string): Promise<RunOutcome> {
   const text = await readTail(file);
   return text === null ? { status: "unknown" } : outcomeFromTranscript(text);
 }
+
+/** Text of a transcript message's content (a string, or text blocks). */
+export function messageText(message: unknown): string {
+  const content = (message as { content?: unknown } | null)?.content;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((block) => (block && typeof block === "object" && (block as { type?: string }).type === "text" ? String((block as { text?: unknown }).text ?? "") : ""))
+    .join("");
+}
+
+export interface TranscriptSummary {
+  /** The run's task: the first user message. */
+  firstUserText: string | null;
+  outcome: RunOutcome;
+  /** Where the transcript ended (bytes), to tell one failed run from the next in the same session. */
+  size: number;
+}
+
+/** The first user message (from the head) and the outcome (from the tail) of a transcript. */
+export async function summarizeTranscript(file: string): Promise<TranscriptSummary | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  let head: string;
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+    const buf = Buffer.alloc(Math.min(size, TAIL_BYTES));
+    await handle.read(buf, 0, buf.length, 0);
+    head = buf.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+  let firstUserText: string | null = null;
+  for (const line of head.split("\n")) {
+    const message = line.trim() ? messageOf(line.trim()) : null;
+    if (message?.role === "user") {
+      firstUserText = messageText(message);
+      break;
+    }
+  }
+  return { firstUserText, outcome: await readTranscriptOutcome(file), size };
+}

@@ -7,6 +7,8 @@ export interface LoadedPolicy {
   policy: Policy;
   /** The file it came from, or null when none was found (all defaults). */
   file: string | null;
+  /** What the file said, before defaults (plugin mode merges its own config over it). */
+  raw: Record<string, unknown>;
 }
 
 /** Validates raw policy input; errors name the file, the key and what was expected. */
@@ -46,6 +48,7 @@ export async function loadPolicyFile(workspace: string): Promise<LoadedPolicy> {
     const file = (err as { filepath?: string }).filepath ?? `${workspace}/.taskmanagerrc`;
     throw new TaskManagerError("E_CONFIG_INVALID", `Could not read task-manager config ${file}: ${(err as Error).message}`, { file });
   }
-  if (!found || found.isEmpty) return { policy: parsePolicy({}, found?.filepath ?? "(defaults)"), file: found?.filepath ?? null };
-  return { policy: parsePolicy(found.config, found.filepath), file: found.filepath };
+  if (!found || found.isEmpty) return { policy: parsePolicy({}, found?.filepath ?? "(defaults)"), file: found?.filepath ?? null, raw: {} };
+  const raw = found.config !== null && typeof found.config === "object" ? (found.config as Record<string, unknown>) : {};
+  return { policy: parsePolicy(found.config, found.filepath), file: found.filepath, raw };
 }

@@ -25,6 +25,8 @@ export interface ContextOptions {
   workspace?: string;
   /** Replaces the rc-file policy (plugin mode merges its own config first). */
   policy?: Policy;
+  /** Where `policy` came from, for messages and `doctor`. */
+  policyFile?: string | null;
   deps?: Partial<Deps>;
   lockStaleMs?: number;
 }
@@ -34,7 +36,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const paths = hostPaths(deps.env);
   const hostConfig = readHostConfig(paths, deps.env);
   const workspace = findWorkspace(opts.workspace, deps.env, hostConfig, deps.cwd);
-  const loaded = opts.policy ? { policy: opts.policy, file: null } : await loadPolicyFile(workspace.dir);
+  const loaded = opts.policy ? { policy: opts.policy, file: opts.policyFile ?? null } : await loadPolicyFile(workspace.dir);
   const file = resolveInside(workspace.dir, loaded.policy.queueFile, "queueFile");
   const staleFromEnv = Number(deps.env.TASK_MANAGER_LOCK_STALE_MS);
   const staleMs = opts.lockStaleMs ?? (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);

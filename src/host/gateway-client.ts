@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+
+/**
+ * A minimal client for the gateway's WebSocket protocol (v3), as the host's own
+ * dist/gateway/client.js speaks it: {type:"req",id,method,params} → {type:"res",id,ok,payload|error};
+ * the first request is `connect`. A loopback client presenting the shared token may skip the
+ * device-identity block. Uses Node 22's global WebSocket: no `ws` dependency.
+ */
+export const PROTOCOL_VERSION = 3;
+
+interface Pending {
+  resolve(payload: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Frame {
+  type: string;
+  id?: string;
+  ok?: boolean;
+  payload?: unknown;
+  error?: { code?: string; message?: string };
+}
+
+export interface GatewayAddress {
+  url: string;
+  token: string | null;
+}
+
+export class GatewayClient {
+  readonly #pending = new Map<string, Pending>();
+  readonly #url: string;
+  #ws: WebSocket | undefined;
+
+  private constructor(url: string) {
+    this.#url = url;
+  }
+
+  static async connect(address: GatewayAddress, timeoutMs = 10_000): Promise<GatewayClient> {
+    const client = new GatewayClient(address.url);
+    await client.#open(timeoutMs);
+    await client.request("connect", {
+      minProtocol: PROTOCOL_VERSION,
+      maxProtocol: PROTOCOL_VERSION,
+      client: { id: "gateway-client", version: "task-manager", platform: process.platform, mode: "backend" },
+      role: "operator",
+      scopes: ["operator.admin"],
+      ...(address.token ? { auth: { token: address.token } } : {}),
+    }, timeoutMs);
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** One request; the first `res` frame for its id settles it (`agent` answers "accepted" first). */
+  request<T = unknown>(method: string, params: unknown = {}, timeoutMs = 15_000): Promise<T> {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`gateway not connected (${this.#url})`));
+    const id = randomUUID();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`gateway ${method} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: (p) => resolve(p as T), reject, timer });
+      ws.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+
+  close(): void {
+    this.#ws?.close();
+    this.#ws = undefined;
+    this.#failAll(new Error("gateway client closed"));
+  }
+
+  #open(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(this.#url);
+      this.#ws = ws;
+      const timer = setTimeout(() => reject(new Error(`cannot connect to ${this.#url} within ${timeoutMs} ms`)), timeoutMs);
+      ws.addEventListener("open", () => (clearTimeout(timer), resolve()), { once: true });
+      ws.addEventListener("error", () => (clearTimeout(timer), reject(new Error(`cannot connect to ${this.#url}`))), { once: true });
+      ws.addEventListener("message", (ev: MessageEvent) => this.#onMessage(String(ev.data)));
+      ws.addEventListener("close", () => this.#failAll(new Error(`gateway connection closed (${this.#url})`)));
+    });
+  }
+
+  #onMessage(raw: string): void {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(raw) as Frame;
+    } catch {
+      return;
+    }
+    if (frame.type !== "res" || !frame.id) return;
+    const pending = this.#pending.get(frame.id);
+    if (!pending) return;
+    this.#pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.payload);
+    else pending.reject(new Error(`${frame.error?.code ?? "ERROR"}: ${frame.error?.message ?? "unknown gateway error"}`));
+  }
+
+  #failAll(err: Error): void {
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.#pending.clear();
+  }
+}

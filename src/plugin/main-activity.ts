@@ -1,0 +1,43 @@
+/**
+ * Knows whether the main session is mid-run, from the host's agent hooks: before_agent_start
+ * marks it busy, agent_end frees it. A run whose agent_end never fires (the host skips it when
+ * the model call failed) is forgotten after `staleMs`, so the queue cannot stall forever.
+ */
+export class MainActivity {
+  readonly #mainKey: string;
+  readonly #staleMs: number;
+  readonly #now: () => number;
+  #busySince: number | null = null;
+
+  constructor(mainKey: string, staleMs: number, now: () => number = Date.now) {
+    this.#mainKey = mainKey;
+    this.#staleMs = staleMs;
+    this.#now = now;
+  }
+
+  get mainKey(): string {
+    return this.#mainKey;
+  }
+
+  started(sessionKey: string | undefined): void {
+    if (sessionKey === this.#mainKey) this.#busySince = this.#now();
+  }
+
+  ended(sessionKey: string | undefined): void {
+    if (sessionKey === this.#mainKey) this.#busySince = null;
+  }
+
+  busy(): boolean {
+    if (this.#busySince === null) return false;
+    if (this.#now() - this.#busySince > this.#staleMs) this.#busySince = null;
+    return this.#busySince !== null;
+  }
+}
+
+/** The host's main session key: agent:<agentId>:<session.mainKey, default "main">. */
+export function mainSessionKey(hostConfig: Record<string, unknown>, agentId: string): string {
+  const session = hostConfig.session as { scope?: string; mainKey?: string } | undefined;
+  if (session?.scope === "global") return "global";
+  const mainKey = (session?.mainKey ?? "main").trim().toLowerCase() || "main";
+  return `agent:${agentId}:${mainKey}`;
+}

@@ -1,0 +1,32 @@
+import { loadPolicyFile, parsePolicy } from "../policy/load.js";
+import type { Policy } from "../policy/schema.js";
+
+export const PLUGIN_CONFIG_PATH = "plugins.entries.task-manager.config";
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Key-by-key merge; nested objects (retry, capture) merge too; arrays are replaced whole. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    out[key] = isObject(value) && isObject(out[key]) ? mergeConfig(out[key] as Record<string, unknown>, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Plugin mode's policy: the workspace's `.taskmanagerrc`, with the host's
+ * plugins.entries.task-manager.config merged over it — the host config wins key by key, since
+ * that is where a gateway operator sets things. Each source is validated on its own first, so
+ * an error names the file or the config path it came from.
+ */
+export async function loadPluginPolicy(workspace: string, pluginConfig: Record<string, unknown> | undefined): Promise<{ policy: Policy; source: string }> {
+  const rc = await loadPolicyFile(workspace);
+  const over = pluginConfig ?? {};
+  if (Object.keys(over).length === 0) return { policy: rc.policy, source: rc.file ?? "(defaults)" };
+  parsePolicy(over, PLUGIN_CONFIG_PATH);
+  const source = rc.file ? `${rc.file} + ${PLUGIN_CONFIG_PATH}` : PLUGIN_CONFIG_PATH;
+  return { policy: parsePolicy(mergeConfig(rc.raw, over), source), source };
+}

@@ -1,0 +1,93 @@
+import type { Alert } from "../core/queue-schema.js";
+import { resolveSchedule, type Schedule } from "../policy/schedule.js";
+import type { Context } from "../runtime/context.js";
+import { dispatchOnce, type DispatchResult, type Spawner } from "../runtime/dispatch.js";
+import { toErrorStatus } from "../runtime/errors.js";
+import { startScheduler, validateSchedule, type Scheduler } from "../runtime/scheduler.js";
+import { scanFailedSubagents } from "./capture.js";
+import type { MainActivity } from "./main-activity.js";
+
+export interface TickReport {
+  at: string;
+  captured: number;
+  results: DispatchResult[];
+}
+
+export interface ServiceDeps {
+  /** A fresh context per tick, so edits to .taskmanagerrc apply without a gateway restart. */
+  context(): Promise<Context>;
+  spawner: Spawner;
+  main: MainActivity;
+  /** Tells the main session about dead tasks (a system event on its next turn). */
+  notify(alerts: Alert[]): void;
+  log(message: string): void;
+}
+
+/**
+ * The in-gateway dispatcher: on each tick, capture failed sub-agent runs, then settle and
+ * dispatch until the check stops saying READY (at most maxConcurrent starts per tick). Ticks
+ * never overlap (croner `protect`, plus a chain for ticks requested through the gateway
+ * method), and nothing a tick does can throw into the gateway.
+ */
+export class TaskManagerService {
+  readonly #deps: ServiceDeps;
+  #scheduler: Scheduler | null = null;
+  #chain: Promise<unknown> = Promise.resolve();
+  #last: TickReport | null = null;
+
+  constructor(deps: ServiceDeps) {
+    this.#deps = deps;
+  }
+
+  get lastTick(): TickReport | null {
+    return this.#last;
+  }
+
+  async start(heartbeatEvery: string | null): Promise<Schedule> {
+    const ctx = await this.#deps.context();
+    const schedule = resolveSchedule(ctx.policy.schedule, heartbeatEvery);
+    validateSchedule(schedule, ctx.policyFile);
+    this.#scheduler = startScheduler(schedule, async () => {
+      await this.tick();
+    });
+    return schedule;
+  }
+
+  stop(): void {
+    this.#scheduler?.stop();
+    this.#scheduler = null;
+  }
+
+  nextRun(): Date | null {
+    return this.#scheduler?.nextRun() ?? null;
+  }
+
+  /** Runs one tick now, after any tick already running. */
+  tick(): Promise<TickReport> {
+    const run = this.#chain.then(() => this.#tickOnce());
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #tickOnce(): Promise<TickReport> {
+    const report: TickReport = { at: new Date().toISOString(), captured: 0, results: [] };
+    try {
+      const ctx = await this.#deps.context();
+      report.captured = await scanFailedSubagents(ctx);
+      for (let i = 0; i < ctx.policy.maxConcurrent; i++) {
+        const result = await dispatchOnce(ctx, this.#deps.spawner, { mainBusy: this.#deps.main.busy() });
+        report.results.push(result);
+        if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);
+        if (result.status !== "READY") break;
+      }
+    } catch (err) {
+      report.results.push(toErrorStatus(err));
+    }
+    for (const r of report.results) {
+      if (r.status === "ERROR") this.#deps.log(`tick: ${r.code}: ${r.message}`);
+      else if (r.dispatched) this.#deps.log(`tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`);
+    }
+    this.#last = report;
+    return report;
+  }
+}

@@ -1,0 +1,117 @@
+import { countByState } from "../core/order.js";
+import type { Context } from "../runtime/context.js";
+import { toErrorStatus } from "../runtime/errors.js";
+import * as ops from "../runtime/operations.js";
+import type { CliProgram, GatewayMethodOptions, PluginCommand, PluginTool } from "./host-api.js";
+import type { TaskManagerService } from "./service.js";
+
+export interface SurfaceDeps {
+  context(): Promise<Context>;
+  service: TaskManagerService;
+}
+
+/** A snapshot for people and scripts: counts, the next tasks, the last tick, the next run. */
+export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, unknown>> {
+  const ctx = await deps.context();
+  const { queue } = await ctx.store.read();
+  const next = (await ops.listTasks(ctx, false)).slice(0, 5).map(ops.taskView);
+  return {
+    workspace: ctx.workspace.dir,
+    queue_file: ctx.store.file,
+    counts: countByState(queue),
+    paused: queue.paused,
+    next,
+    last_tick: deps.service.lastTick,
+    next_tick: deps.service.nextRun()?.toISOString() ?? null,
+  };
+}
+
+function text(value: unknown): { content: Array<{ type: "text"; text: string }>; details: unknown } {
+  return { content: [{ type: "text", text: JSON.stringify(value) }], details: value };
+}
+
+/** The agent tool: add a task, list the queue, or see status — without shelling out. */
+export function queueTool(deps: SurfaceDeps): PluginTool {
+  return {
+    name: "task_queue",
+    label: "Task queue",
+    description: "Durable task queue (task-manager). action=add queues a task to be resumed later on a cheap model (prompt required; priority 1 = most urgent, default 5); action=list shows waiting and running tasks; action=status shows counts and the last dispatch.",
+    parameters: {
+      type: "object",
+      additionalProperties: false,
+      required: ["action"],
+      properties: {
+        action: { type: "string", enum: ["add", "list", "status"] },
+        prompt: { type: "string", description: "the task, exactly as it should be run" },
+        priority: { type: "integer", minimum: 1, maximum: 9 },
+        key: { type: "string", description: "dedupe key" },
+      },
+    },
+    async execute(_id, params) {
+      try {
+        const ctx = await deps.context();
+        if (params.action === "add") {
+          const r = await ops.addTask(ctx, {
+            prompt: String(params.prompt ?? ""),
+            priority: typeof params.priority === "number" ? params.priority : 5,
+            source: "tool",
+            key: typeof params.key === "string" ? params.key : null,
+          });
+          return text({ status: r.status, task: ops.taskView(r.task) });
+        }
+        if (params.action === "list") return text({ tasks: (await ops.listTasks(ctx, false)).map(ops.taskView) });
+        return text(await statusSnapshot(deps));
+      } catch (err) {
+        return text(toErrorStatus(err));
+      }
+    },
+  };
+}
+
+/** `/tasks`: answered by the plugin directly — no model turn. */
+export function tasksCommand(deps: SurfaceDeps): PluginCommand {
+  return {
+    name: "tasks",
+    description: "Show the task-manager queue",
+    acceptsArgs: false,
+    requireAuth: true,
+    async handler() {
+      try {
+        const s = await statusSnapshot(deps);
+        const counts = s.counts as ReturnType<typeof countByState>;
+        const lines = [`Tasks: ${counts.pending} pending, ${counts.claimed + counts.running} running, ${counts.done} done, ${counts.dead} dead${s.paused ? " (paused)" : ""}`];
+        for (const t of s.next as Array<{ id: string; state: string; prompt: string }>) lines.push(`• ${t.id} ${t.state}: ${t.prompt.replace(/\s+/g, " ").slice(0, 80)}`);
+        return { text: lines.join("\n") };
+      } catch (err) {
+        return { text: `task-manager: ${toErrorStatus(err).message}` };
+      }
+    },
+  };
+}
+
+export function statusMethod(deps: SurfaceDeps) {
+  return async ({ respond }: GatewayMethodOptions): Promise<void> => {
+    try {
+      respond(true, await statusSnapshot(deps));
+    } catch (err) {
+      const e = toErrorStatus(err);
+      respond(false, undefined, { code: e.code, message: e.message });
+    }
+  };
+}
+
+export function tickMethod(deps: SurfaceDeps) {
+  return async ({ respond }: GatewayMethodOptions): Promise<void> => {
+    respond(true, await deps.service.tick());
+  };
+}
+
+/** `clawdbot tasks` (when the host surfaces plugin CLIs): status and a tick, through the gateway. */
+export function registerTasksCli(program: CliProgram, deps: SurfaceDeps): void {
+  program
+    .command("tasks")
+    .description("task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)")
+    .action(async () => {
+      process.stdout.write(`${JSON.stringify(await statusSnapshot(deps), null, 2)}\n`);
+    });
+}
