@@ -9,6 +9,8 @@ export type RunOutcome =
   | { status: "done" }
   | { status: "failed"; message: string }
   | { status: "running" }
+  /** The run's process died mid-run (its session lock names a dead pid): it will never finish. */
+  | { status: "interrupted" }
   | { status: "unknown" };
 
 export interface CheckInput {
@@ -50,6 +52,7 @@ export function settleRunning(input: Omit<CheckInput, "newToken" | "host" | "wor
     let next: { queue: Queue; task: Task } | null = null;
     if (outcome.status === "done") next = completeTask(queue, task.id, nowMs);
     else if (outcome.status === "failed") next = failTask(queue, task.id, { message: outcome.message }, input);
+    else if (outcome.status === "interrupted") next = failTask(queue, task.id, { message: "run interrupted: the gateway stopped mid-run", kind: "error" }, input);
     else if (timedOut) next = failTask(queue, task.id, { message: `no final answer after ${policy.taskTimeoutMinutes} min`, kind: "timeout" }, input);
     if (!next) continue;
     queue = next.queue;

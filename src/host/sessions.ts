@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { RunOutcome } from "../core/check.js";
-import { readTranscriptOutcome } from "./transcript.js";
+import { readRunOutcome } from "./transcript.js";
 
 /** One entry of the host's sessions store (only the fields task-manager reads). */
 export interface SessionEntry {
@@ -41,13 +41,14 @@ export function transcriptFile(dir: string, entry: SessionEntry | undefined): st
 
 export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string): Promise<RunOutcome> {
   const file = transcriptFile(dir, store?.[sessionKey]);
-  return file ? readTranscriptOutcome(file) : { status: "unknown" };
+  return file ? readRunOutcome(file) : { status: "unknown" };
 }
 
 /**
- * Sub-agent sessions that are really busy: updated within the window, and whose transcript
- * does not already end in a final answer or error (a finished session stays "recent" for the
- * whole window and would otherwise block the queue for that long).
+ * Sub-agent sessions that are really busy: updated within the window, and either holding a live
+ * session lock or not yet showing a final answer or error (a finished session stays "recent"
+ * for the whole window and would otherwise block the queue for that long). A session accepted
+ * but not started yet (waiting in the host's lane) has neither lock nor transcript: it counts.
  */
 export async function activeSubagentKeys(dir: string, store: SessionsStore | null, nowMs: number, windowMs: number): Promise<string[]> {
   if (!store) return [];
@@ -56,7 +57,7 @@ export async function activeSubagentKeys(dir: string, store: SessionsStore | nul
   );
   const outcomes = await Promise.all(recent.map(async ([key, entry]) => {
     const file = transcriptFile(dir, entry);
-    return { key, outcome: file ? await readTranscriptOutcome(file) : ({ status: "unknown" } as RunOutcome) };
+    return { key, outcome: file ? await readRunOutcome(file) : ({ status: "unknown" } as RunOutcome) };
   }));
   return outcomes.filter((o) => o.outcome.status === "running" || o.outcome.status === "unknown").map((o) => o.key);
 }

@@ -67,6 +67,43 @@ export async function readTranscriptOutcome(file: string): Promise<RunOutcome> {
   return text === null ? { status: "unknown" } : outcomeFromTranscript(text);
 }
 
+/** Is the process named in a session's write lock still alive? */
+async function lockState(lockFile: string): Promise<"none" | "live" | "dead"> {
+  let text: string;
+  try {
+    text = await fs.readFile(lockFile, "utf8");
+  } catch {
+    return "none";
+  }
+  let pid = NaN;
+  try {
+    pid = Number((JSON.parse(text) as { pid?: unknown }).pid);
+  } catch {
+    return "live"; // being written right now
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return "live";
+  try {
+    process.kill(pid, 0);
+    return "live";
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? "live" : "dead";
+  }
+}
+
+/**
+ * A run's outcome, judged the way the host really behaves (INTEGRATION.md, "Host facts"): while
+ * `<transcript>.lock` is held by a live process the run is still going — even if the transcript
+ * already ends in an error, because the host retries failed model calls in the background and
+ * may still succeed. A lock left by a dead process means the run died with its gateway.
+ */
+export async function readRunOutcome(transcript: string): Promise<RunOutcome> {
+  const lock = await lockState(`${transcript}.lock`);
+  if (lock === "live") return { status: "running" };
+  const outcome = await readTranscriptOutcome(transcript);
+  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted" };
+  return outcome;
+}
+
 /** Text of a transcript message's content (a string, or text blocks). */
 export function messageText(message: unknown): string {
   const content = (message as { content?: unknown } | null)?.content;
@@ -111,5 +148,5 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
       break;
     }
   }
-  return { firstUserText, outcome: await readTranscriptOutcome(file), size };
+  return { firstUserText, outcome: await readRunOutcome(file), size };
 }

@@ -3,6 +3,7 @@ import { TaskManagerError } from "../core/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
 import { readSessionsStore, transcriptFile } from "../host/sessions.js";
+import { readRunOutcome } from "../host/transcript.js";
 import { runCheck, type CheckOptions } from "./check.js";
 import { sessionsStorePath, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
@@ -43,13 +44,19 @@ export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest 
   };
 }
 
-/** A transcript already exists for this attempt's session: an earlier process spawned it, then died. */
+/**
+ * This attempt's session already has a run — a transcript, or a live session lock — so an
+ * earlier process spawned it and died before recording it. The gateway's idempotency cache
+ * does not survive a restart, so this check is what prevents a second run.
+ */
 async function alreadySpawned(ctx: Context, sessionKey: string): Promise<boolean> {
   if (ctx.host.kind === "none") return false;
   const store = await readSessionsStore(sessionsStorePath(ctx));
   const file = transcriptFile(ctx.sessionsDir, store?.[sessionKey]);
-  // sessions.patch creates the store entry before the run; only a transcript proves a run began.
-  return file !== null && existsSync(file);
+  // sessions.patch creates the store entry before the run; only a transcript or lock proves a run.
+  if (file === null) return false;
+  if (existsSync(file)) return true;
+  return (await readRunOutcome(file)).status === "running";
 }
 
 /**
