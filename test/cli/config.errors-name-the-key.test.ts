@@ -38,13 +38,13 @@ describe("config errors name the file, the key and what was expected", () => {
 
   it("a valid YAML rc file is used; the recommended model comes from its whitelist", () => {
     mkdirSync(path.join(ws.dir, "memory"));
-    writeFileSync(path.join(ws.dir, ".taskmanagerrc.yml"), "models: [cheap/flash-lite, cheap/mini]\nmaxConcurrent: 2\n");
+    writeFileSync(path.join(ws.dir, ".taskmanagerrc.yml"), "models: [cheap/flash-lite, cheap/mini]\nmaxConcurrent: 2\nloadThreshold: 1000\nminFreeMemoryMB: 0\n");
     cliJson(["add", "t", "--json", "-w", ws.dir]);
     expect(cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation.model).toBe("cheap/flash-lite");
   });
 
   it("a taskmanager key in the workspace package.json is used", () => {
-    writeFileSync(path.join(ws.dir, "package.json"), JSON.stringify({ name: "ws", taskmanager: { models: ["local/tiny"] } }));
+    writeFileSync(path.join(ws.dir, "package.json"), JSON.stringify({ name: "ws", taskmanager: { models: ["local/tiny"], loadThreshold: 1000, minFreeMemoryMB: 0 } }));
     cliJson(["add", "t", "--json", "-w", ws.dir]);
     expect(cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation.model).toBe("local/tiny");
   });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cliJson, runCli, tempDir } from "../helpers/cli.js";
+import { cliJson, runCli, tempDir, writeRelaxedRc } from "../helpers/cli.js";
 
 let ws: { dir: string; cleanup: () => void };
 let queueFile: string;
@@ -72,6 +72,7 @@ describe("a corrupt queue file", () => {
 
 describe("hostile task text", () => {
   it("is stored verbatim and never executed", () => {
+    writeRelaxedRc(ws.dir);
     const marker = path.join(ws.dir, "pwned");
     const prompts = [`$(touch ${marker})`, `\`touch ${marker}\``, `x; touch ${marker}`, `line1\ntouch ${marker}\n'"\\`];
     for (const prompt of prompts) {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
+import { ROOT, writeRelaxedRc } from "../helpers/cli.js";
 import { HOST_ENTRY } from "./harness/host.js";
 
 const hostMissing = !existsSync(HOST_ENTRY) && process.env.TASK_MANAGER_REQUIRE_HOST !== "1";
@@ -21,6 +21,7 @@ describe.skipIf(hostMissing)("installed into a real Clawdbot 2026.1.24-3 workspa
     env = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: root, CLAWDBOT_STATE_DIR: path.join(root, ".clawdbot") };
     workspace = path.join(root, "workspace");
     clawdbot(["setup", "--workspace", workspace]);
+    writeRelaxedRc(workspace);
     skillDir = path.join(workspace, "skills", "task-manager");
     mkdirSync(skillDir, { recursive: true });
     // npm pack: exactly what a published package would ship (package.json "files").

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,4 +40,13 @@ export function cliJson<T = Record<string, unknown>>(args: string[], opts: Param
 export function tempDir(prefix = "tm-test-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * An rc file that ignores machine load and memory: tests that expect READY must not turn into
+ * DEFERRED/system_load because the 2-core test machine is busy running other tests.
+ */
+export const RELAXED = { loadThreshold: 1000, minFreeMemoryMB: 0 };
+export function writeRelaxedRc(workspace: string, extra: Record<string, unknown> = {}): void {
+  writeFileSync(path.join(workspace, ".taskmanagerrc.json"), JSON.stringify({ ...RELAXED, ...extra }));
 }
