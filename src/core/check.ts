@@ -6,7 +6,8 @@ import { claimTask, completeTask, expireLeases, failTask } from "./tasks.js";
 
 /** What a transcript says about a run. */
 export type RunOutcome =
-  | { status: "done" }
+  /** `model`: what the host recorded as used ("provider/model"), when it says. */
+  | { status: "done"; model?: string }
   | { status: "failed"; message: string }
   | { status: "running" }
   /** The run's process died mid-run (its session lock names a dead pid): it will never finish. */
@@ -56,10 +57,23 @@ export function settleRunning(input: Omit<CheckInput, "newToken" | "host" | "wor
     else if (timedOut) next = failTask(queue, task.id, { message: `no final answer after ${policy.taskTimeoutMinutes} min`, kind: "timeout" }, input);
     if (!next) continue;
     queue = next.queue;
+    if (outcome.status === "done") queue = flagModelMismatch(queue, task, outcome.model, nowMs);
     const error = next.task.last_error?.message;
     settled.push({ id: task.id, outcome: next.task.state === "done" ? "done" : next.task.state === "dead" ? "dead" : "failed", ...(outcome.status !== "done" && error ? { error } : {}) });
   }
   return { queue, settled };
+}
+
+/**
+ * The whitelist is enforced before a spawn, and checked again after: a host can silently run a
+ * session on its default model (e.g. an unknown model name). Such a run still counts as done —
+ * the work happened — but the user is told.
+ */
+function flagModelMismatch(queue: Queue, task: Task, used: string | undefined, nowMs: number): Queue {
+  const asked = task.run?.model;
+  if (!used || !asked || used === asked) return queue;
+  const alert = { type: "model_mismatch" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: `ran on ${used}, not on the whitelisted ${asked}`, failures: task.failures, at: new Date(nowMs).toISOString() };
+  return { ...queue, alerts: [...queue.alerts, alert] };
 }
 
 /**

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "E_PROMPT_TOO_LARGE",
   "E_WORKSPACE",
   "E_SPAWN_FAILED",
+  "E_MODEL_UNAVAILABLE",
   "E_INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

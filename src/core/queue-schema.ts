@@ -75,7 +75,8 @@ export const historyEntrySchema = z
 
 export const alertSchema = z
   .object({
-    type: z.literal("dead"),
+    /** dead: out of attempts; model_mismatch: the host ran it on a model other than the one asked. */
+    type: z.enum(["dead", "model_mismatch"]),
     task_id: z.string(),
     prompt: z.string(),
     error: z.string(),

@@ -6,6 +6,8 @@ import { readRunOutcome } from "./transcript.js";
 /** One entry of the host's sessions store (only the fields task-manager reads). */
 export interface SessionEntry {
   sessionId?: string;
+  /** Written at the end of a run: what actually ran. */
+  modelProvider?: string;
   sessionFile?: string;
   updatedAt?: number;
   model?: string;
@@ -39,9 +41,14 @@ export function transcriptFile(dir: string, entry: SessionEntry | undefined): st
   return entry.sessionId ? path.join(dir, `${entry.sessionId}.jsonl`) : null;
 }
 
+/** A run's outcome; a finished run also says which model the host recorded as used. */
 export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string): Promise<RunOutcome> {
-  const file = transcriptFile(dir, store?.[sessionKey]);
-  return file ? readRunOutcome(file) : { status: "unknown" };
+  const entry = store?.[sessionKey];
+  const file = transcriptFile(dir, entry);
+  if (!file) return { status: "unknown" };
+  const outcome = await readRunOutcome(file);
+  if (outcome.status === "done" && entry?.modelProvider && entry.model) return { ...outcome, model: `${entry.modelProvider}/${entry.model}` };
+  return outcome;
 }
 
 /**

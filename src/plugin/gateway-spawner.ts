@@ -1,3 +1,4 @@
+import { TaskManagerError } from "../core/errors.js";
 import { GatewayClient, type GatewayAddress } from "../host/gateway-client.js";
 import type { SpawnRequest, Spawner } from "../runtime/dispatch.js";
 
@@ -10,6 +11,7 @@ import type { SpawnRequest, Spawner } from "../runtime/dispatch.js";
 export class GatewaySpawner implements Spawner {
   readonly #address: () => GatewayAddress;
   #client: GatewayClient | undefined;
+  #catalog: Set<string> | null = null;
 
   constructor(address: () => GatewayAddress) {
     this.#address = address;
@@ -17,8 +19,12 @@ export class GatewaySpawner implements Spawner {
 
   async spawn(req: SpawnRequest): Promise<{ runId: string | null }> {
     const client = await this.#connected();
-    const patched = await client.request<{ ok?: boolean; entry?: { model?: string } }>("sessions.patch", { key: req.sessionKey, model: req.model });
-    if (patched && patched.ok === false) throw new Error(`sessions.patch refused model ${req.model}`);
+    await this.#assertKnownModel(client, req.model);
+    const patched = await client.request<{ ok?: boolean; entry?: { providerOverride?: string; modelOverride?: string } }>("sessions.patch", { key: req.sessionKey, model: req.model });
+    const pinned = patched?.entry?.providerOverride && patched.entry.modelOverride ? `${patched.entry.providerOverride}/${patched.entry.modelOverride}` : null;
+    if (patched?.ok === false || (pinned !== null && pinned !== req.model)) {
+      throw new TaskManagerError("E_MODEL_UNAVAILABLE", `The gateway did not pin ${req.model} on ${req.sessionKey} (got ${pinned ?? "nothing"}); not starting the run.`, { model: req.model });
+    }
     const res = await client.request<{ runId?: string; status?: string }>("agent", {
       message: req.prompt,
       sessionKey: req.sessionKey,
@@ -34,6 +40,23 @@ export class GatewaySpawner implements Spawner {
   close(): void {
     this.#client?.close();
     this.#client = undefined;
+    this.#catalog = null;
+  }
+
+  /**
+   * The host accepts an unknown model in sessions.patch and then silently runs the session on
+   * its default — usually the expensive one. So a model must be in the gateway's catalog
+   * (`models.list`) before anything is started on it.
+   */
+  async #assertKnownModel(client: GatewayClient, model: string): Promise<void> {
+    if (this.#catalog === null) {
+      const res = await client.request<{ models?: Array<{ id?: string; provider?: string }> }>("models.list", {});
+      this.#catalog = new Set((res?.models ?? []).map((m) => `${m.provider}/${m.id}`));
+    }
+    if (!this.#catalog.has(model)) {
+      this.#catalog = null; // the host config may change; look again next time
+      throw new TaskManagerError("E_MODEL_UNAVAILABLE", `Model ${model} is not in the gateway's model catalog; it would run on the default model instead. Fix "models" in the task-manager config or add the model to the host.`, { model });
+    }
   }
 
   async #connected(): Promise<GatewayClient> {

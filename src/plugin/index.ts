@@ -31,7 +31,9 @@ export default function register(api: PluginApi): void {
   const spawner = new GatewaySpawner(() => gatewayAddress(api.config));
   const notify = (alerts: Alert[]): void => {
     for (const a of alerts) {
-      const text = `task-manager: task ${a.task_id} gave up after ${a.failures} failed attempts (${a.error}). Task: "${a.prompt}". \`task-manager dead retry ${a.task_id}\` tries again.`;
+      const text = a.type === "dead"
+        ? `task-manager: task ${a.task_id} gave up after ${a.failures} failed attempts (${a.error}). Task: "${a.prompt}". \`task-manager dead retry ${a.task_id}\` tries again.`
+        : `task-manager: task ${a.task_id} ${a.error} (the host fell back to another model). Task: "${a.prompt}".`;
       api.runtime?.system?.enqueueSystemEvent?.(text, { sessionKey: main.mainKey, contextKey: `task-manager:${a.task_id}` });
       api.logger.warn(text);
     }

@@ -82,18 +82,25 @@ export async function dispatchOnce(ctx: Context, spawner: Spawner, opts: CheckOp
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
-    await releaseAfterFailedSpawn(ctx, request.taskId, message);
+    const unavailable = err instanceof TaskManagerError && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
+    await releaseAfterFailedSpawn(ctx, request.taskId, message, unavailable);
     return toErrorStatus(err instanceof TaskManagerError ? err : new TaskManagerError("E_SPAWN_FAILED", `Could not start task ${request.taskId}: ${message}. It stays queued and will be retried.`, { id: request.taskId }));
   }
 }
 
-async function releaseAfterFailedSpawn(ctx: Context, id: string, message: string): Promise<void> {
+/** How long a model the gateway cannot run is skipped (the next whitelisted model is used). */
+const UNAVAILABLE_MODEL_REST_MS = 3_600_000;
+
+async function releaseAfterFailedSpawn(ctx: Context, id: string, message: string, unavailableModel: string | null): Promise<void> {
   try {
     await ctx.store.mutate((queue) => {
       const task = queue.tasks.find((t) => t.id === id);
       if (task?.state !== "claimed") return { queue, result: null };
       const now = ctx.deps.now();
-      return { queue: tasks.releaseClaim(queue, id, `spawn failed: ${message}`, now, now + 60_000).queue, result: null };
+      const released = tasks.releaseClaim(queue, id, `spawn failed: ${message}`, now, unavailableModel ? now : now + 60_000).queue;
+      if (!unavailableModel) return { queue: released, result: null };
+      const until = new Date(now + UNAVAILABLE_MODEL_REST_MS).toISOString();
+      return { queue: { ...released, cooldowns: { ...released.cooldowns, [unavailableModel]: until } }, result: null };
     });
   } catch (err) {
     // The lease will expire on its own; the task is not lost either way.

@@ -55,10 +55,12 @@ export interface HistoryEntry {
   model: string | null;
 }
 
-/** The queue file's run history, read directly. */
-export function queueHistory(host: Host): HistoryEntry[] {
-  return (JSON.parse(readFileSync(path.join(host.workspace, "memory/pending_tasks.json"), "utf8")) as { history: HistoryEntry[] }).history;
+/** The queue file, read directly. */
+export function queueFile(host: Host): { history: HistoryEntry[]; cooldowns: Record<string, string> } {
+  return JSON.parse(readFileSync(path.join(host.workspace, "memory/pending_tasks.json"), "utf8")) as { history: HistoryEntry[]; cooldowns: Record<string, string> };
 }
+
+export const queueHistory = (host: Host): HistoryEntry[] => queueFile(host).history;
 
 export function ids(host: Host, prompts: string[]): string[] {
   return tasks(host).filter((t) => prompts.includes(t.prompt)).map((t) => t.id);

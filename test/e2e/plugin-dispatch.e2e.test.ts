@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 import { answer, failWhile, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
 import { CHEAP_MODELS, type Host, startHost, waitFor } from "./harness/host.js";
-import { hostMissing, ids, queueHistory, successfulAnswers, tasks, tm } from "./helpers.js";
+import { hostMissing, ids, queueFile, queueHistory, successfulAnswers, tasks, tm } from "./helpers.js";
 
 /**
  * Plugin mode in a real Clawdbot gateway whose default model is an expensive one: the package
@@ -22,7 +22,9 @@ describe.skipIf(hostMissing)("plugin mode: zero-token dispatch inside a real gat
         "task-manager": {
           enabled: true,
           config: {
-            models: [...CHEAP_MODELS],
+            // The first is not in the gateway's catalog: the host would silently run it on its
+            // expensive default, so the plugin must refuse it and fall back.
+            models: ["fake/not-in-catalog", ...CHEAP_MODELS],
             schedule: "*/1 * * * * *",
             maxConcurrent: 1,
             leaseSeconds: 10,
@@ -62,6 +64,8 @@ describe.skipIf(hostMissing)("plugin mode: zero-token dispatch inside a real gat
     const ours = provider.requests.filter((r) => prompts.some((p) => JSON.stringify(r.messages).includes(p)));
     expect(ours.length).toBeGreaterThanOrEqual(3);
     expect(new Set(ours.map((r) => r.model))).toEqual(new Set(["cheap-flash"]));
+    expect(provider.requests.filter((r) => r.model === "expensive-large")).toHaveLength(0);
+    expect(Object.keys(queueFile(host).cooldowns)).toContain("fake/not-in-catalog");
     // One at a time: each run started only after the previous one was settled as done.
     const runs = queueHistory(host).filter((h) => ids(host, prompts).includes(h.task_id) && h.outcome === "done").sort((a, b) => a.started_at.localeCompare(b.started_at));
     expect(runs).toHaveLength(3);
