@@ -16,7 +16,7 @@ export interface HolderStats {
  * module object) so every holder records itself inside the critical section: it drops a file
  * named after its pid into `dir` right after acquiring, counts the files there, and removes its
  * own before releasing. Two overlapping holders always see each other, because the first one's
- * file is only removed after it stops holding.
+ * file is only removed after it stops holding (or dies).
  * With `disable`, the wrapper does not lock at all: the no-lock control run.
  */
 export function trackHolders(dir: string, disable = false): HolderStats {
@@ -28,7 +28,7 @@ export function trackHolders(dir: string, disable = false): HolderStats {
     const me = path.join(dir, String(process.pid));
     writeFileSync(me, "");
     stats.firstAcquiredAt ??= Date.now();
-    stats.maxHolders = Math.max(stats.maxHolders, readdirSync(dir).length);
+    stats.maxHolders = Math.max(stats.maxHolders, readdirSync(dir).filter(isAlive).length);
     return async () => {
       rmSync(me, { force: true });
       await release();
@@ -36,4 +36,14 @@ export function trackHolders(dir: string, disable = false): HolderStats {
   };
   (lockfile as { lock: LockFn }).lock = wrapped;
   return stats;
+}
+
+/** A SIGKILLed holder never removes its file; only live processes (stopped ones included) count. */
+function isAlive(pidName: string): boolean {
+  try {
+    process.kill(Number(pidName), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
