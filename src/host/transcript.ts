@@ -4,10 +4,12 @@ import type { RunOutcome } from "../core/check.js";
 /** Only the end of a transcript matters; long runs can write megabytes. */
 const TAIL_BYTES = 256 * 1024;
 
-interface TranscriptMessage {
+export interface TranscriptMessage {
   role?: string;
   stopReason?: string;
   errorMessage?: string;
+  /** Epoch ms; the same value in the transcript and in agent_end's `messages`. */
+  timestamp?: number;
 }
 
 async function readTail(file: string): Promise<string | null> {
@@ -47,19 +49,27 @@ function messageOf(line: string): TranscriptMessage | null {
  * done only when its last message is an assistant answer that did not stop on an error.
  */
 export function outcomeFromTranscript(text: string): RunOutcome {
+  return outcomeOfLastMessage(lastMessage(text));
+}
+
+/** The last message (any role) in transcript text. */
+export function lastMessage(text: string): TranscriptMessage | null {
   const lines = text.split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!.trim();
     if (line === "") continue;
     const message = messageOf(line);
-    if (!message || typeof message.role !== "string") continue;
-    if (message.role !== "assistant") return { status: "running" };
-    if (message.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed" };
-    if (message.stopReason === "aborted") return { status: "failed", message: message.errorMessage || "run aborted" };
-    if (message.stopReason === "toolUse") return { status: "running" };
-    return { status: "done" };
+    if (message && typeof message.role === "string") return message;
   }
-  return { status: "running" };
+  return null;
+}
+
+export function outcomeOfLastMessage(message: TranscriptMessage | null): RunOutcome {
+  if (!message || message.role !== "assistant") return { status: "running" };
+  if (message.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed" };
+  if (message.stopReason === "aborted") return { status: "failed", message: message.errorMessage || "run aborted" };
+  if (message.stopReason === "toolUse") return { status: "running" };
+  return { status: "done" };
 }
 
 export async function readTranscriptOutcome(file: string): Promise<RunOutcome> {
@@ -118,8 +128,8 @@ export interface TranscriptSummary {
   /** The run's task: the first user message. */
   firstUserText: string | null;
   outcome: RunOutcome;
-  /** Where the transcript ended (bytes), to tell one failed run from the next in the same session. */
-  size: number;
+  /** Timestamp of the last message: names this run's end, to tell one failed run from the next. */
+  endedAt: number | null;
 }
 
 /** The first user message (from the head) and the outcome (from the tail) of a transcript. */
@@ -131,9 +141,8 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
     return null;
   }
   let head: string;
-  let size: number;
   try {
-    size = (await handle.stat()).size;
+    const size = (await handle.stat()).size;
     const buf = Buffer.alloc(Math.min(size, TAIL_BYTES));
     await handle.read(buf, 0, buf.length, 0);
     head = buf.toString("utf8");
@@ -148,5 +157,7 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
       break;
     }
   }
-  return { firstUserText, outcome: await readRunOutcome(file), size };
+  const tail = await readTail(file);
+  const last = tail === null ? null : lastMessage(tail);
+  return { firstUserText, outcome: await readRunOutcome(file), endedAt: typeof last?.timestamp === "number" ? last.timestamp : null };
 }

@@ -1,8 +1,14 @@
 import { captureFailedRun } from "../core/capture.js";
 import { isSubagentKey, readSessionsStore, transcriptFile } from "../host/sessions.js";
-import { messageText, summarizeTranscript } from "../host/transcript.js";
+import { messageText, outcomeOfLastMessage, summarizeTranscript, type TranscriptMessage } from "../host/transcript.js";
 import { sessionsStorePath, type Context } from "../runtime/context.js";
 import type { AgentEndEvent, AgentHookContext } from "./host-api.js";
+
+/**
+ * Names one failed run, the same way from the transcript and from agent_end (whose `messages`
+ * carry the transcript's timestamps), so a run seen both ways is captured once.
+ */
+export const failedRunId = (sessionKey: string, endedAt: number | null | undefined): string => `${sessionKey}@${endedAt ?? "?"}`;
 
 /** Our own runs are settled by the queue; they are never "captured". */
 export const isOwnSession = (key: string): boolean => key.includes(":subagent:task-manager-");
@@ -53,22 +59,30 @@ export async function scanFailedSubagents(ctx: Context): Promise<number> {
     const file = transcriptFile(ctx.sessionsDir, entry);
     const summary = file ? await summarizeTranscript(file) : null;
     if (!summary || summary.outcome.status !== "failed" || !summary.firstUserText) continue;
-    const captureId = `${key}@${summary.size}`;
+    const captureId = failedRunId(key, summary.endedAt);
     if (queue.captured.includes(captureId)) continue;
     candidates.push({ captureId, prompt: summary.firstUserText, sessionKey: key, error: summary.outcome.message, via: "transcript" });
   }
   return enqueue(ctx, candidates);
 }
 
-/** agent_end with success:false: queue the run's task (sub-agents by default; main if enabled). */
+/**
+ * A failed run reported by agent_end: queue its task (sub-agents by default; main if enabled).
+ * The host reports `success:true` for a run whose model calls all failed; the last message
+ * (stopReason "error") is what says it failed.
+ */
 export async function captureAgentEnd(ctx: Context, event: AgentEndEvent, hook: AgentHookContext, mainKey: string): Promise<number> {
   const key = hook.sessionKey;
-  if (event.success !== false || !key || isOwnSession(key)) return 0;
+  const last = (event.messages ?? []).at(-1) as TranscriptMessage | undefined;
+  const outcome = outcomeOfLastMessage(last ?? null);
+  const failed = event.success === false || outcome.status === "failed";
+  if (!failed || !key || isOwnSession(key)) return 0;
   const isMain = key === mainKey;
   if (isMain ? !ctx.policy.capture.main : !(isSubagentKey(key) && ctx.policy.capture.subagents)) return 0;
   const users = (event.messages ?? []).filter((m) => (m as { role?: string } | null)?.role === "user");
   // A sub-agent's task is its first message; a main-session run is about its latest one.
   const message = isMain ? users.at(-1) : users[0];
   const prompt = message ? messageText(message) : "";
-  return enqueue(ctx, [{ captureId: `${key}#${event.messages?.length ?? 0}`, prompt, sessionKey: key, error: event.error ?? "run failed", via: "agent_end" }]);
+  const error = event.error ?? (outcome.status === "failed" ? outcome.message : "run failed");
+  return enqueue(ctx, [{ captureId: failedRunId(key, last?.timestamp), prompt, sessionKey: key, error, via: "agent_end" }]);
 }
