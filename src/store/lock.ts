@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import lockfile from "proper-lockfile";
 import { TaskManagerError } from "../core/errors.js";
 
@@ -10,7 +11,11 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK: LockOptions = { staleMs: 60_000, waitMs: 10_000 };
 
-/** A held lock. `compromised` turns true if proper-lockfile lost it (e.g. we were frozen). */
+/**
+ * A held lock. `compromised` is true once the lock is not ours any more: proper-lockfile noticed
+ * (its refresh timer), or the lock folder on disk is no longer the one we created (checked on
+ * every call, so a holder resumed after SIGSTOP learns it before its timer has run).
+ */
 export interface HeldLock {
   readonly compromised: () => boolean;
   release(): Promise<void>;
@@ -41,9 +46,13 @@ export async function acquireLock(lockPath: string, target: string, opts: LockOp
     }
     throw err;
   }
+  const ours = identity(lockPath);
+  const stillOurs = (): boolean => ours !== null && identity(lockPath) === ours;
   return {
-    compromised: () => lost,
+    compromised: () => lost || !stillOurs(),
     release: async () => {
+      // A taken-over lock folder belongs to the new holder: removing it would let a third in.
+      if (!stillOurs()) return;
       try {
         await release();
       } catch (err) {
@@ -53,4 +62,15 @@ export async function acquireLock(lockPath: string, target: string, opts: LockOp
       }
     },
   };
+}
+
+/**
+ * Which lock folder this is: a stale takeover removes and recreates it, and ext4 hands the
+ * freed inode number straight back, so the birth time (statx btime, ns) tells them apart.
+ * Where the filesystem has no birth time, the inode alone is used (weaker, still correct
+ * whenever the inode differs).
+ */
+function identity(lockPath: string): string | null {
+  const stat = lstatSync(lockPath, { bigint: true, throwIfNoEntry: false });
+  return stat ? `${stat.dev}:${stat.ino}:${stat.birthtimeNs}` : null;
 }

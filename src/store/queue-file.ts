@@ -58,6 +58,10 @@ export interface PublishGuard {
   lockLost: () => boolean;
 }
 
+function lockLostError(file: string): TaskManagerError {
+  return new TaskManagerError("E_LOCK_COMPROMISED", `Lost the queue lock on ${file} while working (process paused?); the change was discarded, the queue is unchanged. Run the command again.`, { file });
+}
+
 export function stagingPrefix(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.staged-`);
 }
@@ -80,13 +84,14 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
       throw new TaskManagerError("E_WRITE_FAILED", `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; free disk space and retry.`, { file });
     }
     crashPoint("after_stage");
-    if (guard.lockLost()) {
-      throw new TaskManagerError("E_LOCK_COMPROMISED", `Lost the queue lock on ${file} while working (process paused?); the change was discarded, the queue is unchanged. Run the command again.`, { file });
-    }
+    if (guard.lockLost()) throw lockLostError(file);
     const marker = await currentMarker(file);
     if (marker !== guard.expected) {
       throw new TaskManagerError("E_STALE_WRITE", `Queue ${file} changed since it was read (revision ${String(guard.expected)} → ${String(marker)}); the change was discarded. Run the command again.`, { file });
     }
+    // Again, as late as possible: a holder frozen before the marker read may have lost the lock
+    // to a process that has not written yet, so the marker alone cannot tell.
+    if (guard.lockLost()) throw lockLostError(file);
     await fs.rename(staged, file);
   } finally {
     await fs.rm(staged, { force: true });
