@@ -24,7 +24,7 @@ export function trackHolders(dir: string, disable = false): HolderStats {
   const stats: HolderStats = { maxHolders: 0, firstAcquiredAt: null };
   const real = lockfile.lock;
   const wrapped: LockFn = async (file, options) => {
-    const release = disable ? async (): Promise<void> => {} : await real(file, options);
+    const release = disable ? fakeLock(options?.lockfilePath) : await real(file, options);
     const me = path.join(dir, String(process.pid));
     writeFileSync(me, "");
     stats.firstAcquiredAt ??= Date.now();
@@ -36,6 +36,12 @@ export function trackHolders(dir: string, disable = false): HolderStats {
   };
   (lockfile as { lock: LockFn }).lock = wrapped;
   return stats;
+}
+
+/** No exclusion at all; the folder exists (shared by everyone) so the package sees "a" lock. */
+function fakeLock(lockPath: string | undefined): () => Promise<void> {
+  if (lockPath) mkdirSync(lockPath, { recursive: true });
+  return async () => {};
 }
 
 /** A SIGKILLed holder never removes its file; only live processes (stopped ones included) count. */
