@@ -6,6 +6,7 @@ import { crashPoint } from "./faults.js";
 import { acquireLock, DEFAULT_LOCK, type LockOptions } from "./lock.js";
 import { decodeQueue, encodeQueue, type QueueOrigin } from "./queue-codec.js";
 import { publish, quarantine, readRaw, sweepStaged, type RawQueueFile } from "./queue-file.js";
+import { freezeQueue, ReadCache } from "./read-cache.js";
 import { assertNoLinks } from "./safe-path.js";
 
 export interface Snapshot {
@@ -38,6 +39,7 @@ export class QueueStore {
   readonly #workspace: string;
   readonly #lock: LockOptions;
   readonly #now: () => number;
+  readonly #cache = new ReadCache<Snapshot>();
 
   constructor(opts: StoreOptions) {
     this.file = opts.file;
@@ -47,11 +49,18 @@ export class QueueStore {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** A consistent snapshot (the file is only ever replaced by rename). */
+  /**
+   * A consistent snapshot (the file is only ever replaced by rename). An unchanged v2 file is
+   * served from the read cache (one lstat), so an idle tick does not re-parse the queue; the
+   * snapshot is frozen because later reads share it.
+   */
   async read(): Promise<Snapshot> {
     this.#assertSafe();
-    const raw = await readRaw(this.file);
-    return this.#decode(raw);
+    const load = async (): Promise<Snapshot> => {
+      const snapshot = await this.#decode(await readRaw(this.file));
+      return Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) });
+    };
+    return this.#cache.read(this.file, load, (s) => s.origin === "v2");
   }
 
   /**
