@@ -1,4 +1,5 @@
-import { cosmiconfig } from "cosmiconfig";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import type { z } from "zod";
 import { TaskManagerError } from "../core/errors.js";
 import { policySchema, type Policy } from "./schema.js";
@@ -40,6 +41,9 @@ function formatIssues(issues: z.core.$ZodIssue[], where: string): string {
  * the workspace itself — no walking up, so a stray rc file above the workspace never applies.
  */
 export async function loadPolicyFile(workspace: string): Promise<LoadedPolicy> {
+  if (!mightFindConfig(workspace, process.cwd())) return { policy: parsePolicy({}, "(defaults)"), file: null, raw: {} };
+  // Loaded only when there may be something to find: it costs ~10 ms of start-up per check.
+  const { cosmiconfig } = await import("cosmiconfig");
   const explorer = cosmiconfig("taskmanager", { searchStrategy: "none", cache: false });
   let found: Awaited<ReturnType<typeof explorer.search>>;
   try {
@@ -51,4 +55,68 @@ export async function loadPolicyFile(workspace: string): Promise<LoadedPolicy> {
   if (!found || found.isEmpty) return { policy: parsePolicy({}, found?.filepath ?? "(defaults)"), file: found?.filepath ?? null, raw: {} };
   const raw = found.config !== null && typeof found.config === "object" ? (found.config as Record<string, unknown>) : {};
   return { policy: parsePolicy(found.config, found.filepath), file: found.filepath, raw };
+}
+
+/** cosmiconfig 9's getDefaultSearchPlaces("taskmanager"); a test keeps this list in step with it. */
+export const RC_SEARCH_PLACES = [
+  "package.json",
+  ".taskmanagerrc",
+  ".taskmanagerrc.json",
+  ".taskmanagerrc.yaml",
+  ".taskmanagerrc.yml",
+  ".taskmanagerrc.js",
+  ".taskmanagerrc.ts",
+  ".taskmanagerrc.cjs",
+  ".taskmanagerrc.mjs",
+  ".config/taskmanagerrc",
+  ".config/taskmanagerrc.json",
+  ".config/taskmanagerrc.yaml",
+  ".config/taskmanagerrc.yml",
+  ".config/taskmanagerrc.js",
+  ".config/taskmanagerrc.ts",
+  ".config/taskmanagerrc.cjs",
+  ".config/taskmanagerrc.mjs",
+  "taskmanager.config.js",
+  "taskmanager.config.ts",
+  "taskmanager.config.cjs",
+  "taskmanager.config.mjs",
+];
+
+/** cosmiconfig's metaSearchPlaces: read from the current directory, they can add search places. */
+export const META_SEARCH_PLACES = [
+  "package.json",
+  "package.yaml",
+  ".config/config.json",
+  ".config/config.yaml",
+  ".config/config.yml",
+  ".config/config.js",
+  ".config/config.ts",
+  ".config/config.cjs",
+  ".config/config.mjs",
+];
+
+/**
+ * Whether cosmiconfig could find a config: something at one of its places in the workspace, or
+ * a meta config in the current directory. A package.json counts only if it has the key (or
+ * cannot be parsed, so cosmiconfig reports it as before). When unsure, it answers yes.
+ */
+export function mightFindConfig(workspace: string, cwd: string): boolean {
+  const found = (dir: string, places: readonly string[], packageKey: string): boolean =>
+    places.some((place) => (place === "package.json" ? packageMayHaveKey(path.join(dir, place), packageKey) : existsSync(path.join(dir, place))));
+  return found(workspace, RC_SEARCH_PLACES, "taskmanager") || found(cwd, META_SEARCH_PLACES, "cosmiconfig");
+}
+
+function packageMayHaveKey(file: string, key: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return existsSync(file); // unreadable but present (a folder, no permission): let cosmiconfig decide
+  }
+  try {
+    const data = JSON.parse(text) as unknown;
+    return data === null || typeof data !== "object" || Object.hasOwn(data, key);
+  } catch {
+    return true;
+  }
 }
