@@ -1,177 +1,19 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { TaskManagerError } from "../core/errors.js";
-import type { Task } from "../core/queue-schema.js";
-import { runCheck } from "../runtime/check.js";
-import { createContext, type Context } from "../runtime/context.js";
-import { doctor } from "../runtime/doctor.js";
-import * as ops from "../runtime/operations.js";
-import { runForeground } from "./run.js";
-import { exitCodeFor, printJson, printLine, reportFailure } from "./output.js";
+/**
+ * Entry point. Only the heartbeat's `check` is on a hot path (every tick, a fresh process), so
+ * it skips commander and the other commands' modules; everything else loads the full program.
+ * Imports are dynamic on purpose: a static import would load both paths before any code runs,
+ * and before the compile cache is on.
+ */
+import { enableCompileCache } from "./compile-cache.js";
+import { parseFastCheck } from "./fast-path.js";
 
-interface Common {
-  workspace?: string;
-  json?: boolean;
+enableCompileCache();
+const fast = parseFastCheck(process.argv.slice(2));
+if (fast) {
+  const { runCheckCommand } = await import("./check-command.js");
+  await runCheckCommand(fast.workspace);
+} else {
+  const { main } = await import("./program.js");
+  await main(process.argv);
 }
-
-function common(cmd: Command): Command {
-  return cmd.option("-w, --workspace <dir>", "workspace folder (default: discovered, see INTEGRATION.md)").option("--json", "print one JSON document");
-}
-
-/** Runs a command body with a context; failures become exit 1 with a clear message. */
-async function withContext(opts: Common, body: (ctx: Context) => Promise<void>): Promise<void> {
-  try {
-    const ctx = await createContext(opts.workspace ? { workspace: opts.workspace } : {});
-    await body(ctx);
-  } catch (err) {
-    process.exitCode = reportFailure(err, opts.json === true);
-  }
-}
-
-function parseIntOption(name: string) {
-  return (value: string): number => {
-    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}".`);
-    return Number(value);
-  };
-}
-
-function printTask(task: Task, opts: Common, verb: string): void {
-  if (opts.json) printJson({ status: "OK", task: ops.taskView(task) });
-  else printLine(`${verb} ${task.id} (${task.state})`);
-}
-
-function formatTable(tasks: Task[]): string {
-  if (tasks.length === 0) return "(no tasks)";
-  return tasks
-    .map((t) => `${t.id}  ${t.state.padEnd(8)} p${t.priority}  tries ${t.attempts}  ${t.prompt.replace(/\s+/g, " ").slice(0, 60)}`)
-    .join("\n");
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-export function buildProgram(): Command {
-  const program = new Command("task-manager")
-    .description("Durable queue that resumes failed or interrupted agent tasks on the heartbeat, on cheap models.")
-    .showHelpAfterError()
-    .exitOverride();
-
-  common(program.command("check").description("heartbeat check: settle runs, then READY (task claimed) / DEFERRED / NO_TASKS")).action(async (o: Common) => {
-    try {
-      const ctx = await createContext(o.workspace ? { workspace: o.workspace } : {});
-      const status = await runCheck(ctx);
-      printJson(status);
-      process.exitCode = exitCodeFor(status);
-    } catch (err) {
-      process.exitCode = reportFailure(err, true);
-    }
-  });
-
-  common(program.command("add <prompt>").description('queue a task ("-" reads the text from stdin)'))
-    .option("-p, --priority <n>", "lower runs first (1 = most urgent)", parseIntOption("--priority"), 5)
-    .option("-s, --source <name>", "where the task came from", "cli")
-    .option("-k, --key <key>", "dedupe key: a second add with the same key is a DUPLICATE")
-    .action(async (prompt: string, o: Common & { priority: number; source: string; key?: string }) =>
-      withContext(o, async (ctx) => {
-        const text = prompt === "-" ? await readStdin() : prompt;
-        const r = await ops.addTask(ctx, { prompt: text, priority: o.priority, source: o.source, key: o.key ?? null });
-        if (o.json) printJson({ status: r.status, task: ops.taskView(r.task) });
-        else printLine(`${r.status === "ADDED" ? "added" : "duplicate of"} ${r.task.id}`);
-      }));
-
-  common(program.command("list").description("tasks waiting or in flight"))
-    .option("-a, --all", "include done and dead tasks")
-    .action(async (o: Common & { all?: boolean }) =>
-      withContext(o, async (ctx) => {
-        const tasks = await ops.listTasks(ctx, o.all === true);
-        if (o.json) printJson({ tasks: tasks.map(ops.taskView) });
-        else printLine(formatTable(tasks));
-      }));
-
-  common(program.command("show <id>").description("one task, every field")).action(async (id: string, o: Common) =>
-    withContext(o, async (ctx) => {
-      const task = await ops.showTask(ctx, id);
-      if (o.json) printJson({ task });
-      else printLine(JSON.stringify(task, null, 2));
-    }));
-
-  common(program.command("ack <id>").description("record the spawned run (claimed → running)"))
-    .option("-r, --run-id <id>", "run id returned by sessions_spawn / agent")
-    .option("-k, --session-key <key>", "child session key (lets checks read its transcript)")
-    .option("-m, --model <model>", "model the run was started on")
-    .action(async (id: string, o: Common & { runId?: string; sessionKey?: string; model?: string }) =>
-      withContext(o, async (ctx) => {
-        if (!o.runId && !o.sessionKey) throw new TaskManagerError("E_INVALID_INPUT", "ack needs --run-id or --session-key (both, when you have them).");
-        printTask(await ops.ackTask(ctx, id, { runId: o.runId ?? null, sessionKey: o.sessionKey ?? null, model: o.model ?? null }), o, "running");
-      }));
-
-  common(program.command("done <id>").description("mark a task done")).action(async (id: string, o: Common) =>
-    withContext(o, async (ctx) => printTask(await ops.completeTask(ctx, id), o, "done")));
-
-  common(program.command("fail <id>").description("record a failed run (retried with backoff, dead after the limit)"))
-    .requiredOption("-e, --error <text>", "what went wrong")
-    .action(async (id: string, o: Common & { error: string }) =>
-      withContext(o, async (ctx) => printTask(await ops.failTask(ctx, id, o.error), o, "failed:")));
-
-  common(program.command("remove <id>").description("delete a task")).action(async (id: string, o: Common) =>
-    withContext(o, async (ctx) => printTask(await ops.removeTask(ctx, id), o, "removed")));
-
-  common(program.command("stats").description("counts per state, success rate, mean run time")).action(async (o: Common) =>
-    withContext(o, async (ctx) => {
-      const s = await ops.stats(ctx);
-      if (o.json) printJson(s);
-      else printLine(`${Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(", ")}; success rate ${s.history.success_rate ?? "n/a"}; mean run ${s.history.mean_run_seconds ?? "n/a"} s`);
-    }));
-
-  const dead = program.command("dead").description("dead-lettered tasks");
-  common(dead.command("list").description("tasks that ran out of attempts")).action(async (o: Common) =>
-    withContext(o, async (ctx) => {
-      const tasks = (await ops.listTasks(ctx, true)).filter((t) => t.state === "dead");
-      if (o.json) printJson({ tasks: tasks.map(ops.taskView) });
-      else printLine(formatTable(tasks));
-    }));
-  common(dead.command("retry <id>").description("give a dead task a fresh set of attempts")).action(async (id: string, o: Common) =>
-    withContext(o, async (ctx) => printTask(await ops.retryDead(ctx, id), o, "retrying")));
-  common(dead.command("purge").description("delete all dead tasks")).action(async (o: Common) =>
-    withContext(o, async (ctx) => {
-      const removed = await ops.purgeDead(ctx);
-      if (o.json) printJson({ status: "OK", removed });
-      else printLine(`purged ${removed}`);
-    }));
-
-  common(program.command("pause").description("stop recommending tasks (checks answer DEFERRED/paused)")).action(async (o: Common) =>
-    withContext(o, async (ctx) => (await ops.setPaused(ctx, true), o.json ? printJson({ status: "OK", paused: true }) : printLine("paused"))));
-  common(program.command("resume").description("undo pause")).action(async (o: Common) =>
-    withContext(o, async (ctx) => (await ops.setPaused(ctx, false), o.json ? printJson({ status: "OK", paused: false }) : printLine("resumed"))));
-
-  common(program.command("run").description("foreground scheduler: a check on every `schedule` tick (one JSON line each)"))
-    .addOption(new Option("--once", "run one check and exit").hideHelp())
-    .action(async (o: Common & { once?: boolean }) => withContext(o, (ctx) => runForeground(ctx, o.once === true)));
-
-  common(program.command("doctor").description("what task-manager found: workspace, queue, config, host, schedule")).action(async (o: Common) =>
-    withContext(o, async (ctx) => {
-      const report = await doctor(ctx);
-      printLine(o.json ? JSON.stringify(report) : JSON.stringify(report, null, 2));
-    }));
-
-  return program;
-}
-
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version are not failures; everything else commander rejects is usage.
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    process.exitCode = reportFailure(err, argv.includes("--json"));
-  }
-}
-
-await main(process.argv);

@@ -1,0 +1,15 @@
+import { runCheck } from "../runtime/check.js";
+import { createContext } from "../runtime/context.js";
+import { exitCodeFor, printJson, reportFailure } from "./output.js";
+
+/** `task-manager check`: one status object on stdout, always JSON; exit 1 only for ERROR. */
+export async function runCheckCommand(workspace: string | undefined): Promise<void> {
+  try {
+    const ctx = await createContext(workspace ? { workspace } : {});
+    const status = await runCheck(ctx);
+    printJson(status);
+    process.exitCode = exitCodeFor(status);
+  } catch (err) {
+    process.exitCode = reportFailure(err, true);
+  }
+}
