@@ -74,6 +74,11 @@ export function stagingPrefix(file: string): string {
  * data. The previous file stays in place until the rename, so any failure leaves it intact.
  */
 export async function publish(file: string, bytes: Buffer, guard: PublishGuard): Promise<void> {
+  // A file over the read cap could never be read back: every later command, even `remove`,
+  // would fail. Refuse the change instead and keep the queue usable.
+  if (bytes.length > MAX_QUEUE_BYTES) {
+    throw new TaskManagerError("E_QUEUE_TOO_LARGE", `This change would make the queue ${file} ${bytes.length} bytes, above the ${MAX_QUEUE_BYTES}-byte limit; it was not written. Remove or purge done/dead tasks first.`, { file, size: bytes.length });
+  }
   const staged = `${stagingPrefix(file)}${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   try {
     try {
