@@ -16,6 +16,7 @@ const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 async function run(): Promise<Report> {
   const opts = benchOptions();
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   log(`setting up${opts.skipHost ? "" : " (with the host, if installed)"}…`);
   const home = makeHome(!opts.skipHost);
   try {
@@ -37,6 +38,7 @@ async function run(): Promise<Report> {
       node: process.versions.node,
       platform: `${os.platform()} ${os.arch()}`,
       cpus: os.availableParallelism(),
+      load: { start: Number(loadAtStart.toFixed(2)), end: Number((os.loadavg()[0] ?? 0).toFixed(2)) },
       options: { ...opts, duration_s: Math.round((Date.now() - started) / 100) / 10 },
       rows,
       notes: [

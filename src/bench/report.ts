@@ -19,6 +19,8 @@ export interface Report {
   node: string;
   platform: string;
   cpus: number;
+  /** 1-minute load average when the run started and ended: other work on the machine shows here. */
+  load: { start: number; end: number };
   options: Record<string, unknown>;
   rows: Row[];
   notes: string[];
@@ -47,7 +49,7 @@ export function renderTable(report: Report): string {
   const body = report.rows.map((r) => line(COLUMNS.map((c) => cell(r, c.key))));
   const notes = [...report.rows.filter((r) => r.note).map((r) => `${r.id}: ${r.note}`), ...report.notes];
   return [
-    `task-manager bench — node ${report.node}, ${report.platform}, ${report.cpus} cpus, ${report.generated_at}`,
+    `task-manager bench — node ${report.node}, ${report.platform}, ${report.cpus} cpus, load ${report.load.start}→${report.load.end}, ${report.generated_at}`,
     line(COLUMNS.map((c) => c.title)),
     rule,
     ...body,
