@@ -52,8 +52,13 @@ function installNaiveMutate(): void {
   QueueStore.prototype.mutate = naive;
 }
 
-/** The worker's next operation: finish what it claimed, otherwise alternate add and check. */
-async function operate(ctx: Context, i: number, mine: { claimed: string | null; running: string | null }, worker: number): Promise<Outcome> {
+/**
+ * The worker's next operation: finish what it claimed, otherwise alternate add and check. The
+ * last 5% are adds only, so the final queue holds tasks whose presence the checker can verify.
+ */
+async function operate(ctx: Context, i: number, mine: { claimed: string | null; running: string | null }, job: HammerJob): Promise<Outcome> {
+  const worker = job.worker;
+  if (i >= job.ops * 0.95) return add(ctx, worker, i);
   if (mine.running) {
     const task = await ops.removeTask(ctx, mine.running);
     mine.running = null;
@@ -75,6 +80,10 @@ async function operate(ctx: Context, i: number, mine: { claimed: string | null; 
     if (status.status === "ERROR") throw Object.assign(new Error(status.message), { code: status.code });
     return { op: "idle" };
   }
+  return add(ctx, worker, i);
+}
+
+async function add(ctx: Context, worker: number, i: number): Promise<Outcome> {
   const r = await ops.addTask(ctx, { prompt: `w${worker} op${i}`, source: "hammer" });
   return { op: "add", id: r.task.id };
 }
@@ -94,7 +103,7 @@ export async function runHammer(job: HammerJob): Promise<HammerSummary> {
     let outcome: Outcome;
     for (;;) {
       try {
-        outcome = await operate(ctx, i, mine, job.worker);
+        outcome = await operate(ctx, i, mine, job);
         break;
       } catch (err) {
         const reason = retryReason(err);
