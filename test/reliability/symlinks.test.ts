@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { cli, makeSandbox, queuePath, type Sandbox } from "./lib/env.ts";
@@ -56,6 +56,14 @@ describe("links and odd files on the queue's path are refused; nothing outside i
     for (const e of exits) expect(e.code).toBe(1);
     expect(v.snapshot()).toBe(before);
     if (link !== null) expect(readlinkSync(planted)).toBe(link);
+  }, 30_000);
+
+  test("the queue file is created private (mode 0600) and its folder 0700", async () => {
+    const s = makeSandbox("modes");
+    rmSync(path.dirname(queuePath(s)), { recursive: true });
+    expect((await cli(s, ["add", "x"])).code).toBe(0);
+    expect(statSync(queuePath(s)).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(queuePath(s))).mode & 0o777).toBe(0o700);
   }, 30_000);
 
   test("a hostile link planted where the store puts its quarantine copy is not followed", async () => {
