@@ -1,5 +1,5 @@
 import type { LegacyTask, Queue, Task } from "./queue-schema.js";
-import { emptyQueue } from "./queue-schema.js";
+import { emptyQueue } from "./queue-model.js";
 
 /**
  * Ids for migrated entries are derived from the entry and its position, so every read of the

@@ -1,14 +1,14 @@
 import { z } from "zod";
+import { ALERT_TYPES, FAILURE_KINDS, TASK_STATES } from "./queue-model.js";
+
+export { ALERT_TYPES, emptyQueue, FAILURE_KINDS, TASK_STATES } from "./queue-model.js";
 
 /**
  * The queue file's schema (format version 2). Field names are snake_case like the original
  * system's file (`added_at`, `retry_count`) so hand-edits and old scripts stay familiar.
  */
-export const TASK_STATES = ["pending", "claimed", "running", "done", "dead"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-/** Kinds of failure; `quota` is a rate limit or quota error (cooldown, not the task's fault). */
-export const FAILURE_KINDS = ["error", "quota", "timeout", "lease_expired", "manual"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 const isoTime = z.string().datetime({ offset: true });
@@ -76,7 +76,7 @@ export const historyEntrySchema = z
 export const alertSchema = z
   .object({
     /** dead: out of attempts; model_mismatch: the host ran it on a model other than the one asked. */
-    type: z.enum(["dead", "model_mismatch"]),
+    type: z.enum(ALERT_TYPES),
     task_id: z.string(),
     prompt: z.string(),
     error: z.string(),
@@ -108,9 +108,6 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type Alert = z.infer<typeof alertSchema>;
 export type Queue = z.infer<typeof queueSchema>;
 
-export function emptyQueue(): Queue {
-  return { version: 2, revision: 0, paused: false, cooldowns: {}, tasks: [], history: [], alerts: [], captured: [] };
-}
 
 /** The original system's bare-array entry. Loose on purpose: it was hand-written and varied. */
 export const legacyTaskSchema = z

@@ -1,4 +1,5 @@
-import { loadPolicyFile, parsePolicy } from "../policy/load.js";
+import { loadPolicyFile } from "../policy/load.js";
+import { parsePolicy } from "../policy/parse.js";
 import type { Policy } from "../policy/schema.js";
 
 export const PLUGIN_CONFIG_PATH = "plugins.entries.task-manager.config";

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { TaskManagerError } from "../core/errors.js";
 import { migrateLegacy } from "../core/migrate.js";
-import { legacyQueueSchema, queueSchema, type Queue } from "../core/queue-schema.js";
+import type { Queue } from "../core/queue-schema.js";
+import { checkLegacy, checkQueue } from "../core/queue-validate.js";
 
 /** Queue files above this are refused (and left alone) rather than parsed into memory. */
 export const MAX_QUEUE_BYTES = 16 * 1024 * 1024;
@@ -50,15 +51,17 @@ export function decodeQueue(bytes: Buffer, file: string, nowMs: number): Decoded
   } catch (err) {
     throw corrupt(file, `not JSON: ${(err as Error).message}`);
   }
+  // Hand-written checks equivalent to the zod schemas (a property test holds them together):
+  // the heartbeat check must not pay for loading zod.
   if (Array.isArray(data)) {
-    const legacy = legacyQueueSchema.safeParse(data);
-    if (!legacy.success) throw corrupt(file, `legacy array entry ${describeIssue(legacy.error.issues[0])}`);
-    return { queue: migrateLegacy(legacy.data, nowMs), origin: "legacy" };
+    const legacy = checkLegacy(data);
+    if (!legacy.ok) throw corrupt(file, `legacy array entry ${legacy.problem}`);
+    return { queue: migrateLegacy(legacy.entries, nowMs), origin: "legacy" };
   }
-  const parsed = queueSchema.safeParse(data);
-  if (!parsed.success) throw corrupt(file, describeIssue(parsed.error.issues[0]));
-  assertUniqueIds(parsed.data, file);
-  return { queue: parsed.data, origin: "v2" };
+  const parsed = checkQueue(data);
+  if (!parsed.ok) throw corrupt(file, parsed.problem);
+  assertUniqueIds(parsed.queue, file);
+  return { queue: parsed.queue, origin: "v2" };
 }
 
 function assertUniqueIds(queue: Queue, file: string): void {
@@ -67,10 +70,4 @@ function assertUniqueIds(queue: Queue, file: string): void {
     if (seen.has(task.id)) throw corrupt(file, `task id ${task.id} appears twice`);
     seen.add(task.id);
   }
-}
-
-function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
-  if (!issue) return "unknown schema error";
-  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
-  return `at ${where}: ${issue.message}`;
 }

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { generatedArtifacts } from "../../src/policy/artifacts.js";
-import { DEFAULT_POLICY } from "../../src/policy/schema.js";
+import { DEFAULT_POLICY as ZOD_DEFAULTS, policySchema } from "../../src/policy/schema.js";
+import { DEFAULT_POLICY } from "../../src/policy/defaults.js";
 import { DEFER_REASONS } from "../../src/core/decide.js";
 import { ROOT } from "../helpers/cli.js";
 
@@ -20,6 +21,11 @@ describe("documents generated from or describing the schema do not drift", () =>
   for (const [rel, content] of Object.entries(generatedArtifacts(pkg.version))) {
     it(`${rel} is what \`npm run generate\` writes`, () => expect(read(rel)).toBe(content));
   }
+
+  it("the zod-free defaults used when there is no config equal what the schema produces", () => {
+    expect(DEFAULT_POLICY).toEqual(policySchema.parse({}));
+    expect(DEFAULT_POLICY).toEqual(ZOD_DEFAULTS);
+  });
 
   it("INTEGRATION.md lists every config key with its default", () => {
     const doc = read("INTEGRATION.md");

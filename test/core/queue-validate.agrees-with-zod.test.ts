@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { runCheckTransform } from "../../src/core/check.js";
+import { legacyQueueSchema, queueSchema } from "../../src/core/queue-schema.js";
+import { checkLegacy, checkQueue } from "../../src/core/queue-validate.js";
+import { ackTask, failTask } from "../../src/core/tasks.js";
+import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
+
+/** A queue touching every field: pending, claimed (lease), running (run), failed (last_error), dead (alert), cooldowns. */
+function richQueue(): unknown {
+  const p = policy({ retry: { maxAttempts: 1 } });
+  let q = queueWith(["a", "b", "c", "d"]);
+  q = runCheckTransform({ queue: q, policy: p, observation: idle, outcomes: new Map(), nowMs: T0, random: fixedRandom, newToken: tokens(), host: { kind: "none", state_dir: null, sessions_store: null }, workspace: "/w" }).queue;
+  q = ackTask(q, q.tasks[1]!.id, { runId: "r", sessionKey: "agent:main:subagent:x", model: "google/gemini-2.5-flash" }, T0).queue;
+  q = failTask(q, q.tasks[2]!.id, { message: "429 rate limited" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
+  q = failTask(q, q.tasks[3]!.id, { message: "boom" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
+  return JSON.parse(JSON.stringify({ ...q, cooldowns: { "google/gemini-2.5-flash": new Date(T0).toISOString() }, captured: ["agent:main:subagent:y@1"] }));
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Replaces, deletes or adds one value at a path chosen by `pick` (a fraction) in a copy of `root`. */
+function mutate(root: Json, pick: number, replacement: Json, mode: "replace" | "delete" | "add"): Json {
+  const copy = JSON.parse(JSON.stringify(root)) as Json;
+  const slots: Array<{ parent: Json[] | { [k: string]: Json }; key: string | number }> = [];
+  const walk = (node: Json): void => {
+    if (Array.isArray(node)) node.forEach((v, i) => (slots.push({ parent: node, key: i }), walk(v)));
+    else if (node !== null && typeof node === "object") Object.entries(node).forEach(([k, v]) => (slots.push({ parent: node, key: k }), walk(v)));
+  };
+  walk(copy);
+  const slot = slots[Math.floor(pick * slots.length)];
+  if (!slot) return replacement;
+  const parent = slot.parent as Record<string | number, Json>;
+  if (mode === "delete" && !Array.isArray(slot.parent)) delete parent[slot.key];
+  else if (mode === "add" && !Array.isArray(slot.parent)) parent[`extra_${String(slot.key)}`] = replacement;
+  else parent[slot.key] = replacement;
+  return copy;
+}
+
+const agree = (data: unknown): void => {
+  expect(checkQueue(data).ok, JSON.stringify(data).slice(0, 300)).toBe(queueSchema.safeParse(data).success);
+};
+
+describe("the hand-written queue check agrees with the zod schema", () => {
+  it("accepts a queue that uses every field", () => {
+    expect(checkQueue(richQueue())).toMatchObject({ ok: true });
+    expect(queueSchema.safeParse(richQueue()).success).toBe(true);
+  });
+
+  it("on arbitrary corruptions of a valid queue (replace, delete, add a key)", () => {
+    const base = richQueue() as Json;
+    const times = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), fc.constantFrom("2026-02-29T00:00:00Z", "2028-02-29T10:00:00+01:00", "2026-11-25T12:00Z", "2026-11-25T24:00:00Z"));
+    const values = fc.oneof(fc.jsonValue() as fc.Arbitrary<Json>, times, fc.integer(), fc.double(), fc.constantFrom(2, -1, 0, 1.5, 2 ** 60, "t_abc", "t_ABC", "pending", "quota", ""));
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.999, noNaN: true }), values, fc.constantFrom("replace", "delete", "add") as fc.Arbitrary<"replace" | "delete" | "add">, (pick, value, mode) => agree(mutate(base, pick, value, mode))),
+      { numRuns: 3000, seed: 20261125 },
+    );
+  });
+
+  it("on arbitrary JSON values", () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => agree(v)), { numRuns: 500, seed: 7 });
+  });
+
+  it("and on the original bare-array format, valid or corrupted", () => {
+    const legacy: Json = [{ prompt: "a", priority: "high", added_at: 1769508000, metadata: { source: "x", retry_count: 1 } }, { prompt: "b", extra: [1] }];
+    const agreeLegacy = (data: unknown): void => {
+      expect(checkLegacy(data).ok, JSON.stringify(data).slice(0, 300)).toBe(legacyQueueSchema.safeParse(data).success);
+    };
+    agreeLegacy(legacy);
+    expect(checkLegacy(legacy).ok).toBe(true);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.999, noNaN: true }), fc.jsonValue() as fc.Arbitrary<Json>, fc.constantFrom("replace", "delete", "add") as fc.Arbitrary<"replace" | "delete" | "add">, (pick, value, mode) => agreeLegacy(mutate(legacy, pick, value, mode))),
+      { numRuns: 2000, seed: 11 },
+    );
+  });
+});
