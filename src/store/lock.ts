@@ -1,5 +1,4 @@
 import { lstatSync } from "node:fs";
-import lockfile from "proper-lockfile";
 import { TaskManagerError } from "../core/errors.js";
 
 export interface LockOptions {
@@ -31,6 +30,8 @@ export async function acquireLock(lockPath: string, target: string, opts: LockOp
   const retries = Math.max(0, Math.ceil(opts.waitMs / 50));
   let release: () => Promise<void>;
   try {
+    // Loaded on first use: an idle heartbeat check never takes the lock, so never pays for it.
+    const { default: lockfile } = await import("proper-lockfile");
     release = await lockfile.lock(target, {
       realpath: false,
       lockfilePath: lockPath,

@@ -1,6 +1,5 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { TaskManagerError } from "../core/errors.js";
 import { crashPoint } from "./faults.js";
 import { contentHash, MAX_QUEUE_BYTES, revisionFromHead } from "./queue-codec.js";
@@ -82,6 +81,8 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
   const staged = `${stagingPrefix(file)}${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   try {
     try {
+      // Loaded on first write: an idle heartbeat check writes nothing.
+      const { default: writeFileAtomic } = await import("write-file-atomic");
       await writeFileAtomic(staged, bytes, { mode: 0o600, fsync: true });
       const back = await fs.readFile(staged);
       if (!back.equals(bytes)) throw new Error(`short write: ${back.length} of ${bytes.length} bytes on disk`);

@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isTaskManagerError, TaskManagerError } from "../core/errors.js";
-import { emptyQueue, type Queue } from "../core/queue-schema.js";
+import { emptyQueue } from "../core/queue-model.js";
+import type { Queue } from "../core/queue-schema.js";
 import { crashPoint } from "./faults.js";
 import { acquireLock, DEFAULT_LOCK, type LockOptions } from "./lock.js";
 import { decodeQueue, encodeQueue, type QueueOrigin } from "./queue-codec.js";
