@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const CLI = path.join(ROOT, "dist/cli/main.js");
+export const CLI = path.join(ROOT, "dist/bin/task-manager.js");
 export const DRIVER = path.join(ROOT, "test/reliability/driver.ts");
 
 /** A lenient policy: nothing but the behaviour under test may defer a task. */
@@ -19,9 +19,18 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv;
 }
 
+const created: string[] = [];
+
+/** Deletes this file's sandboxes (afterAll); TM_KEEP_SANDBOX=1 keeps them to look at. */
+export function removeSandboxes(): void {
+  if (process.env.TM_KEEP_SANDBOX === "1") return;
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** A fresh workspace (with an rc file) and a private host state dir under one temp folder. */
 export function makeSandbox(name: string, policy: Record<string, unknown> = OPEN_POLICY, base = os.tmpdir()): Sandbox {
   const root = mkdtempSync(path.join(base, `tm-rel-${name}-`));
+  created.push(root);
   const workspace = path.join(root, "ws");
   const stateDir = path.join(root, "state");
   mkdirSync(path.join(workspace, "memory"), { recursive: true });
