@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { isTaskManagerError } from "../../dist/core/errors.js";
 import { createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { cli, makeSandbox, seedFromEnv, type Sandbox } from "./lib/env.ts";
+import { cli, makeSandbox, seedFromEnv, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
 const SEED = seedFromEnv();
@@ -71,6 +71,8 @@ const HOSTILE = (root: string): string[] => [
 
 /** Odd but harmless: they stay inside the workspace, as literal names. */
 const LITERAL = ["%2e%2e/escape.json", "..%2fescape.json", "..\\escape.json", "~/q.json", "\u2025/q.json", "memory//q.json", "memory/./q.json"];
+
+afterAll(removeSandboxes);
 
 describe("queueFile in the config can never point outside the workspace", () => {
   test("table of hostile paths: refused; literal look-alikes stay inside", async () => {

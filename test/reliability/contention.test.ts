@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import type { Queue } from "../../dist/core/queue-schema.js";
-import { driver, intFromEnv, makeSandbox, queuePath, type Sandbox } from "./lib/env.ts";
+import { driver, intFromEnv, makeSandbox, queuePath, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 import type { HammerMode, HammerSummary } from "./lib/hammer.ts";
 import { readLedger, reconcile, type Reconciliation } from "./lib/ledger.ts";
@@ -36,6 +36,8 @@ async function hammer(s: Sandbox, mode: HammerMode, procs: number, ops: number):
     rejected: summaries.reduce((n, x) => n + x.done.rejected, 0),
   };
 }
+
+afterAll(removeSandboxes);
 
 describe("contention: many processes on one queue", () => {
   test(`${PROCS} processes × ${OPS} operations lose nothing, duplicate nothing, and hold the lock one at a time`, async () => {

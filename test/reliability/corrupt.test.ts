@@ -1,10 +1,10 @@
 import { closeSync, openSync, readFileSync, ftruncateSync, statSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { isTaskManagerError } from "../../dist/core/errors.js";
 import { decodeQueue, encodeQueue, MAX_QUEUE_BYTES } from "../../dist/store/queue-codec.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { makeSandbox, queuePath, seedFromEnv } from "./lib/env.ts";
+import { makeSandbox, queuePath, seedFromEnv, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 import { contextFor, sha, tryWriteOver, validQueueBytes } from "./lib/queue-fixtures.ts";
 
@@ -20,6 +20,8 @@ function isValidQueue(bytes: Buffer): boolean {
     return false;
   }
 }
+
+afterAll(removeSandboxes);
 
 describe("corrupt or hand-edited queue files are refused, kept, and never overwritten", () => {
   test(`arbitrary bytes (${RUNS} runs): E_QUEUE_CORRUPT, file byte-identical, quarantine copy made`, async () => {

@@ -1,7 +1,7 @@
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { intFromEnv, makeSandbox, prng, seedFromEnv, type Sandbox } from "./lib/env.ts";
+import { intFromEnv, makeSandbox, prng, seedFromEnv, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { drain } from "./lib/drain.ts";
 import { appendLine, readGatewayRecord } from "./lib/fake-gateway.ts";
 import { recordFigure } from "./lib/figures.ts";
@@ -74,6 +74,8 @@ function schedule(total: number, lanes: number): Kill[][] {
   }
   return plan;
 }
+
+afterAll(removeSandboxes);
 
 describe("crashes: SIGKILL at every named point and at random", () => {
   test(`${KILLS} kills over ${LANES} workspaces: the queue always parses, no acknowledged task is lost, none runs twice`, async () => {

@@ -50,10 +50,14 @@ async function step(job: StepJob, holders: HolderStats): Promise<unknown> {
   if (job.kind === "add") return { added: await addStep(ctx, job, job.prompt ?? `task ${process.pid}`), acquiredAt: holders.firstAcquiredAt };
   if (job.kind === "dispatch") return { ...(await dispatchStep(ctx)), acquiredAt: holders.firstAcquiredAt };
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
-  for (let i = 0; ; i++) {
+  // The test kills this loop within a second; if the test itself died first, do not run on.
+  const parent = process.ppid;
+  const deadline = Date.now() + 30_000;
+  for (let i = 0; process.ppid === parent && Date.now() < deadline; i++) {
     await addStep(ctx, job, `loop ${process.pid} #${i}`);
     await dispatchStep(ctx);
   }
+  return { orphaned: true };
 }
 
 async function main(): Promise<void> {

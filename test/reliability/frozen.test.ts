@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Queue } from "../../dist/core/queue-schema.js";
-import { cli, CLI, makeSandbox, queuePath, type Exit, type Sandbox } from "./lib/env.ts";
+import { cli, CLI, makeSandbox, queuePath, type Exit, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
 interface Frozen {
@@ -10,9 +10,17 @@ interface Frozen {
   done: Promise<Exit>;
 }
 
+const started: ChildProcess[] = [];
+
+/** A failed assertion must not leave a stopped process behind (it would hold its lock forever). */
+function killLeftovers(): void {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
 /** Starts `add <prompt>` that SIGSTOPs itself at `point` while holding the lock. */
 function addThatFreezes(s: Sandbox, prompt: string, point: string): Frozen {
   const child = spawn(process.execPath, [CLI, "add", prompt, "--json"], { env: { ...s.env, TASK_MANAGER_PAUSE_AT: point }, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
   const done = new Promise<Exit>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
@@ -43,6 +51,9 @@ function expectCleanFailure(e: Exit): void {
   expect(["E_STALE_WRITE", "E_LOCK_COMPROMISED"]).toContain(codeOf(e));
   expect(e.stderr).not.toMatch(/ECOMPROMISED|Unhandled|at .*\.js:\d+/);
 }
+
+afterEach(killLeftovers);
+afterAll(removeSandboxes);
 
 describe("a lock holder frozen past the stale timeout (SIGSTOP, laptop sleep)", () => {
   test.each(["after_lock", "after_stage"])("frozen at %s, then resumed after another process took the lock and wrote: the newer queue survives", async (point) => {

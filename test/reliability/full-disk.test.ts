@@ -41,7 +41,9 @@ async function seedQueue(): Promise<{ bytes: Buffer; ids: string[] }> {
   const c = await createContext({ workspace: s.workspace, deps: { env: s.env } });
   const ids: string[] = [];
   for (let i = 0; i < 12; i++) ids.push((await ops.addTask(c, { prompt: `task ${i} `.repeat(300) })).task.id);
-  return { bytes: readFileSync(c.store.file), ids };
+  const bytes = readFileSync(c.store.file);
+  rmSync(path.dirname(s.root), { recursive: true, force: true });
+  return { bytes, ids };
 }
 
 /** Fills the filesystem, then frees `free` bytes of the filler: the next write runs out part-way. */

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import type { Queue } from "../../dist/core/queue-schema.js";
-import { cli, CLI, driver, makeSandbox, queuePath, ROOT, run, type Sandbox } from "./lib/env.ts";
+import { cli, CLI, driver, makeSandbox, queuePath, ROOT, run, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { readGatewayRecord } from "./lib/fake-gateway.ts";
 import { recordFigure } from "./lib/figures.ts";
 import { sha } from "./lib/queue-fixtures.ts";
@@ -28,6 +28,8 @@ const DASHED = ["--help", "-w /tmp/tm-rel-evil", "--workspace=/tmp/tm-rel-evil",
 
 const pwned = (s: Sandbox): string[] => readdirSync(s.root).filter((n) => n.startsWith("PWNED"));
 const prompts = (s: Sandbox): string[] => (JSON.parse(readFileSync(queuePath(s), "utf8")) as Queue).tasks.map((t) => t.prompt);
+
+afterAll(removeSandboxes);
 
 describe("task text is data: stored verbatim, size-capped, never executed", () => {
   test("through the CLI (argv and stdin), the skill wrapper, a check and a dispatch", async () => {

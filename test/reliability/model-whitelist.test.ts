@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { runCheckTransform } from "../../dist/core/check.js";
 import { isTaskManagerError } from "../../dist/core/errors.js";
 import { TASK_STATES, type Queue, type Task } from "../../dist/core/queue-schema.js";
@@ -10,7 +10,7 @@ import { createContext } from "../../dist/runtime/context.js";
 import { dispatchOnce, type SpawnRequest } from "../../dist/runtime/dispatch.js";
 import * as ops from "../../dist/runtime/operations.js";
 import { encodeQueue } from "../../dist/store/queue-codec.js";
-import { makeSandbox, queuePath, seedFromEnv } from "./lib/env.ts";
+import { makeSandbox, queuePath, seedFromEnv, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
 const SEED = seedFromEnv();
@@ -51,6 +51,8 @@ const policy: fc.Arbitrary<Policy> = fc
   .map((p) => policySchema.parse(p));
 
 const observation = fc.record({ activeSessionKeys: fc.array(fc.constantFrom("agent:main:subagent:0", "agent:main:subagent:x")), mainBusy: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), loadPerCore: fc.double({ min: 0, max: 1.5, noNaN: true }), freeMemoryMB: fc.integer({ min: 0, max: 8192 }) });
+
+afterAll(removeSandboxes);
 
 describe("no config or queue makes the package recommend or spawn a model off the whitelist", () => {
   test("every READY of the decision (2,000 fuzzed policies × queues × observations) names a whitelisted model", async () => {

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
-import { cli, makeSandbox, queuePath, type Sandbox } from "./lib/env.ts";
+import { afterAll, describe, expect, test } from "vitest";
+import { cli, makeSandbox, queuePath, type Sandbox, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
 /** Something an attacker would like overwritten: a file and a folder outside the workspace. */
@@ -39,6 +39,8 @@ const CASES: Record<string, (s: Sandbox, v: ReturnType<typeof plantVictims>) => 
 };
 
 const COMMANDS = [["add", "hello"], ["check"], ["list"], ["remove", "t_x"], ["stats"]];
+
+afterAll(removeSandboxes);
 
 describe("links and odd files on the queue's path are refused; nothing outside is touched", () => {
   test.each(Object.keys(CASES))("%s", async (name) => {
