@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** The CLI as shipped (package.json "bin"): the bundle, not tsc's modules. */
 export const CLI = path.join(ROOT, "dist/bin/task-manager.js");
 export const DRIVER = path.join(ROOT, "test/reliability/driver.ts");
 
