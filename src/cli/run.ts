@@ -18,7 +18,9 @@ export async function runForeground(ctx: Context, once: boolean): Promise<void> 
       ctx.deps.logger.info("run: stopped");
       resolve();
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    // `on`, not `once`: proper-lockfile's signal-exit re-raises a signal when it finds no other
+    // listener left, which would kill us mid-shutdown with the signal instead of exiting 0.
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }

@@ -1,3 +1,4 @@
+import { Cron } from "croner";
 import { z } from "zod";
 
 /**
@@ -8,6 +9,17 @@ import { z } from "zod";
 const modelRef = z
   .string()
   .regex(/^[^/\s]+\/\S+$/, { message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"' });
+
+/** "heartbeat", or a pattern croner accepts (checked without starting a timer). */
+function isSchedule(value: string): boolean {
+  if (value === "heartbeat") return true;
+  try {
+    new Cron(value, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const DEFAULT_MODELS = ["google/gemini-2.5-flash", "anthropic/claude-haiku-4-5"];
 
@@ -49,7 +61,7 @@ export const policySchema = z
       .describe("How long a READY claim waits for `ack` before the task is claimable again."),
     activeWindowMinutes: z.number().positive().default(30)
       .describe("Sub-agent sessions updated this recently count as active."),
-    schedule: z.string().min(1).default("heartbeat")
+    schedule: z.string().min(1).refine(isSchedule, { message: 'expected "heartbeat" or a croner pattern such as "0 */30 * * * *"' }).default("heartbeat")
       .describe('Croner pattern (seconds allowed) or "heartbeat" for agents.defaults.heartbeat.every.'),
     queueFile: z.string().min(1).default("memory/pending_tasks.json")
       .describe("Queue path, relative to the workspace; must stay inside it."),

@@ -19,6 +19,7 @@ describe("config errors name the file, the key and what was expected", () => {
     [".taskmanagerrc.yaml", "models:\n  - gpt-4o\n", "models.0", /key "models\.0": expected "provider\/model"/],
     [".taskmanagerrc", '{"retry": {"maxAttempts": 0}}', "retry.maxAttempts", /key "retry\.maxAttempts"/],
     [".taskmanagerrc", '{"models": []}', "models", /key "models"/],
+    [".taskmanagerrc", '{"schedule": "every tuesday"}', "schedule", /key "schedule": expected "heartbeat" or a croner pattern/],
     [".taskmanagerrc", '{"queueFile": "../../etc/passwd"}', "queueFile", /queueFile "..\/..\/etc\/passwd" resolves to .* outside the workspace/],
   ];
   for (const [file, content, key, pattern] of cases) {
