@@ -8,7 +8,9 @@ export function resolveInside(workspace: string, rel: string, what: string): str
   const root = path.resolve(workspace);
   const full = path.resolve(root, rel);
   const relative = path.relative(root, full);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+  // A ".." segment, not any name starting with "..": "..notes/q.json" is a folder inside.
+  const escapes = relative === ".." || relative.startsWith(`..${path.sep}`);
+  if (relative === "" || escapes || path.isAbsolute(relative)) {
     throw new TaskManagerError(
       "E_UNSAFE_PATH",
       `${what} "${rel}" resolves to ${full}, outside the workspace ${root}. Use a path inside the workspace, e.g. "memory/pending_tasks.json".`,
