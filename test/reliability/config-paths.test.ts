@@ -45,7 +45,7 @@ async function attempt(s: Sandbox & { ws: string }, queueFile: string): Promise<
   try {
     const ctx = await createContext({ workspace: s.ws, deps: { env: s.env } });
     const rel = path.relative(s.ws, ctx.store.file);
-    const inside = rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+    const inside = rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
     await ops.addTask(ctx, { prompt: "x" });
     return { refused: null, inside };
   } catch (err) {
@@ -70,7 +70,7 @@ const HOSTILE = (root: string): string[] => [
 ];
 
 /** Odd but harmless: they stay inside the workspace, as literal names. */
-const LITERAL = ["%2e%2e/escape.json", "..%2fescape.json", "..\\escape.json", "~/q.json", "\u2025/q.json", "memory//q.json", "memory/./q.json"];
+const LITERAL = ["%2e%2e/escape.json", "..%2fescape.json", "..\\escape.json", "..notes/q.json", "...", "~/q.json", "\u2025/q.json", "memory//q.json", "memory/./q.json"];
 
 afterAll(removeSandboxes);
 
@@ -87,6 +87,7 @@ describe("queueFile in the config can never point outside the workspace", () => 
       const r = await attempt(s, p);
       rows[JSON.stringify(p)] = r.refused ?? "accepted (inside)";
       expect(r.inside, p).toBe(true);
+      expect(r.refused, p).toBeNull();
     }
     await recordFigure("config-paths-table", { rows, escapes: outsideFiles(s).length });
     expect(outsideFiles(s)).toEqual([]);
