@@ -7,4 +7,5 @@ if [ "$#" -lt 1 ]; then
   exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec "$here/task-manager" add "$1" --priority "${2:-5}" --source "${TASK_MANAGER_SOURCE:-skill}" --json
+# `--` ends the options: text such as "--help" or "-w /elsewhere" is a task, not a flag.
+exec "$here/task-manager" add --priority "${2:-5}" --source "${TASK_MANAGER_SOURCE:-skill}" --json -- "$1"

@@ -67,12 +67,9 @@ describe("task text is data: stored verbatim, size-capped, never executed", () =
     expect(prompts(s)).toEqual([text]);
   }, 30_000);
 
-  // KNOWN DEFECT, outside the store (skill/add-task.sh): it runs `task-manager add "$1" …`
-  // without `--`, so commander reads such text as options: "--help" prints help, exits 0 and
-  // queues nothing (a lost task the agent believes was added); "-w DIR" picks the workspace.
-  // Fix: `add --priority … --source … --json -- "$1"`. test.fails keeps the suite green while
-  // the defect exists and turns red when it is fixed: then make it a plain test.
-  test.fails.each(DASHED)("KNOWN DEFECT: skill/add-task.sh queues %s verbatim", async (text) => {
+  // skill/add-task.sh passes `--` before the text (a defect this test found: without it,
+  // "--help" printed help, exited 0 and queued nothing).
+  test.each(DASHED)("skill/add-task.sh queues %s verbatim", async (text) => {
     const s = makeSandbox("dashed-skill");
     const viaSkill = await run(ADD_TASK, [text], s.env, undefined, s.root);
     expect(existsSync("/tmp/tm-rel-evil")).toBe(false);
