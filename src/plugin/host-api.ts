@@ -47,6 +47,12 @@ export interface ToolResult {
   details?: unknown;
 }
 
+export interface ToolContext {
+  sessionKey?: string;
+  agentId?: string;
+  workspaceDir?: string;
+}
+
 export interface PluginTool {
   name: string;
   label?: string;
@@ -86,7 +92,8 @@ export interface PluginApi {
   logger: PluginLogger;
   runtime?: { system?: { enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void } };
   registerService(service: PluginService): void;
-  registerTool(tool: PluginTool, opts?: { optional?: boolean; name?: string }): void;
+  /** A factory is called per agent session, with that session's key. */
+  registerTool(tool: PluginTool | ((ctx: ToolContext) => PluginTool | null), opts?: { optional?: boolean; name?: string }): void;
   registerCommand(command: PluginCommand): void;
   registerGatewayMethod(method: string, handler: (opts: GatewayMethodOptions) => void | Promise<void>): void;
   registerCli(registrar: (ctx: { program: CliProgram }) => void, opts?: { commands?: string[] }): void;

@@ -8,7 +8,7 @@ import type { PluginApi } from "./host-api.js";
 import { MainActivity, mainSessionKey } from "./main-activity.js";
 import { loadPluginPolicy } from "./policy.js";
 import { TaskManagerService } from "./service.js";
-import { queueTool, registerTasksCli, statusMethod, tasksCommand, tickMethod } from "./surfaces.js";
+import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod } from "./surfaces.js";
 
 /** The gateway's own address: the running gateway exports its port and token to its env. */
 function gatewayAddress(config: Record<string, unknown>): GatewayAddress {
@@ -57,7 +57,7 @@ export default function register(api: PluginApi): void {
       spawner.close();
     },
   });
-  api.registerTool(queueTool(surfaces));
+  api.registerTool(queueToolFor(surfaces), { name: "task_queue" });
   api.registerCommand(tasksCommand(surfaces));
   api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
   api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));

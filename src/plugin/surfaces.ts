@@ -2,7 +2,8 @@ import { countByState } from "../core/order.js";
 import type { Context } from "../runtime/context.js";
 import { toErrorStatus } from "../runtime/errors.js";
 import * as ops from "../runtime/operations.js";
-import type { CliProgram, GatewayMethodOptions, PluginCommand, PluginTool } from "./host-api.js";
+import { isSubagentKey } from "../host/sessions.js";
+import type { CliProgram, GatewayMethodOptions, PluginCommand, PluginTool, ToolContext } from "./host-api.js";
 import type { TaskManagerService } from "./service.js";
 
 export interface SurfaceDeps {
@@ -66,6 +67,14 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
       }
     },
   };
+}
+
+/**
+ * The tool per session: sub-agents do not get it. A task's own run must not be able to queue
+ * more work (a runaway loop, or injected task text enqueuing tasks); only the main session can.
+ */
+export function queueToolFor(deps: SurfaceDeps): (ctx: ToolContext) => PluginTool | null {
+  return (ctx) => (ctx.sessionKey && isSubagentKey(ctx.sessionKey) ? null : queueTool(deps));
 }
 
 /** `/tasks`: answered by the plugin directly — no model turn. */

@@ -73,3 +73,18 @@ describe("the plugin service", () => {
     expect((await svc.tick()).results[0]).toMatchObject({ status: "READY" });
   });
 });
+
+describe("the task_queue tool", () => {
+  it("is given to the main session and never to sub-agents (a task's run cannot queue more tasks)", async () => {
+    const { queueToolFor } = await import("../../src/plugin/surfaces.js");
+    const { svc, context } = service({ spawn: async () => ({ runId: "r" }) });
+    const factory = queueToolFor({ context, service: svc });
+    expect(factory({ sessionKey: "agent:main:subagent:abc" })).toBeNull();
+    const tool = factory({ sessionKey: "agent:main:main" });
+    expect(tool?.name).toBe("task_queue");
+    const added = await tool!.execute("call-1", { action: "add", prompt: "from the main session", priority: 2 });
+    expect(added.details).toMatchObject({ status: "ADDED", task: { prompt: "from the main session", source: "tool", priority: 2 } });
+    const listed = await tool!.execute("call-2", { action: "list" });
+    expect((listed.details as { tasks: unknown[] }).tasks).toHaveLength(1);
+  });
+});
