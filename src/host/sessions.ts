@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { RunOutcome } from "../core/check.js";
+import { cacheFor, type ReadCache } from "../store/read-cache.js";
 import { readRunOutcome } from "./transcript.js";
 
 /** One entry of the host's sessions store (only the fields task-manager reads). */
@@ -17,8 +18,18 @@ export interface SessionEntry {
 
 export type SessionsStore = Record<string, SessionEntry>;
 
-/** Reads sessions.json directly — the host CLI costs ~2 s per call, this costs a file read. */
-export async function readSessionsStore(file: string): Promise<SessionsStore | null> {
+const storeCaches = new Map<string, ReadCache<SessionsStore | null>>();
+
+/**
+ * Reads sessions.json directly — the host CLI costs ~2 s per call, this costs a file read, and
+ * in the gateway an unchanged file costs one lstat (it can be megabytes: every entry carries a
+ * skills snapshot). The result is shared between ticks: treat it as read-only.
+ */
+export function readSessionsStore(file: string): Promise<SessionsStore | null> {
+  return cacheFor(storeCaches, file).read(file, () => loadSessionsStore(file), (v) => v !== null);
+}
+
+async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");

@@ -1,5 +1,6 @@
 import { constants, promises as fs } from "node:fs";
 import type { RunOutcome } from "../core/check.js";
+import { cacheFor, type ReadCache } from "../store/read-cache.js";
 
 /** Only the end of a transcript matters; long runs can write megabytes. */
 const TAIL_BYTES = 256 * 1024;
@@ -72,9 +73,15 @@ export function outcomeOfLastMessage(message: TranscriptMessage | null): RunOutc
   return { status: "done" };
 }
 
-export async function readTranscriptOutcome(file: string): Promise<RunOutcome> {
-  const text = await readTail(file);
-  return text === null ? { status: "unknown" } : outcomeFromTranscript(text);
+const outcomeCaches = new Map<string, ReadCache<RunOutcome>>();
+
+/** The outcome a transcript's end shows; an unchanged transcript is not read again (gateway ticks). */
+export function readTranscriptOutcome(file: string): Promise<RunOutcome> {
+  const load = async (): Promise<RunOutcome> => {
+    const text = await readTail(file);
+    return text === null ? { status: "unknown" } : outcomeFromTranscript(text);
+  };
+  return cacheFor(outcomeCaches, file).read(file, load, (o) => o.status !== "unknown");
 }
 
 /** Is the process named in a session's write lock still alive? */

@@ -7,7 +7,9 @@ import { crashPoint } from "./faults.js";
 import { acquireLock, DEFAULT_LOCK, type LockOptions } from "./lock.js";
 import { decodeQueue, encodeQueue, type QueueOrigin } from "./queue-codec.js";
 import { publish, quarantine, readRaw, sweepStaged, type RawQueueFile } from "./queue-file.js";
-import { freezeQueue, ReadCache } from "./read-cache.js";
+import { cacheFor, freezeQueue, type ReadCache } from "./read-cache.js";
+
+const snapshotCaches = new Map<string, ReadCache<Snapshot>>();
 import { assertNoLinks } from "./safe-path.js";
 
 export interface Snapshot {
@@ -40,7 +42,6 @@ export class QueueStore {
   readonly #workspace: string;
   readonly #lock: LockOptions;
   readonly #now: () => number;
-  readonly #cache = new ReadCache<Snapshot>();
 
   constructor(opts: StoreOptions) {
     this.file = opts.file;
@@ -61,7 +62,7 @@ export class QueueStore {
       const snapshot = await this.#decode(await readRaw(this.file));
       return Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) });
     };
-    return this.#cache.read(this.file, load, (s) => s.origin === "v2");
+    return cacheFor(snapshotCaches, this.file).read(this.file, load, (s) => s.origin === "v2");
   }
 
   /**

@@ -52,6 +52,23 @@ export class ReadCache<T> {
   }
 }
 
+/**
+ * One cache per file path for the life of the process: the plugin builds a fresh context
+ * (and store) every tick, so a cache held by one store instance would never be hit.
+ */
+const MAX_CACHED_FILES = 1000;
+
+export function cacheFor<T>(caches: Map<string, ReadCache<T>>, file: string): ReadCache<T> {
+  let cache = caches.get(file);
+  if (!cache) {
+    // Bounded: a long-lived gateway sees a new transcript per sub-agent session.
+    if (caches.size >= MAX_CACHED_FILES) caches.clear();
+    cache = new ReadCache<T>();
+    caches.set(file, cache);
+  }
+  return cache;
+}
+
 /** Freezes a decoded queue down to each task's own fields, so a shared snapshot stays intact. */
 export function freezeQueue<Q extends { tasks: readonly object[] }>(queue: Q): Q {
   for (const task of queue.tasks) {
