@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { RunOutcome } from "../core/check.js";
 import { cacheFor, type ReadCache } from "../store/read-cache.js";
@@ -32,7 +32,7 @@ export function readSessionsStore(file: string): Promise<SessionsStore | null> {
 async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    text = readFileSync(file, "utf8"); // sync: see readRaw in store/queue-file.ts
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { constants, promises as fs } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import type { RunOutcome } from "../core/check.js";
 import { cacheFor, type ReadCache } from "../store/read-cache.js";
 
@@ -13,24 +13,32 @@ export interface TranscriptMessage {
   timestamp?: number;
 }
 
-async function readTail(file: string): Promise<string | null> {
-  let handle: fs.FileHandle;
+/**
+ * Reads up to `bytes` from the head or the tail of a file, or null if it cannot be opened.
+ * Synchronous, like the queue read (store/queue-file.ts): small local reads, no thread pool.
+ */
+function readPart(file: string, bytes: number, from: "head" | "tail"): { text: string; size: number } | null {
+  let fd: number;
   try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return null;
   }
   try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - TAIL_BYTES);
-    const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    const text = buf.toString("utf8");
-    // Drop a partial first line when we started mid-file.
-    return start > 0 ? text.slice(text.indexOf("\n") + 1) : text;
+    const { size } = fstatSync(fd);
+    const start = from === "tail" ? Math.max(0, size - bytes) : 0;
+    const buf = Buffer.alloc(Math.min(size, bytes));
+    const read = readSync(fd, buf, 0, buf.length, start);
+    const text = buf.subarray(0, read).toString("utf8");
+    // Drop a partial first line when the tail starts mid-file.
+    return { text: from === "tail" && start > 0 ? text.slice(text.indexOf("\n") + 1) : text, size };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+async function readTail(file: string): Promise<string | null> {
+  return readPart(file, TAIL_BYTES, "tail")?.text ?? null;
 }
 
 function messageOf(line: string): TranscriptMessage | null {
@@ -88,7 +96,7 @@ export function readTranscriptOutcome(file: string): Promise<RunOutcome> {
 async function lockState(lockFile: string): Promise<"none" | "live" | "dead"> {
   let text: string;
   try {
-    text = await fs.readFile(lockFile, "utf8");
+    text = readFileSync(lockFile, "utf8");
   } catch {
     return "none";
   }
@@ -141,21 +149,8 @@ export interface TranscriptSummary {
 
 /** The first user message (from the head) and the outcome (from the tail) of a transcript. */
 export async function summarizeTranscript(file: string): Promise<TranscriptSummary | null> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  let head: string;
-  try {
-    const size = (await handle.stat()).size;
-    const buf = Buffer.alloc(Math.min(size, TAIL_BYTES));
-    await handle.read(buf, 0, buf.length, 0);
-    head = buf.toString("utf8");
-  } finally {
-    await handle.close();
-  }
+  const head = readPart(file, TAIL_BYTES, "head")?.text;
+  if (head === undefined) return null;
   let firstUserText: string | null = null;
   for (const line of head.split("\n")) {
     const message = line.trim() ? messageOf(line.trim()) : null;

@@ -1,4 +1,4 @@
-import { constants, promises as fs } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { TaskManagerError } from "../core/errors.js";
 import { crashPoint } from "./faults.js";
@@ -10,11 +10,16 @@ export interface RawQueueFile {
   marker: number | "legacy" | "missing" | null;
 }
 
-/** Reads the queue without following a symlink; refuses non-regular and oversized files. */
+/**
+ * Reads the queue without following a symlink; refuses non-regular and oversized files.
+ * Synchronous on purpose: a small local file, and a heartbeat check that never touches libuv's
+ * thread pool never pays for starting it (a few ms of every check's wall time). O_NONBLOCK
+ * keeps a FIFO planted at the path from hanging the open.
+ */
 export async function readRaw(file: string): Promise<RawQueueFile> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { bytes: null, marker: "missing" };
@@ -22,15 +27,15 @@ export async function readRaw(file: string): Promise<RawQueueFile> {
     throw err;
   }
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     if (!stat.isFile()) throw new TaskManagerError("E_UNSAFE_PATH", `${file} is not a regular file; move it away.`, { file });
     if (stat.size > MAX_QUEUE_BYTES) {
       throw new TaskManagerError("E_QUEUE_TOO_LARGE", `Queue file ${file} is ${stat.size} bytes, above the ${MAX_QUEUE_BYTES}-byte limit. It was not read or changed; purge done/dead tasks or move it away.`, { file, size: stat.size });
     }
-    const bytes = await handle.readFile();
+    const bytes = readFileSync(fd);
     return { bytes, marker: revisionFromHead(bytes.subarray(0, 64).toString("utf8")) };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
