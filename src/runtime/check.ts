@@ -1,6 +1,7 @@
 import { runCheckTransform, runKey, type CheckResult, type RunOutcome } from "../core/check.js";
 import type { Observation } from "../core/decide.js";
 import { isTaskManagerError } from "../core/errors.js";
+import { inFlightTasks } from "../core/order.js";
 import type { Queue } from "../core/queue-schema.js";
 import type { StatusObject } from "../core/status.js";
 import { activeSubagentKeys, readSessionsStore, sessionOutcome } from "../host/sessions.js";
@@ -49,11 +50,16 @@ function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof o
  * An idle tick reads the file once and takes no lock. Never throws.
  */
 export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<StatusObject> {
+  // What the lock-free read saw: a `locked` answer reports it rather than zeros.
+  let seenQueue: Queue | null = null;
+  let seenLoad = 0;
   try {
     const snapshot = await ctx.store.read();
     const seen = await observe(ctx, snapshot.queue, opts);
     const dry = transform(ctx, snapshot.queue, seen);
     if (!dry.changed) return dry.status;
+    seenQueue = snapshot.queue;
+    seenLoad = Math.round(seen.observation.loadPerCore * 100) / 100;
     const { result } = await ctx.store.mutate((queue) => {
       const r = transform(ctx, queue, seen);
       return { queue: r.queue, result: r.status };
@@ -61,7 +67,16 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
     return result;
   } catch (err) {
     if (isTaskManagerError(err) && (err.code === "E_LOCKED" || err.code === "E_STALE_WRITE" || err.code === "E_LOCK_COMPROMISED")) {
-      return { status: "DEFERRED", reason: "locked", retry_at: new Date(ctx.deps.now() + 5000).toISOString(), pending_count: 0, active_sessions: 0, load: 0, host: ctx.host, workspace: ctx.workspace.dir };
+      return {
+        status: "DEFERRED",
+        reason: "locked",
+        retry_at: new Date(ctx.deps.now() + 5000).toISOString(),
+        pending_count: seenQueue?.tasks.filter((t) => t.state === "pending").length ?? 0,
+        active_sessions: seenQueue ? inFlightTasks(seenQueue).length : 0,
+        load: seenLoad,
+        host: ctx.host,
+        workspace: ctx.workspace.dir,
+      };
     }
     return toErrorStatus(err);
   }
