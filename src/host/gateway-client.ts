@@ -12,12 +12,36 @@ interface Pending {
   resolve(payload: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  expectFinal: boolean;
+}
+
+/** A server-pushed event frame. */
+export interface GatewayEvent {
+  event: string;
+  payload: unknown;
+  at: number;
+}
+
+export interface ConnectOptions {
+  timeoutMs?: number;
+  /** Called for every pushed event (the gateway pushes all of them to every client). */
+  onEvent?: (event: GatewayEvent) => void;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /**
+   * Wait for the final answer: `agent` answers `{status:"accepted"}` at once and, on the same
+   * request id, again when the run is completely over.
+   */
+  expectFinal?: boolean;
 }
 
 interface Frame {
   type: string;
   id?: string;
   ok?: boolean;
+  event?: string;
   payload?: unknown;
   error?: { code?: string; message?: string };
 }
@@ -30,14 +54,17 @@ export interface GatewayAddress {
 export class GatewayClient {
   readonly #pending = new Map<string, Pending>();
   readonly #url: string;
+  readonly #onEvent: ((event: GatewayEvent) => void) | undefined;
   #ws: WebSocket | undefined;
 
-  private constructor(url: string) {
+  private constructor(url: string, onEvent: ((event: GatewayEvent) => void) | undefined) {
     this.#url = url;
+    this.#onEvent = onEvent;
   }
 
-  static async connect(address: GatewayAddress, timeoutMs = 10_000): Promise<GatewayClient> {
-    const client = new GatewayClient(address.url);
+  static async connect(address: GatewayAddress, opts: ConnectOptions = {}): Promise<GatewayClient> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const client = new GatewayClient(address.url, opts.onEvent);
     await client.#open(timeoutMs);
     await client.request("connect", {
       minProtocol: PROTOCOL_VERSION,
@@ -46,7 +73,7 @@ export class GatewayClient {
       role: "operator",
       scopes: ["operator.admin"],
       ...(address.token ? { auth: { token: address.token } } : {}),
-    }, timeoutMs);
+    }, { timeoutMs });
     return client;
   }
 
@@ -54,8 +81,9 @@ export class GatewayClient {
     return this.#ws?.readyState === WebSocket.OPEN;
   }
 
-  /** One request; the first `res` frame for its id settles it (`agent` answers "accepted" first). */
-  request<T = unknown>(method: string, params: unknown = {}, timeoutMs = 15_000): Promise<T> {
+  /** One request; the first `res` frame for its id settles it, unless `expectFinal`. */
+  request<T = unknown>(method: string, params: unknown = {}, opts: RequestOptions = {}): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? 15_000;
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`gateway not connected (${this.#url})`));
     const id = randomUUID();
@@ -64,7 +92,7 @@ export class GatewayClient {
         this.#pending.delete(id);
         reject(new Error(`gateway ${method} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve: (p) => resolve(p as T), reject, timer });
+      this.#pending.set(id, { resolve: (p) => resolve(p as T), reject, timer, expectFinal: opts.expectFinal === true });
       ws.send(JSON.stringify({ type: "req", id, method, params }));
     });
   }
@@ -94,9 +122,14 @@ export class GatewayClient {
     } catch {
       return;
     }
+    if (frame.type === "event" && frame.event) {
+      this.#onEvent?.({ event: frame.event, payload: frame.payload, at: Date.now() });
+      return;
+    }
     if (frame.type !== "res" || !frame.id) return;
     const pending = this.#pending.get(frame.id);
     if (!pending) return;
+    if (pending.expectFinal && (frame.payload as { status?: unknown } | undefined)?.status === "accepted") return;
     this.#pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.payload);

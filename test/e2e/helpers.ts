@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { CLI } from "../helpers/cli.js";
-import { HOST_ENTRY, type Host } from "./harness/host.js";
+import { CLI, ROOT } from "../helpers/cli.js";
+import { HOST_ENTRY, startHost, type Host, type JsonObject } from "./harness/host.js";
 
 export const hostMissing = !existsSync(HOST_ENTRY) && process.env.TASK_MANAGER_REQUIRE_HOST !== "1";
 
@@ -64,4 +64,23 @@ export const queueHistory = (host: Host): HistoryEntry[] => queueFile(host).hist
 
 export function ids(host: Host, prompts: string[]): string[] {
   return tasks(host).filter((t) => prompts.includes(t.prompt)).map((t) => t.id);
+}
+
+/**
+ * A private gateway with this package loaded as a plugin, dispatching every second, blind to
+ * machine load (the 2-core test machine is busy), with the host's own model-call retries
+ * shortened to 50 ms so failure cases take a second, not fourteen.
+ */
+export function startPluginHost(providerBaseUrl: string, config: JsonObject): Promise<Host> {
+  return startHost({
+    providerBaseUrl,
+    pluginPaths: [ROOT],
+    pluginEntries: {
+      "task-manager": {
+        enabled: true,
+        config: { schedule: "*/1 * * * * *", leaseSeconds: 10, loadThreshold: 100, minFreeMemoryMB: 0, ...config },
+      },
+    },
+    agentSettings: { retry: { baseDelayMs: 50 } },
+  });
 }

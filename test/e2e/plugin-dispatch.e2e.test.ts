@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
 import { answer, failWhile, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
-import { CHEAP_MODELS, type Host, startHost, waitFor } from "./harness/host.js";
-import { hostMissing, ids, queueFile, queueHistory, successfulAnswers, tasks, tm } from "./helpers.js";
+import { CHEAP_MODELS, type Host, waitFor } from "./harness/host.js";
+import { hostMissing, startPluginHost, ids, queueFile, queueHistory, successfulAnswers, tasks, tm } from "./helpers.js";
 
 /**
  * Plugin mode in a real Clawdbot gateway whose default model is an expensive one: the package
@@ -15,26 +14,12 @@ describe.skipIf(hostMissing)("plugin mode: zero-token dispatch inside a real gat
 
   beforeAll(async () => {
     provider = await startFakeProvider({ behaviour: failWhile(() => failing, 429, answer("Task finished.", 1500)) });
-    host = await startHost({
-      providerBaseUrl: provider.baseUrl,
-      pluginPaths: [ROOT],
-      pluginEntries: {
-        "task-manager": {
-          enabled: true,
-          config: {
-            // The first is not in the gateway's catalog: the host would silently run it on its
-            // expensive default, so the plugin must refuse it and fall back.
-            models: ["fake/not-in-catalog", ...CHEAP_MODELS],
-            schedule: "*/1 * * * * *",
-            maxConcurrent: 1,
-            leaseSeconds: 10,
-            loadThreshold: 100,
-            minFreeMemoryMB: 0,
-            retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000 },
-          },
-        },
-      },
-      agentSettings: { retry: { baseDelayMs: 50 } },
+    host = await startPluginHost(provider.baseUrl, {
+      // The first is not in the gateway's catalog: the host would silently run it on its
+      // expensive default, so the plugin must refuse it and fall back.
+      models: ["fake/not-in-catalog", ...CHEAP_MODELS],
+      maxConcurrent: 1,
+      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000 },
     });
   }, 180_000);
 

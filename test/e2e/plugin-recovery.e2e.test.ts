@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
 import { answer, fail, type Behaviour, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
-import { CHEAP_MODELS, type Host, startHost, waitFor } from "./harness/host.js";
-import { hostMissing, successfulAnswers, tasks, tm } from "./helpers.js";
+import { CHEAP_MODELS, type Host, waitFor } from "./harness/host.js";
+import { hostMissing, startPluginHost, successfulAnswers, tasks, tm } from "./helpers.js";
 
 const has = (text: string): ((r: { messages: unknown }) => boolean) => (r) => JSON.stringify(r.messages).includes(text);
 
@@ -19,23 +18,9 @@ describe.skipIf(hostMissing)("plugin mode: crashes, the main session, dead lette
 
   beforeAll(async () => {
     provider = await startFakeProvider({ behaviour });
-    host = await startHost({
-      providerBaseUrl: provider.baseUrl,
-      pluginPaths: [ROOT],
-      pluginEntries: {
-        "task-manager": {
-          enabled: true,
-          config: {
-            models: [CHEAP_MODELS[0]],
-            schedule: "*/1 * * * * *",
-            leaseSeconds: 10,
-            loadThreshold: 100,
-            minFreeMemoryMB: 0,
-            retry: { maxAttempts: 2, baseDelayMs: 300, maxDelayMs: 600 },
-          },
-        },
-      },
-      agentSettings: { retry: { baseDelayMs: 50 } },
+    host = await startPluginHost(provider.baseUrl, {
+      models: [CHEAP_MODELS[0]],
+      retry: { maxAttempts: 2, baseDelayMs: 300, maxDelayMs: 600 },
     });
   }, 180_000);
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { GatewayClient, type GatewayEvent } from "./gateway-client.js";
+import { GatewayClient, type GatewayEvent } from "../../../src/host/gateway-client.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const HOST_DIR = join(repoRoot, ".cache/clawdbot-host");
@@ -126,11 +126,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   let child: ChildProcess | undefined;
   let client: GatewayClient | undefined;
+  let events: GatewayEvent[] = [];
 
   async function start(): Promise<void> {
     child = spawnGateway(env, root, port, token, gatewayLog);
     await waitForListening(child, gatewayLog, opts.readyTimeoutMs ?? 120_000);
-    client = await GatewayClient.connect(`ws://127.0.0.1:${port}`, token);
+    events = [];
+    // The package's own client: every e2e test exercises the code the plugin ships.
+    client = await GatewayClient.connect({ url: `ws://127.0.0.1:${port}`, token }, { onEvent: (e) => events.push(e) });
   }
 
   async function halt(signal: NodeJS.Signals): Promise<void> {
@@ -171,7 +174,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     env,
     call: (method, params, callOpts) => {
       if (!client) return Promise.reject(new Error("gateway is not running"));
-      return client.request(method, params, callOpts);
+      return client.request(method, params, { timeoutMs: 120_000, ...callOpts });
     },
     callCli: async <T>(method: string, params: unknown = {}): Promise<T> => {
       const res = await cli(["gateway", "call", method, "--params", JSON.stringify(params), "--json"]);
@@ -179,7 +182,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return JSON.parse(res.stdout) as T;
     },
     cli,
-    events: () => client?.events ?? [],
+    events: () => events,
     readConfig: () => readJsonObject(configPath),
     readSessionStore: () => readStore(join(sessionsDir, "sessions.json")),
     transcriptPath,
