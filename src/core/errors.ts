@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "E_WORKSPACE",
   "E_SPAWN_FAILED",
   "E_MODEL_UNAVAILABLE",
+  "E_NODE_VERSION",
   "E_INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
