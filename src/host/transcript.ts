@@ -121,10 +121,15 @@ async function lockState(lockFile: string): Promise<"none" | "live" | "dead"> {
  * already ends in an error, because the host retries failed model calls in the background and
  * may still succeed. A lock left by a dead process means the run died with its gateway.
  */
-export async function readRunOutcome(transcript: string): Promise<RunOutcome> {
+export function readRunOutcome(transcript: string): Promise<RunOutcome> {
+  return judgeWithLock(transcript, () => readTranscriptOutcome(transcript));
+}
+
+/** The session lock overrides what the transcript's end (`ended`, read only if needed) says. */
+async function judgeWithLock(transcript: string, ended: () => Promise<RunOutcome>): Promise<RunOutcome> {
   const lock = await lockState(`${transcript}.lock`);
   if (lock === "live") return { status: "running" };
-  const outcome = await readTranscriptOutcome(transcript);
+  const outcome = await ended();
   if (lock === "dead" && outcome.status !== "done") return { status: "interrupted" };
   return outcome;
 }
@@ -159,7 +164,9 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
       break;
     }
   }
+  // One tail read serves both the end marker and the outcome.
   const tail = await readTail(file);
   const last = tail === null ? null : lastMessage(tail);
-  return { firstUserText, outcome: await readRunOutcome(file), endedAt: typeof last?.timestamp === "number" ? last.timestamp : null };
+  const outcome = await judgeWithLock(file, async () => (tail === null ? { status: "unknown" } : outcomeOfLastMessage(last)));
+  return { firstUserText, outcome, endedAt: typeof last?.timestamp === "number" ? last.timestamp : null };
 }

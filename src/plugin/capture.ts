@@ -1,7 +1,7 @@
 import { captureFailedRun } from "../core/capture.js";
-import { isSubagentKey, readSessionsStore, transcriptFile } from "../host/sessions.js";
+import { isSubagentKey, transcriptFile } from "../host/sessions.js";
 import { messageText, outcomeOfLastMessage, summarizeTranscript, type TranscriptMessage } from "../host/transcript.js";
-import { sessionsStorePath, type Context } from "../runtime/context.js";
+import { readHostSessions, type Context } from "../runtime/context.js";
 import type { AgentEndEvent, AgentHookContext } from "./host-api.js";
 
 /**
@@ -47,8 +47,8 @@ async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
  * agent_end for a run whose model call failed, so the transcript is the only witness.
  */
 export async function scanFailedSubagents(ctx: Context): Promise<number> {
-  if (!ctx.policy.capture.subagents || ctx.host.kind === "none") return 0;
-  const store = await readSessionsStore(sessionsStorePath(ctx));
+  if (!ctx.policy.capture.subagents) return 0;
+  const store = await readHostSessions(ctx);
   if (!store) return 0;
   const windowMs = ctx.policy.activeWindowMinutes * 60_000;
   const nowMs = ctx.deps.now();

@@ -4,8 +4,8 @@ import { isTaskManagerError } from "../core/errors.js";
 import { inFlightTasks } from "../core/order.js";
 import type { Queue } from "../core/queue-schema.js";
 import type { StatusObject } from "../core/status.js";
-import { activeSubagentKeys, readSessionsStore, sessionOutcome } from "../host/sessions.js";
-import { sessionsStorePath, type Context } from "./context.js";
+import { activeSubagentKeys, sessionOutcome } from "../host/sessions.js";
+import { readHostSessions, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 
 export interface CheckOptions {
@@ -18,7 +18,7 @@ export interface CheckOptions {
 /** What the probes see right now, plus the outcome of every running task. */
 export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome> }> {
   const nowMs = ctx.deps.now();
-  const store = ctx.host.kind === "none" ? null : await readSessionsStore(sessionsStorePath(ctx));
+  const store = await readHostSessions(ctx);
   const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
   const [activeKeys, outcomeList] = await Promise.all([
     activeSubagentKeys(ctx.sessionsDir, store, nowMs, ctx.policy.activeWindowMinutes * 60_000),

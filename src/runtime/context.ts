@@ -3,6 +3,7 @@ import type { HostInfo } from "../core/status.js";
 import { describeHost, hostPaths, readHostConfig, sessionsDir, type HostConfig, type HostPaths } from "../host/host-config.js";
 import { loadPolicyFile } from "../policy/load.js";
 import type { Policy } from "../policy/schema.js";
+import { readSessionsStore, type SessionsStore } from "../host/sessions.js";
 import { QueueStore } from "../store/queue-store.js";
 import { resolveInside } from "../store/safe-path.js";
 import { defaultDeps, type Deps } from "./deps.js";
@@ -55,3 +56,8 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
 }
 
 export const sessionsStorePath = (ctx: Context): string => path.join(ctx.sessionsDir, "sessions.json");
+
+/** The host's sessions store, or null when no host was found (zero sessions). */
+export function readHostSessions(ctx: Context): Promise<SessionsStore | null> {
+  return ctx.host.kind === "none" ? Promise.resolve(null) : readSessionsStore(sessionsStorePath(ctx));
+}

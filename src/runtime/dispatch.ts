@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { TaskManagerError } from "../core/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
-import { readSessionsStore, transcriptFile } from "../host/sessions.js";
+import { transcriptFile } from "../host/sessions.js";
 import { readRunOutcome } from "../host/transcript.js";
 import { runCheck, type CheckOptions } from "./check.js";
-import { sessionsStorePath, type Context } from "./context.js";
+import { readHostSessions, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 import { crashPoint } from "../store/faults.js";
 
@@ -50,8 +50,7 @@ export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest 
  * does not survive a restart, so this check is what prevents a second run.
  */
 async function alreadySpawned(ctx: Context, sessionKey: string): Promise<boolean> {
-  if (ctx.host.kind === "none") return false;
-  const store = await readSessionsStore(sessionsStorePath(ctx));
+  const store = await readHostSessions(ctx);
   const file = transcriptFile(ctx.sessionsDir, store?.[sessionKey]);
   // sessions.patch creates the store entry before the run; only a transcript or lock proves a run.
   if (file === null) return false;

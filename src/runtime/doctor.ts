@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { Cron } from "croner";
 import { countByState } from "../core/order.js";
-import { activeSubagentKeys, readSessionsStore } from "../host/sessions.js";
+import { activeSubagentKeys } from "../host/sessions.js";
 import { resolveSchedule } from "../policy/schedule.js";
-import { sessionsStorePath, type Context } from "./context.js";
+import { readHostSessions, sessionsStorePath, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
@@ -13,7 +13,7 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
     (err: unknown) => ({ file: ctx.store.file, error: toErrorStatus(err) }),
   );
   const storeFile = sessionsStorePath(ctx);
-  const store = ctx.host.kind === "none" ? null : await readSessionsStore(storeFile);
+  const store = await readHostSessions(ctx);
   const nowMs = ctx.deps.now();
   let schedule: Record<string, unknown>;
   try {
