@@ -6,7 +6,7 @@ import { interleave, maxRssMiB, rssMethod, type Command } from "./proc.js";
 import type { Row } from "./report.js";
 import { formatSpread, roundSummary, summarize } from "./stats.js";
 
-export const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.js");
+export const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
 
 function expectDeferred(stdout: string): string | null {
   try {

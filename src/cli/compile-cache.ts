@@ -1,5 +1,4 @@
 import { lstatSync, mkdirSync } from "node:fs";
-import nodeModule from "node:module";
 import os from "node:os";
 import path from "node:path";
 
@@ -10,7 +9,10 @@ import path from "node:path";
  * this user, so its folder must be private: one that anybody else owns or can write is not used.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE || typeof nodeModule.enableCompileCache !== "function") return;
+  if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return;
+  // Fetched here, not imported: loading node:module is a cost the heartbeat check never pays.
+  const nodeModule = process.getBuiltinModule("node:module");
+  if (typeof nodeModule.enableCompileCache !== "function") return;
   try {
     const parent = path.join(os.tmpdir(), `task-manager-${process.getuid?.() ?? "user"}`);
     const dir = path.join(parent, "compile-cache");

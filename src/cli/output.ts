@@ -1,13 +1,32 @@
+import { writeSync } from "node:fs";
 import type { StatusObject } from "../core/status.js";
 import { toErrorStatus } from "../runtime/errors.js";
 
 /** Results go to stdout as exactly one document; logs go to stderr. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  writeStdout(`${JSON.stringify(value)}\n`);
 }
 
 export function printLine(text: string): void {
-  process.stdout.write(`${text}\n`);
+  writeStdout(`${text}\n`);
+}
+
+/**
+ * Writes to fd 1 directly. Merely touching process.stdout builds a stream (for a pipe: net,
+ * streams and their helpers), about 2 ms of a 30 ms heartbeat check. On Linux process.stdout is
+ * synchronous for files, pipes and terminals, so output order is the same either way. A
+ * non-blocking stdout inherited from the parent can refuse a write (EAGAIN); the rest then goes
+ * through process.stdout, which waits for the reader.
+ */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    process.stdout.write(bytes.subarray(offset));
+  }
 }
 
 /** Exit codes: 0 READY/DEFERRED/NO_TASKS and successful commands, 1 ERROR, 2 usage errors. */

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { HostInfo } from "../core/status.js";
@@ -65,7 +64,7 @@ export function readHostConfig(paths: HostPaths, env: NodeJS.ProcessEnv = proces
     raw = JSON.parse(text);
   } catch {
     try {
-      const json5 = createRequire(import.meta.url)("json5") as { parse: (t: string) => unknown };
+      const json5 = process.getBuiltinModule("node:module").createRequire(import.meta.url)("json5") as { parse: (t: string) => unknown };
       raw = json5.parse(text);
     } catch {
       return null;

@@ -42,7 +42,7 @@ describe("workspace discovery, first match wins", () => {
     cpSync(path.join(ROOT, "dist"), path.join(pkg, "dist"), { recursive: true });
     cpSync(path.join(ROOT, "package.json"), path.join(pkg, "package.json"));
     symlinkSync(path.join(ROOT, "node_modules"), path.join(pkg, "node_modules"));
-    const r = spawnSync(process.execPath, [path.join(pkg, "dist/bin/task-manager.js"), "doctor", "--json"], { cwd: dirs.cwd, env: { PATH: process.env.PATH, HOME: path.join(t.dir, "nohost") }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(pkg, "dist/bin/task-manager.cjs"), "doctor", "--json"], { cwd: dirs.cwd, env: { PATH: process.env.PATH, HOME: path.join(t.dir, "nohost") }, encoding: "utf8" });
     expect(JSON.parse(r.stdout).workspace).toEqual({ dir: ws, source: "skill folder" });
   });
   it("else the current directory (here the package is not inside a skills/ folder)", () => {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const CLI = path.join(ROOT, "dist/bin/task-manager.js");
+export const CLI = path.join(ROOT, "dist/bin/task-manager.cjs");
 
 export interface CliResult {
   code: number | null;

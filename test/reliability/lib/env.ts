@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The CLI as shipped (package.json "bin"): the bundle, not tsc's modules. */
-export const CLI = path.join(ROOT, "dist/bin/task-manager.js");
+export const CLI = path.join(ROOT, "dist/bin/task-manager.cjs");
 export const DRIVER = path.join(ROOT, "test/reliability/driver.ts");
 
 /** A lenient policy: nothing but the behaviour under test may defer a task. */
