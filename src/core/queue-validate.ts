@@ -7,54 +7,89 @@ import type { LegacyTask, Queue } from "./queue-schema.js";
  * loading zod (~30 ms and ~14 MiB of a ~25 ms process start); a property test keeps the two in
  * agreement on valid files and on arbitrary corruptions of them.
  */
-type Check = (value: unknown, path: string) => string | null;
+type Check = (value: unknown) => Problem | null;
 
-const fail = (path: string, what: string): string => `at ${path || "(top level)"}: ${what}`;
+/**
+ * What is wrong and where. The path is built only on the way out of a failure (each level
+ * prepends its key), so checking a valid queue — every heartbeat — allocates nothing.
+ */
+interface Problem {
+  path: Array<string | number>;
+  what: string;
+}
+
+const fail = (what: string): Problem => ({ path: [], what });
+const at = (key: string | number, problem: Problem | null): Problem | null => (problem === null ? null : (problem.path.unshift(key), problem));
+const describe = (problem: Problem): string => `at ${problem.path.join(".") || "(top level)"}: ${problem.what}`;
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-const string: Check = (v, p) => (typeof v === "string" ? null : fail(p, "expected string"));
-const nonEmpty: Check = (v, p) => (typeof v === "string" && v.length > 0 ? null : fail(p, "expected a non-empty string"));
-const boolean: Check = (v, p) => (typeof v === "boolean" ? null : fail(p, "expected boolean"));
-const int = (min: number | null): Check => (v, p) =>
-  typeof v === "number" && Number.isSafeInteger(v) && (min === null || v >= min) ? null : fail(p, `expected an integer${min === null ? "" : ` >= ${min}`}`);
-const literal = (value: unknown): Check => (v, p) => (v === value ? null : fail(p, `expected ${JSON.stringify(value)}`));
-const oneOf = (values: readonly string[]): Check => (v, p) => (typeof v === "string" && values.includes(v) ? null : fail(p, `expected one of ${values.join(", ")}`));
-const pattern = (re: RegExp): Check => (v, p) => (typeof v === "string" && re.test(v) ? null : fail(p, `expected a string matching ${re}`));
-const nullable = (check: Check): Check => (v, p) => (v === null ? null : check(v, p));
+const string: Check = (v) => (typeof v === "string" ? null : fail("expected string"));
+const nonEmpty: Check = (v) => (typeof v === "string" && v.length > 0 ? null : fail("expected a non-empty string"));
+const boolean: Check = (v) => (typeof v === "boolean" ? null : fail("expected boolean"));
+const int = (min: number | null): Check => (v) =>
+  typeof v === "number" && Number.isSafeInteger(v) && (min === null || v >= min) ? null : fail(`expected an integer${min === null ? "" : ` >= ${min}`}`);
+const literal = (value: unknown): Check => (v) => (v === value ? null : fail(`expected ${JSON.stringify(value)}`));
+const oneOf = (values: readonly string[]): Check => (v) => (typeof v === "string" && values.includes(v) ? null : fail(`expected one of ${values.join(", ")}`));
+const pattern = (re: RegExp): Check => (v) => (typeof v === "string" && re.test(v) ? null : fail(`expected a string matching ${re}`));
+const nullable = (check: Check): Check => (v) => (v === null ? null : check(v));
 
-// zod's `z.string().datetime({ offset: true })` (zod/v4/core/regexes.js), copied: valid calendar
-// dates, seconds required, fraction optional, `Z` or ±hh:mm.
-const DATE = "(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))";
-const TIME = "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d))";
-const isoTime: Check = pattern(new RegExp(`^${DATE}T(?:${TIME})$`));
+/**
+ * zod's `z.string().datetime({ offset: true })`: seconds required, fraction optional, `Z` or
+ * ±hh:mm, and a real calendar date. zod spells the calendar out in one large regex; here a small
+ * regex takes the shape and arithmetic the days of the month (a property test holds the two
+ * together), because compiling zod's regex was a visible part of every heartbeat check.
+ */
+const ISO_SHAPE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const digits = (s: string, from: number, count: number): number => {
+  let n = 0;
+  for (let i = from; i < from + count; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
+};
+const isLeap = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+export function isIsoDateTime(s: string): boolean {
+  if (!ISO_SHAPE.test(s)) return false;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  return day <= DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && isLeap(year));
+}
+const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null : fail(`expected an ISO date-time with offset, like 2026-01-27T10:00:00.000Z`));
 
+/** A strict object: every key of `shape` checked, none other allowed. */
 function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
-  return (v, p) => {
-    if (!isObject(v)) return fail(p, "expected object");
+  // When every key is required, passing all checks means all keys are present, and a count
+  // settles whether there is any other (no list to build on the heartbeat's path).
+  const allRequired = keys.every((key) => shape[key]!(undefined) !== null);
+  return (v) => {
+    if (!isObject(v)) return fail("expected object");
     for (const key of keys) {
-      const error = shape[key]!(v[key], p ? `${p}.${key}` : key);
-      if (error) return error;
+      const problem = shape[key]!(v[key]);
+      if (problem) return at(key, problem);
     }
+    if (allRequired && Object.keys(v).length === keys.length) return null;
     const extra = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
-    return extra.length > 0 ? fail(p, `unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`) : null;
+    if (extra.length === 0) return null;
+    return fail(`unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`);
   };
 }
 
-const array = (item: Check): Check => (v, p) => {
-  if (!Array.isArray(v)) return fail(p, "expected array");
+const array = (item: Check): Check => (v) => {
+  if (!Array.isArray(v)) return fail("expected array");
   for (let i = 0; i < v.length; i++) {
-    const error = item(v[i], `${p}.${i}`);
-    if (error) return error;
+    const problem = item(v[i]);
+    if (problem) return at(i, problem);
   }
   return null;
 };
 
-const record = (value: Check): Check => (v, p) => {
-  if (!isObject(v)) return fail(p, "expected object");
-  for (const [key, item] of Object.entries(v)) {
-    const error = value(item, `${p}.${key}`);
-    if (error) return error;
+const record = (value: Check): Check => (v) => {
+  if (!isObject(v)) return fail("expected object");
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    const problem = value(v[key]);
+    if (problem) return at(key, problem);
   }
   return null;
 };
@@ -105,19 +140,19 @@ const queue = object({
 
 /** The queue if `data` is a valid v2 queue, else the first problem found (with its path). */
 export function checkQueue(data: unknown): { ok: true; queue: Queue } | { ok: false; problem: string } {
-  const problem = queue(data, "");
-  return problem === null ? { ok: true, queue: data as Queue } : { ok: false, problem };
+  const problem = queue(data);
+  return problem === null ? { ok: true, queue: data as Queue } : { ok: false, problem: describe(problem) };
 }
 
-const optional = (check: Check): Check => (v, p) => (v === undefined ? null : check(v, p));
-const numberOrString: Check = (v, p) => ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" ? null : fail(p, "expected number or string"));
-const legacyEntry: Check = (v, p) => {
-  if (!isObject(v)) return fail(p, "expected object");
-  return string(v.prompt, `${p}.prompt`) ?? optional(numberOrString)(v.priority, `${p}.priority`) ?? optional(numberOrString)(v.added_at, `${p}.added_at`) ?? optional(record(anything))(v.metadata, `${p}.metadata`);
+const optional = (check: Check): Check => (v) => (v === undefined ? null : check(v));
+const numberOrString: Check = (v) => ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" ? null : fail("expected number or string"));
+const legacyEntry: Check = (v) => {
+  if (!isObject(v)) return fail("expected object");
+  return at("prompt", string(v.prompt)) ?? at("priority", optional(numberOrString)(v.priority)) ?? at("added_at", optional(numberOrString)(v.added_at)) ?? at("metadata", optional(record(anything))(v.metadata));
 };
 
 /** The original bare array (`legacyQueueSchema`: loose entries, unknown keys kept). */
 export function checkLegacy(data: unknown): { ok: true; entries: LegacyTask[] } | { ok: false; problem: string } {
-  const problem = array(legacyEntry)(data, "");
-  return problem === null ? { ok: true, entries: data as LegacyTask[] } : { ok: false, problem };
+  const problem = array(legacyEntry)(data);
+  return problem === null ? { ok: true, entries: data as LegacyTask[] } : { ok: false, problem: describe(problem) };
 }

@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { runCheckTransform } from "../../src/core/check.js";
 import { legacyQueueSchema, queueSchema } from "../../src/core/queue-schema.js";
-import { checkLegacy, checkQueue } from "../../src/core/queue-validate.js";
+import { checkLegacy, checkQueue, isIsoDateTime } from "../../src/core/queue-validate.js";
 import { ackTask, failTask } from "../../src/core/tasks.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
 
@@ -55,6 +56,39 @@ describe("the hand-written queue check agrees with the zod schema", () => {
       fc.property(fc.double({ min: 0, max: 0.999, noNaN: true }), values, fc.constantFrom("replace", "delete", "add") as fc.Arbitrary<"replace" | "delete" | "add">, (pick, value, mode) => agree(mutate(base, pick, value, mode))),
       { numRuns: 3000, seed: 20261125 },
     );
+  });
+
+  it("on date-times: the small regex plus calendar arithmetic accepts exactly what zod's datetime accepts", () => {
+    const zodIso = z.string().datetime({ offset: true });
+    const agreeIso = (s: string): void => {
+      expect(isIsoDateTime(s), s).toBe(zodIso.safeParse(s).success);
+    };
+    const two = (n: number): string => String(n).padStart(2, "0");
+    // Every calendar day and its neighbours, in leap and non-leap years and centuries: all of them.
+    for (const year of [0, 4, 100, 400, 1900, 2000, 2024, 2025, 2026, 2100, 2400, 9999]) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) agreeIso(`${String(year).padStart(4, "0")}-${two(month)}-${two(day)}T12:00:00Z`);
+      }
+    }
+    // The time of day and the offset, at and around their limits.
+    const time = fc
+      .record({
+        hour: fc.integer({ min: 0, max: 25 }),
+        minute: fc.constantFrom(0, 59, 60),
+        second: fc.constantFrom(0, 59, 60),
+        fraction: fc.constantFrom("", ".", ".0", ".123", ".123456789", ".1a"),
+        zone: fc.constantFrom("Z", "z", "", "+00:00", "-23:59", "+24:00", "+05:60", "+0530", "+05", "-00:00"),
+      })
+      .map((t) => `2026-02-28T${two(t.hour)}:${two(t.minute)}:${two(t.second)}${t.fraction}${t.zone}`);
+    fc.assert(fc.property(time, agreeIso), { numRuns: 3000, seed: 29 });
+    // Real timestamps, and any one character of one replaced by anything.
+    const edited = fc.tuple(fc.date({ noInvalidDate: true, min: new Date("0000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z") }), fc.nat(), fc.string({ maxLength: 2 })).map(([d, i, c]) => {
+      const s = d.toISOString();
+      const at = i % (s.length + 1);
+      return s.slice(0, at) + c + s.slice(at + 1);
+    });
+    fc.assert(fc.property(edited, agreeIso), { numRuns: 5000, seed: 31 });
+    fc.assert(fc.property(fc.string(), agreeIso), { numRuns: 1000, seed: 37 });
   });
 
   it("on arbitrary JSON values", () => {
