@@ -9,7 +9,9 @@ import { PACKAGE_ROOT } from "../runtime/workspace.js";
  * beyond starting Node is mostly loading code (see `npm run bench`):
  * - one file instead of ~35 ES modules;
  * - CommonJS, because an ES module import of a builtin builds a facade that reads every export,
- *   and `node:fs`'s getters then load fs/promises, streams and readline for nothing.
+ *   and `node:fs`'s getters then load fs/promises, streams and readline for nothing;
+ * - whitespace and syntax minified (about 2 ms less to parse; names are kept, so stack traces
+ *   still name the functions).
  * The check's modules are in the bundle (started lazily, so the Node version guard runs first);
  * every other command loads dist/cli/program.js, the unbundled ES modules, as before. Packages
  * are not bundled: commander, zod, cosmiconfig… load from node_modules when a command needs them.
@@ -34,6 +36,8 @@ const result = await build({
   platform: "node",
   target: "node22",
   packages: "external",
+  minifyWhitespace: true,
+  minifySyntax: true,
   plugins: [programOutside],
   // import.meta does not exist in CommonJS; the bundle's own URL stands in (same depth in dist/).
   define: { "import.meta.url": "__bundleUrl" },
