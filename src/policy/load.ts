@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { childPath } from "../store/safe-path.js";
 import { TaskManagerError } from "../core/errors.js";
 import { DEFAULT_POLICY } from "./defaults.js";
 import type { Policy } from "./schema.js";
@@ -84,7 +84,7 @@ export const META_SEARCH_PLACES = [
  */
 export function mightFindConfig(workspace: string, cwd: string): boolean {
   const found = (dir: string, places: readonly string[], packageKey: string): boolean =>
-    places.some((place) => (place === "package.json" ? packageMayHaveKey(path.join(dir, place), packageKey) : existsSync(path.join(dir, place))));
+    places.some((place) => (place === "package.json" ? packageMayHaveKey(childPath(dir, place), packageKey) : existsSync(childPath(dir, place))));
   return found(workspace, RC_SEARCH_PLACES, "taskmanager") || found(cwd, META_SEARCH_PLACES, "cosmiconfig");
 }
 
