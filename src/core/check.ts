@@ -3,6 +3,7 @@ import { countActive, decide, type Decision, type Observation } from "./decide.j
 import type { Queue, Task } from "./queue-schema.js";
 import type { HostInfo, SettledInfo, StatusObject } from "./status.js";
 import { claimTask, completeTask, expireLeases, failTask } from "./tasks.js";
+import { isoTime } from "./time.js";
 
 /** What a transcript says about a run. */
 export type RunOutcome =
@@ -72,7 +73,7 @@ export function settleRunning(input: Omit<CheckInput, "newToken" | "host" | "wor
 function flagModelMismatch(queue: Queue, task: Task, used: string | undefined, nowMs: number): Queue {
   const asked = task.run?.model;
   if (!used || !asked || used === asked) return queue;
-  const alert = { type: "model_mismatch" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: `ran on ${used}, not on the whitelisted ${asked}`, failures: task.failures, at: new Date(nowMs).toISOString() };
+  const alert = { type: "model_mismatch" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: `ran on ${used}, not on the whitelisted ${asked}`, failures: task.failures, at: isoTime(nowMs) };
   return { ...queue, alerts: [...queue.alerts, alert] };
 }
 
@@ -111,7 +112,7 @@ export function runCheckTransform(input: CheckInput): CheckResult {
 function toStatus(decision: Decision, claimed: { task: Task; token: string } | null, policy: Policy, common: Omit<StatusObject & { status: "NO_TASKS" }, "status">): StatusObject {
   if (decision.kind === "NO_TASKS") return { status: "NO_TASKS", ...common };
   if (decision.kind === "DEFERRED") {
-    return { status: "DEFERRED", reason: decision.reason, retry_at: decision.retryAtMs === null ? null : new Date(decision.retryAtMs).toISOString(), ...common };
+    return { status: "DEFERRED", reason: decision.reason, retry_at: decision.retryAtMs === null ? null : isoTime(decision.retryAtMs), ...common };
   }
   const task = claimed!.task;
   const lease = task.lease!;

@@ -3,6 +3,7 @@ import { TaskManagerError } from "./errors.js";
 import { normalizePrompt } from "./prompt.js";
 import type { FailureKind, HistoryEntry, Queue, Task, TaskState } from "./queue-schema.js";
 import { backoffDelayMs, classifyError } from "./retry.js";
+import { isoTime } from "./time.js";
 
 /** Bounded run history for `stats`. */
 export const HISTORY_LIMIT = 500;
@@ -17,8 +18,6 @@ export interface NewTask {
 }
 
 export type AddResult = { kind: "added"; queue: Queue; task: Task } | { kind: "duplicate"; queue: Queue; task: Task };
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Replaces one task (by id) and bumps nothing else; the store bumps the revision on write. */
 export function replaceTask(queue: Queue, next: Task): Queue {
@@ -66,8 +65,8 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
     attempts: 0,
     failures: 0,
     quota_failures: 0,
-    added_at: iso(nowMs),
-    updated_at: iso(nowMs),
+    added_at: isoTime(nowMs),
+    updated_at: isoTime(nowMs),
     run_at: null,
     lease: null,
     run: null,
@@ -90,8 +89,8 @@ export function claimTask(queue: Queue, task: Task, claim: Claim, nowMs: number)
   const next: Task = {
     ...task,
     state: "claimed",
-    updated_at: iso(nowMs),
-    lease: { token: claim.token, expires_at: iso(nowMs + claim.leaseSeconds * 1000), attempt: task.attempts + 1, model: claim.model },
+    updated_at: isoTime(nowMs),
+    lease: { token: claim.token, expires_at: isoTime(nowMs + claim.leaseSeconds * 1000), attempt: task.attempts + 1, model: claim.model },
   };
   return { queue: replaceTask(queue, next), task: next };
 }
@@ -118,13 +117,13 @@ export function ackTask(queue: Queue, id: string, ack: Ack, nowMs: number): { qu
     ...task,
     state: "running",
     attempts: attempt,
-    updated_at: iso(nowMs),
+    updated_at: isoTime(nowMs),
     lease: null,
     run: {
       run_id: ack.runId,
       session_key: ack.sessionKey,
       model: ack.model ?? task.lease?.model ?? null,
-      started_at: iso(nowMs),
+      started_at: isoTime(nowMs),
       attempt,
     },
   };
@@ -132,7 +131,7 @@ export function ackTask(queue: Queue, id: string, ack: Ack, nowMs: number): { qu
 }
 
 function historyEntry(task: Task, outcome: HistoryEntry["outcome"], kind: FailureKind | null, nowMs: number): HistoryEntry {
-  return { task_id: task.id, outcome, kind, started_at: task.run?.started_at ?? null, ended_at: iso(nowMs), model: task.run?.model ?? null };
+  return { task_id: task.id, outcome, kind, started_at: task.run?.started_at ?? null, ended_at: isoTime(nowMs), model: task.run?.model ?? null };
 }
 
 function withHistory(queue: Queue, entry: HistoryEntry): Queue {
@@ -144,7 +143,7 @@ function withHistory(queue: Queue, entry: HistoryEntry): Queue {
 export function completeTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["running", "claimed", "pending"], "mark done");
-  const next: Task = { ...task, state: "done", updated_at: iso(nowMs), finished_at: iso(nowMs), lease: null, run_at: null };
+  const next: Task = { ...task, state: "done", updated_at: isoTime(nowMs), finished_at: isoTime(nowMs), lease: null, run_at: null };
   return { queue: withHistory(replaceTask(queue, next), historyEntry(task, "done", null, nowMs)), task: next };
 }
 
@@ -171,22 +170,22 @@ export function failTask(queue: Queue, id: string, failure: FailureInput, ctx: F
   const isQuota = kind === "quota";
   const failures = task.failures + (isQuota ? 0 : 1);
   const quotaFailures = task.quota_failures + (isQuota ? 1 : 0);
-  const last_error = { kind, message: failure.message.slice(0, 2000), at: iso(nowMs) };
+  const last_error = { kind, message: failure.message.slice(0, 2000), at: isoTime(nowMs) };
   const dead = failures >= policy.retry.maxAttempts || quotaFailures >= policy.retry.maxQuotaRetries;
-  let next: Task = { ...task, failures, quota_failures: quotaFailures, last_error, lease: null, updated_at: iso(nowMs) };
+  let next: Task = { ...task, failures, quota_failures: quotaFailures, last_error, lease: null, updated_at: isoTime(nowMs) };
   let out = queue;
   const model = task.run?.model ?? task.lease?.model ?? null;
   if (isQuota && model) {
-    out = { ...out, cooldowns: { ...out.cooldowns, [model]: iso(nowMs + policy.retry.quotaCooldownMs) } };
+    out = { ...out, cooldowns: { ...out.cooldowns, [model]: isoTime(nowMs + policy.retry.quotaCooldownMs) } };
   }
   if (dead) {
-    next = { ...next, state: "dead", finished_at: iso(nowMs), run_at: null };
+    next = { ...next, state: "dead", finished_at: isoTime(nowMs), run_at: null };
     out = withHistory(replaceTask(out, next), historyEntry(task, "dead", kind, nowMs));
-    const alert = { type: "dead" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: last_error.message.slice(0, 500), failures: failures + quotaFailures, at: iso(nowMs) };
+    const alert = { type: "dead" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: last_error.message.slice(0, 500), failures: failures + quotaFailures, at: isoTime(nowMs) };
     return { queue: { ...out, alerts: [...out.alerts, alert] }, task: next };
   }
   const delay = isQuota ? 0 : backoffDelayMs(failures, policy.retry, ctx.random);
-  next = { ...next, state: "pending", run_at: delay > 0 ? iso(nowMs + delay) : null };
+  next = { ...next, state: "pending", run_at: delay > 0 ? isoTime(nowMs + delay) : null };
   return { queue: withHistory(replaceTask(out, next), historyEntry(task, "failed", kind, nowMs)), task: next };
 }
 
@@ -199,7 +198,7 @@ export function removeTask(queue: Queue, id: string): { queue: Queue; task: Task
 export function retryDeadTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["dead"], "retry");
-  const next: Task = { ...task, state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, updated_at: iso(nowMs) };
+  const next: Task = { ...task, state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, updated_at: isoTime(nowMs) };
   return { queue: replaceTask(queue, next), task: next };
 }
 
@@ -218,8 +217,8 @@ export function expireLeases(queue: Queue, nowMs: number): { queue: Queue; expir
       ...task,
       state: "pending",
       lease: null,
-      updated_at: iso(nowMs),
-      last_error: { kind: "lease_expired", message: "claimed but not acknowledged before the lease ran out", at: iso(nowMs) },
+      updated_at: isoTime(nowMs),
+      last_error: { kind: "lease_expired", message: "claimed but not acknowledged before the lease ran out", at: isoTime(nowMs) },
     });
   }
   return { queue: out, expired };
@@ -236,9 +235,9 @@ export function releaseClaim(queue: Queue, id: string, message: string, nowMs: n
     ...task,
     state: "pending",
     lease: null,
-    run_at: iso(retryAtMs),
-    updated_at: iso(nowMs),
-    last_error: { kind: "error", message: message.slice(0, 2000), at: iso(nowMs) },
+    run_at: isoTime(retryAtMs),
+    updated_at: isoTime(nowMs),
+    last_error: { kind: "error", message: message.slice(0, 2000), at: isoTime(nowMs) },
   };
   return { queue: replaceTask(queue, next), task: next };
 }
