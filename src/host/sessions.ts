@@ -52,12 +52,28 @@ export function transcriptFile(dir: string, entry: SessionEntry | undefined): st
   return entry.sessionId ? path.join(dir, `${entry.sessionId}.jsonl`) : null;
 }
 
+/** How a transcript's outcome is read (a check passes one that reads each file once). */
+export type OutcomeReader = (transcript: string) => Promise<RunOutcome>;
+
+/**
+ * A reader that reads each transcript once: within one check, a running task's session is
+ * usually also a recent sub-agent session, counted for `active_sessions`.
+ */
+export function readEachOnce(read: OutcomeReader = readRunOutcome): OutcomeReader {
+  const seen = new Map<string, Promise<RunOutcome>>();
+  return (transcript) => {
+    let outcome = seen.get(transcript);
+    if (!outcome) seen.set(transcript, (outcome = read(transcript)));
+    return outcome;
+  };
+}
+
 /** A run's outcome; a finished run also says which model the host recorded as used. */
-export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string): Promise<RunOutcome> {
+export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string, read: OutcomeReader = readRunOutcome): Promise<RunOutcome> {
   const entry = store?.[sessionKey];
   const file = transcriptFile(dir, entry);
   if (!file) return { status: "unknown" };
-  const outcome = await readRunOutcome(file);
+  const outcome = await read(file);
   if (outcome.status === "done" && entry?.modelProvider && entry.model) return { ...outcome, model: `${entry.modelProvider}/${entry.model}` };
   return outcome;
 }
@@ -68,14 +84,14 @@ export async function sessionOutcome(dir: string, store: SessionsStore | null, s
  * for the whole window and would otherwise block the queue for that long). A session accepted
  * but not started yet (waiting in the host's lane) has neither lock nor transcript: it counts.
  */
-export async function activeSubagentKeys(dir: string, store: SessionsStore | null, nowMs: number, windowMs: number): Promise<string[]> {
+export async function activeSubagentKeys(dir: string, store: SessionsStore | null, nowMs: number, windowMs: number, read: OutcomeReader = readRunOutcome): Promise<string[]> {
   if (!store) return [];
   const recent = Object.entries(store).filter(
     ([key, entry]) => isSubagentKey(key) && typeof entry.updatedAt === "number" && nowMs - entry.updatedAt <= windowMs,
   );
   const outcomes = await Promise.all(recent.map(async ([key, entry]) => {
     const file = transcriptFile(dir, entry);
-    return { key, outcome: file ? await readRunOutcome(file) : ({ status: "unknown" } as RunOutcome) };
+    return { key, outcome: file ? await read(file) : ({ status: "unknown" } as RunOutcome) };
   }));
   return outcomes.filter((o) => o.outcome.status === "running" || o.outcome.status === "unknown").map((o) => o.key);
 }

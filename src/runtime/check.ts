@@ -4,7 +4,7 @@ import { isTaskManagerError } from "../core/errors.js";
 import { inFlightTasks } from "../core/order.js";
 import type { Queue } from "../core/queue-schema.js";
 import type { StatusObject } from "../core/status.js";
-import { activeSubagentKeys, sessionOutcome } from "../host/sessions.js";
+import { activeSubagentKeys, readEachOnce, sessionOutcome } from "../host/sessions.js";
 import { readHostSessions, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 
@@ -20,9 +20,10 @@ export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): P
   const nowMs = ctx.deps.now();
   const store = await readHostSessions(ctx);
   const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
+  const read = readEachOnce();
   const [activeKeys, outcomeList] = await Promise.all([
-    activeSubagentKeys(ctx.sessionsDir, store, nowMs, ctx.policy.activeWindowMinutes * 60_000),
-    Promise.all(running.map(async (t) => [runKey(t), await sessionOutcome(ctx.sessionsDir, store, t.run!.session_key!)] as const)),
+    activeSubagentKeys(ctx.sessionsDir, store, nowMs, ctx.policy.activeWindowMinutes * 60_000, read),
+    Promise.all(running.map(async (t) => [runKey(t), await sessionOutcome(ctx.sessionsDir, store, t.run!.session_key!, read)] as const)),
   ]);
   const system = ctx.deps.observeSystem();
   return {
