@@ -24,7 +24,10 @@ function writeStdout(text: string): void {
   try {
     while (offset < bytes.length) offset += writeSync(1, bytes, offset);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // The reader went away (`| head`): nobody is left to tell, so no stack trace either.
+    if (code === "EPIPE") return;
+    if (code !== "EAGAIN") throw err;
     process.stdout.write(bytes.subarray(offset));
   }
 }

@@ -14,8 +14,8 @@ afterEach(() => t.cleanup());
  * does); then a write larger than the pipe's free space is refused with EAGAIN instead of
  * waiting. The output must still arrive whole, as one document, however slow the reader.
  */
-describe("a non-blocking stdout pipe and a slow reader", () => {
-  it("a result larger than the pipe buffer arrives whole", async () => {
+describe("results written straight to a stdout pipe", () => {
+  it("non-blocking and a slow reader: a result larger than the pipe buffer arrives whole", async () => {
     const prompt = "x".repeat(60_000);
     for (let i = 0; i < 4; i++) expect(runCli(["add", "-w", t.dir, "--", `${i} ${prompt}`]).code).toBe(0);
     const preload = path.join(t.dir, "touch-stdout.cjs");
@@ -34,5 +34,17 @@ describe("a non-blocking stdout pipe and a slow reader", () => {
     const { tasks } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { tasks: { prompt: string }[] };
     expect(tasks).toHaveLength(4);
     expect(tasks.every((task) => task.prompt.endsWith(prompt))).toBe(true);
+  });
+
+  it("a reader that goes away (`| head`) gets no stack trace on stderr", async () => {
+    expect(runCli(["add", "-w", t.dir, "--", "x".repeat(60_000)]).code).toBe(0);
+    expect(runCli(["add", "-w", t.dir, "--", "y".repeat(60_000)]).code).toBe(0);
+    const child = spawn(process.execPath, [CLI, "list", "--json", "-w", t.dir], { env: { PATH: process.env.PATH, HOME: t.dir } });
+    child.stdout.destroy(); // the reader is gone before the CLI writes
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
