@@ -14,7 +14,7 @@ export const DEFAULT_LOCK: LockOptions = { staleMs: 60_000, waitMs: 10_000 };
  * How a waiting process polls: quickly at first, then at most every 25–50 ms (randomized, so
  * waiters do not poll in step). With a 100 ms cap, a process that lost a few rounds under
  * contention slept past the next holder's whole turn: 8 concurrent adders saw p99 waits of
- * ~450–600 ms (npm run bench), and more polling costs a waiter almost nothing (one mkdir).
+ * ~530–580 ms, now ~270–500 ms (npm run bench); a poll costs a waiter one mkdir.
  */
 const BACKOFF = { factor: 1.2, minTimeout: 5, maxTimeout: 25, randomize: true } as const;
 
