@@ -9,12 +9,35 @@ import { TaskManagerError } from "../core/errors.js";
  */
 export const childPath = (dir: string, name: string): string => (dir.endsWith(path.sep) ? dir + name : dir + path.sep + name);
 
+// The same reason for the two below: a check asks about the same workspace several times, and
+// each path.resolve or path.relative re-normalizes the whole (possibly long) path.
+const resolvedFolders = new Map<string, string>();
+
+/** `path.resolve(dir)`, remembered for absolute `dir` (a relative one depends on the cwd). */
+function resolveFolder(dir: string): string {
+  if (!path.isAbsolute(dir)) return path.resolve(dir);
+  let resolved = resolvedFolders.get(dir);
+  if (resolved === undefined) {
+    resolved = path.resolve(dir);
+    resolvedFolders.set(dir, resolved);
+  }
+  return resolved;
+}
+
+/** `path.relative(root, target)` for a resolved `root`; a plain slice when `target` is below it. */
+export function relativeTo(root: string, target: string): string {
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  const below = target.startsWith(prefix) ? target.slice(prefix.length) : null;
+  // A slice is only the answer when it is already normal (no "", "." or ".." parts).
+  return below !== null && below.split(path.sep).every((part) => part !== "" && part !== "." && part !== "..") ? below : path.relative(root, target);
+}
+
 /** Resolves `rel` against the workspace and refuses anything that lands outside it. */
 export function resolveInside(workspace: string, rel: string, what: string): string {
   if (rel.includes("\0")) throw new TaskManagerError("E_UNSAFE_PATH", `${what} contains a NUL byte; use a plain relative path inside the workspace.`, { path: rel });
-  const root = path.resolve(workspace);
+  const root = resolveFolder(workspace);
   const full = path.resolve(root, rel);
-  const relative = path.relative(root, full);
+  const relative = relativeTo(root, full);
   // A ".." segment, not any name starting with "..": "..notes/q.json" is a folder inside.
   const escapes = relative === ".." || relative.startsWith(`..${path.sep}`);
   if (relative === "" || escapes || path.isAbsolute(relative)) {
@@ -32,8 +55,8 @@ export function resolveInside(workspace: string, rel: string, what: string): str
  * there could make a queue write land on (and truncate) some other file. Missing is fine.
  */
 export function assertNoLinks(workspace: string, target: string, expect: "file" | "dir"): void {
-  const root = path.resolve(workspace);
-  const parts = path.relative(root, target).split(path.sep);
+  const root = resolveFolder(workspace);
+  const parts = relativeTo(root, target).split(path.sep);
   let current = root;
   for (const [i, part] of parts.entries()) {
     current = childPath(current, part);
