@@ -1,5 +1,6 @@
 import type { LegacyTask, Queue, Task } from "./queue-schema.js";
 import { emptyQueue } from "./queue-model.js";
+import { isoTime } from "./time.js";
 
 /**
  * Ids for migrated entries are derived from the entry and its position, so every read of the
@@ -34,7 +35,7 @@ function legacyPriority(value: LegacyTask["priority"]): number {
 
 function legacyTime(value: LegacyTask["added_at"], fallbackMs: number): string {
   const ms = typeof value === "number" ? (value < 1e12 ? value * 1000 : value) : typeof value === "string" ? Date.parse(value) : NaN;
-  return new Date(Number.isFinite(ms) ? ms : fallbackMs).toISOString();
+  return isoTime(Number.isFinite(ms) ? ms : fallbackMs);
 }
 
 /**
@@ -61,7 +62,7 @@ export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Qu
       failures: retryCount,
       quota_failures: 0,
       added_at: addedAt,
-      updated_at: new Date(nowMs).toISOString(),
+      updated_at: isoTime(nowMs),
       run_at: null,
       lease: null,
       run: null,

@@ -4,6 +4,7 @@ import { isTaskManagerError } from "../core/errors.js";
 import { inFlightTasks } from "../core/order.js";
 import type { Queue } from "../core/queue-schema.js";
 import type { StatusObject } from "../core/status.js";
+import { isoTime } from "../core/time.js";
 import { activeSubagentKeys, readEachOnce, sessionOutcome } from "../host/sessions.js";
 import { readHostSessions, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
@@ -71,7 +72,7 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
       return {
         status: "DEFERRED",
         reason: "locked",
-        retry_at: new Date(ctx.deps.now() + 5000).toISOString(),
+        retry_at: isoTime(ctx.deps.now() + 5000),
         pending_count: seenQueue?.tasks.filter((t) => t.state === "pending").length ?? 0,
         active_sessions: seenQueue ? inFlightTasks(seenQueue).length : 0,
         load: seenLoad,

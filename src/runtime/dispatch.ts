@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { TaskManagerError } from "../core/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
+import { isoTime } from "../core/time.js";
 import { transcriptFile } from "../host/sessions.js";
 import { readRunOutcome } from "../host/transcript.js";
 import { runCheck, type CheckOptions } from "./check.js";
@@ -98,7 +99,7 @@ async function releaseAfterFailedSpawn(ctx: Context, id: string, message: string
       const now = ctx.deps.now();
       const released = tasks.releaseClaim(queue, id, `spawn failed: ${message}`, now, unavailableModel ? now : now + 60_000).queue;
       if (!unavailableModel) return { queue: released, result: null };
-      const until = new Date(now + UNAVAILABLE_MODEL_REST_MS).toISOString();
+      const until = isoTime(now + UNAVAILABLE_MODEL_REST_MS);
       return { queue: { ...released, cooldowns: { ...released.cooldowns, [unavailableModel]: until } }, result: null };
     });
   } catch (err) {
