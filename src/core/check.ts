@@ -2,18 +2,11 @@ import type { Policy } from "../policy/schema.js";
 import { countActive, decide, type Decision, type Observation } from "./decide.js";
 import type { Queue, Task } from "./queue-schema.js";
 import type { HostInfo, SettledInfo, StatusObject } from "./status.js";
-import { claimTask, completeTask, expireLeases, failTask } from "./tasks.js";
+import { claimTask, completeTask, expireLeases, failTask, requeueRejectedRun } from "./tasks.js";
+import type { RunOutcome } from "./run-outcome.js";
 import { isoTime } from "./time.js";
 
-/** What a transcript says about a run. */
-export type RunOutcome =
-  /** `model`: what the host recorded as used ("provider/model"), when it says. */
-  | { status: "done"; model?: string }
-  | { status: "failed"; message: string }
-  | { status: "running" }
-  /** The run's process died mid-run (its session lock names a dead pid): it will never finish. */
-  | { status: "interrupted" }
-  | { status: "unknown" };
+export type { RunFacts, RunOutcome, RunUsage } from "./run-outcome.js";
 
 export interface CheckInput {
   queue: Queue;
@@ -55,12 +48,13 @@ export function settleRunning(input: Omit<CheckInput, "newToken" | "host" | "wor
     if (outcome.status === "done") next = completeTask(queue, task.id, nowMs);
     else if (outcome.status === "failed") next = failTask(queue, task.id, { message: outcome.message }, input);
     else if (outcome.status === "interrupted") next = failTask(queue, task.id, { message: "run interrupted: the gateway stopped mid-run", kind: "error" }, input);
+    else if (outcome.status === "rejected") next = requeueRejectedRun(queue, task.id, `the host refused the run: ${outcome.message}`, nowMs);
     else if (timedOut) next = failTask(queue, task.id, { message: `no final answer after ${policy.taskTimeoutMinutes} min`, kind: "timeout" }, input);
     if (!next) continue;
     queue = next.queue;
     if (outcome.status === "done") queue = flagModelMismatch(queue, task, outcome.model, nowMs);
     const error = next.task.last_error?.message;
-    settled.push({ id: task.id, outcome: next.task.state === "done" ? "done" : next.task.state === "dead" ? "dead" : "failed", ...(outcome.status !== "done" && error ? { error } : {}) });
+    settled.push({ id: task.id, outcome: next.task.state === "done" ? "done" : next.task.state === "dead" ? "dead" : outcome.status === "rejected" ? "rejected" : "failed", ...(outcome.status !== "done" && error ? { error } : {}) });
   }
   return { queue, settled };
 }

@@ -6,8 +6,11 @@ import type { Queue } from "./queue-schema.js";
  */
 export const TASK_STATES = ["pending", "claimed", "running", "done", "dead"] as const;
 
-/** Kinds of failure; `quota` is a rate limit or quota error (cooldown, not the task's fault). */
-export const FAILURE_KINDS = ["error", "quota", "timeout", "lease_expired", "manual"] as const;
+/**
+ * Kinds of failure; `quota` is a rate limit or quota error (cooldown, not the task's fault);
+ * `rejected`: the host refused to start the run (no model call), which burns no attempt.
+ */
+export const FAILURE_KINDS = ["error", "quota", "timeout", "lease_expired", "manual", "rejected"] as const;
 
 export const ALERT_TYPES = ["dead", "model_mismatch"] as const;
 

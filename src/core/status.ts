@@ -11,7 +11,7 @@ export interface HostInfo {
 
 export interface SettledInfo {
   id: string;
-  outcome: "done" | "failed" | "dead" | "lease_expired";
+  outcome: "done" | "failed" | "dead" | "lease_expired" | "rejected";
   error?: string;
 }
 

@@ -241,3 +241,22 @@ export function releaseClaim(queue: Queue, id: string, message: string, nowMs: n
   };
   return { queue: replaceTask(queue, next), task: next };
 }
+
+/**
+ * running → pending without charging a failure: the host refused to start the run and made no
+ * model call (e.g. a repeated idempotency key after a restart). The next claim takes the next
+ * attempt number, so it is started under a fresh session and key.
+ */
+export function requeueRejectedRun(queue: Queue, id: string, message: string, nowMs: number): { queue: Queue; task: Task } {
+  const task = getTask(queue, id);
+  requireState(task, ["running"], "requeue");
+  const next: Task = {
+    ...task,
+    state: "pending",
+    lease: null,
+    run_at: null,
+    updated_at: isoTime(nowMs),
+    last_error: { kind: "rejected", message: message.slice(0, 2000), at: isoTime(nowMs) },
+  };
+  return { queue: replaceTask(queue, next), task: next };
+}

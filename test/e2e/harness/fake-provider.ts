@@ -21,8 +21,15 @@ export interface ProviderRequest {
   at: number;
 }
 
+/** A function call the model asks for (OpenAI `tool_calls`). */
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
 export type Reply =
   | { kind: "text"; text: string; delayMs?: number }
+  | { kind: "tool"; calls: ToolCall[]; delayMs?: number }
   | { kind: "error"; status: number; message: string };
 
 /** Decides the reply for one request; `index` counts requests since start (0-based). */
@@ -30,6 +37,15 @@ export type Behaviour = (req: ProviderRequest, index: number) => Reply;
 
 export const answer = (text = "Done.", delayMs?: number): Behaviour => () =>
   delayMs === undefined ? { kind: "text", text } : { kind: "text", text, delayMs };
+
+/** Asks for tool calls; the host runs them and sends the results in the next request. */
+export const callTools = (calls: ToolCall[], delayMs?: number): Behaviour => () =>
+  delayMs === undefined ? { kind: "tool", calls } : { kind: "tool", calls, delayMs };
+
+/** Tool results the host sent back in this request (role "tool"), newest last. */
+export function toolResults(req: ProviderRequest): string[] {
+  return req.messages.filter((m) => m.role === "tool").map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)));
+}
 
 export const fail = (status = 429): Behaviour => () => ({
   kind: "error",
@@ -97,8 +113,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       return;
     }
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-    if (entry.stream) streamText(res, entry.model, reply.text);
-    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(entry.model, reply.text)));
+    const message: AssistantMessage = reply.kind === "tool" ? toolMessage(reply.calls, requests.length) : { role: "assistant", content: reply.text };
+    if (entry.stream) streamMessage(res, entry.model, message);
+    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(entry.model, message)));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -125,24 +142,43 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 
-function completion(model: string, text: string): object {
+interface AssistantMessage {
+  role: "assistant";
+  content: string | null;
+  tool_calls?: Array<{ id: string; type: "function"; function: { name: string; arguments: string } }>;
+}
+
+function toolMessage(calls: ToolCall[], n: number): AssistantMessage {
+  return {
+    role: "assistant",
+    content: null,
+    tool_calls: calls.map((c, i) => ({ id: `call_${n}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+  };
+}
+
+const finishReason = (m: AssistantMessage): string => (m.tool_calls ? "tool_calls" : "stop");
+
+function completion(model: string, message: AssistantMessage): object {
   return {
     id: `chatcmpl-fake-${Date.now()}`,
     object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+    choices: [{ index: 0, message, finish_reason: finishReason(message) }],
     usage,
   };
 }
 
-/** SSE in the shape the OpenAI SDK parses: role+content chunk, stop chunk, usage chunk, [DONE]. */
-function streamText(res: ServerResponse, model: string, text: string): void {
+/** SSE in the shape the OpenAI SDK parses: role+content (or tool calls) chunk, finish chunk, usage chunk, [DONE]. */
+function streamMessage(res: ServerResponse, model: string, message: AssistantMessage): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const base = { id: `chatcmpl-fake-${Date.now()}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
   const send = (payload: object): boolean => res.write(`data: ${JSON.stringify({ ...base, ...payload })}\n\n`);
-  send({ choices: [{ index: 0, delta: { role: "assistant", content: text }, finish_reason: null }] });
-  send({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+  const delta = message.tool_calls
+    ? { role: "assistant", content: null, tool_calls: message.tool_calls.map((c, index) => ({ index, ...c })) }
+    : { role: "assistant", content: message.content };
+  send({ choices: [{ index: 0, delta, finish_reason: null }] });
+  send({ choices: [{ index: 0, delta: {}, finish_reason: finishReason(message) }] });
   send({ choices: [], usage });
   res.end("data: [DONE]\n\n");
 }
