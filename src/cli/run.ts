@@ -8,7 +8,7 @@ import { printJson } from "./output.js";
 export async function runForeground(ctx: Context, once: boolean): Promise<void> {
   const tick = async (): Promise<void> => printJson(await runCheck(ctx));
   if (once) return tick();
-  const schedule = resolveSchedule(ctx.policy.schedule, ctx.hostConfig?.heartbeatEvery ?? null);
+  const schedule = resolveSchedule(ctx.policy.schedule, ctx.host.config?.heartbeatEvery ?? null);
   validateSchedule(schedule, ctx.policyFile);
   const scheduler = startScheduler(schedule, tick);
   ctx.deps.logger.info(`run: schedule ${schedule.pattern}${schedule.intervalSeconds ? ` every ${schedule.intervalSeconds}s` : ""} (${schedule.source}); next ${scheduler.nextRun()?.toISOString() ?? "never"}`);

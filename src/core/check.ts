@@ -19,6 +19,8 @@ export interface CheckInput {
   newToken: () => string;
   host: HostInfo;
   workspace: string;
+  /** The spawner may not start runs (the host forbids it): a task that would be READY waits. */
+  startBlocked?: boolean;
 }
 
 export interface CheckResult {
@@ -81,7 +83,8 @@ export function runCheckTransform(input: CheckInput): CheckResult {
   const settledRun = settleRunning({ ...input, queue: expired.queue });
   let queue = settledRun.queue;
   const settled: SettledInfo[] = [...expired.expired.map((t) => ({ id: t.id, outcome: "lease_expired" as const })), ...settledRun.settled];
-  const decision = decide(queue, policy, obs, nowMs);
+  const decided = decide(queue, policy, obs, nowMs);
+  const decision: Decision = decided.kind === "READY" && input.startBlocked ? { kind: "DEFERRED", reason: "host_setup", retryAtMs: null } : decided;
   let claimed: { task: Task; token: string } | null = null;
   if (decision.kind === "READY") {
     const token = input.newToken();

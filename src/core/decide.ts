@@ -12,6 +12,7 @@ export const DEFER_REASONS = [
   "system_load",
   "memory_pressure",
   "locked",
+  "host_setup",
 ] as const;
 export type DeferReason = (typeof DEFER_REASONS)[number];
 

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "E_SPAWN_FAILED",
   "E_MODEL_UNAVAILABLE",
   "E_NODE_VERSION",
+  "E_HOST_UNSUPPORTED",
   "E_INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,9 +2,9 @@ import type { DeferReason } from "./decide.js";
 import type { ErrorCode } from "./errors.js";
 import type { Alert } from "./queue-schema.js";
 
-/** Which host the check saw; "none" means no Clawdbot state was found (zero sessions assumed). */
+/** Which host the check saw; "none" means no host state was found (zero sessions assumed). */
 export interface HostInfo {
-  kind: "clawdbot" | "none";
+  kind: "openclaw" | "clawdbot" | "none";
   state_dir: string | null;
   sessions_store: string | null;
 }
@@ -36,6 +36,8 @@ export interface DeferredStatus extends Common {
   status: "DEFERRED";
   reason: DeferReason;
   retry_at: string | null;
+  /** What to do about it, when the reason needs a person (e.g. `host_setup`: the key to set). */
+  detail?: string;
 }
 
 export interface NoTasksStatus extends Common {

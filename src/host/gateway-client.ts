@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 
 /**
- * A minimal client for the gateway's WebSocket protocol (v3), as the host's own
- * dist/gateway/client.js speaks it: {type:"req",id,method,params} → {type:"res",id,ok,payload|error};
- * the first request is `connect`. A loopback client presenting the shared token may skip the
- * device-identity block. Uses Node 22's global WebSocket: no `ws` dependency.
+ * A minimal client for the gateway's WebSocket protocol, as the hosts' own clients speak it:
+ * {type:"req",id,method,params} → {type:"res",id,ok,payload|error}; the first request is
+ * `connect`. A loopback client presenting the shared token may skip the device-identity block.
+ * Clawdbot 2026.1 speaks protocol 3; OpenClaw 2026.9 requires 4 and refuses 3 ("protocol
+ * mismatch"). Uses Node's global WebSocket: no `ws` dependency.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL = { clawdbot: 3, openclaw: 4 } as const;
 
 interface Pending {
   resolve(payload: unknown): void;
@@ -24,6 +25,8 @@ export interface GatewayEvent {
 
 export interface ConnectOptions {
   timeoutMs?: number;
+  /** The host's protocol version (PROTOCOL.clawdbot or PROTOCOL.openclaw); default Clawdbot's. */
+  protocol?: number;
   /** Called for every pushed event (the gateway pushes all of them to every client). */
   onEvent?: (event: GatewayEvent) => void;
 }
@@ -67,8 +70,8 @@ export class GatewayClient {
     const client = new GatewayClient(address.url, opts.onEvent);
     await client.#open(timeoutMs);
     await client.request("connect", {
-      minProtocol: PROTOCOL_VERSION,
-      maxProtocol: PROTOCOL_VERSION,
+      minProtocol: opts.protocol ?? PROTOCOL.clawdbot,
+      maxProtocol: opts.protocol ?? PROTOCOL.clawdbot,
       client: { id: "gateway-client", version: "task-manager", platform: process.platform, mode: "backend" },
       role: "operator",
       scopes: ["operator.admin"],

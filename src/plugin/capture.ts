@@ -1,26 +1,13 @@
 import { captureFailedRun } from "../core/capture.js";
-import { isSubagentKey, transcriptFile } from "../host/sessions.js";
-import { messageText, outcomeOfLastMessage, summarizeTranscript, type TranscriptMessage } from "../host/transcript.js";
-import { readHostSessions, type Context } from "../runtime/context.js";
+import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../host/messages.js";
+import { failedRunId, isOwnSession, isSubagentKey, type FailedRun } from "../host/port.js";
+import type { Context } from "../runtime/context.js";
 import type { AgentEndEvent, AgentHookContext } from "./host-api.js";
 
-/**
- * Names one failed run, the same way from the transcript and from agent_end (whose `messages`
- * carry the transcript's timestamps), so a run seen both ways is captured once.
- */
-export const failedRunId = (sessionKey: string, endedAt: number | null | undefined): string => `${sessionKey}@${endedAt ?? "?"}`;
-
-/** Our own runs are settled by the queue; they are never "captured". */
-export const isOwnSession = (key: string): boolean => key.includes(":subagent:task-manager-");
-
-interface Candidate {
-  captureId: string;
-  prompt: string;
-  sessionKey: string;
-  error: string;
+interface Candidate extends Omit<FailedRun, "acted"> {
+  acted?: boolean;
   via: "agent_end" | "transcript";
 }
-
 async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
   if (candidates.length === 0) return 0;
   const result = await ctx.store.mutate((queue) => {
@@ -32,7 +19,7 @@ async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
         prompt: c.prompt.slice(0, 60_000),
         source: "capture",
         key: `capture:${c.sessionKey}`,
-        metadata: { captured_from: c.via, session_key: c.sessionKey, error: c.error.slice(0, 500) },
+        metadata: { captured_from: c.via, session_key: c.sessionKey, error: c.error.slice(0, 500), ...(c.acted ? { acted: true } : {}) },
       }, ctx.deps.now(), ctx.deps.newId());
       q = r.queue;
       if (r.task) added += 1;
@@ -43,27 +30,15 @@ async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
 }
 
 /**
- * Sub-agent runs whose transcript ends in an error, that nobody queued: the host fires no
- * agent_end for a run whose model call failed, so the transcript is the only witness.
+ * Failed or interrupted sub-agent runs nobody queued, as the host's records show them (the host
+ * fires no agent_end for a run whose model call failed, and re-runs neither).
  */
 export async function scanFailedSubagents(ctx: Context): Promise<number> {
   if (!ctx.policy.capture.subagents) return 0;
-  const store = await readHostSessions(ctx);
-  if (!store) return 0;
-  const windowMs = ctx.policy.activeWindowMinutes * 60_000;
-  const nowMs = ctx.deps.now();
+  const runs = await ctx.host.view().failedRuns(ctx.deps.now(), ctx.policy.activeWindowMinutes * 60_000);
+  if (runs.length === 0) return 0;
   const { queue } = await ctx.store.read();
-  const candidates: Candidate[] = [];
-  for (const [key, entry] of Object.entries(store)) {
-    if (!isSubagentKey(key) || isOwnSession(key) || typeof entry.updatedAt !== "number" || nowMs - entry.updatedAt > windowMs) continue;
-    const file = transcriptFile(ctx.sessionsDir, entry);
-    const summary = file ? await summarizeTranscript(file) : null;
-    if (!summary || summary.outcome.status !== "failed" || !summary.firstUserText) continue;
-    const captureId = failedRunId(key, summary.endedAt);
-    if (queue.captured.includes(captureId)) continue;
-    candidates.push({ captureId, prompt: summary.firstUserText, sessionKey: key, error: summary.outcome.message, via: "transcript" });
-  }
-  return enqueue(ctx, candidates);
+  return enqueue(ctx, runs.filter((r) => !queue.captured.includes(r.captureId)).map((r) => ({ ...r, via: "transcript" as const })));
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
- * The parts of Clawdbot's plugin API task-manager uses (2026.1.24: dist/plugins/registry.js
- * createApi). Declared here, structurally, so the package does not depend on the host's types.
+ * The parts of the hosts' plugin APIs task-manager uses — Clawdbot 2026.1.24
+ * (dist/plugins/registry.js createApi) and OpenClaw 2026.9.6 (a superset: runtime.subagent,
+ * before_agent_run, subagent_ended…). Declared here, structurally, so the package depends on
+ * neither host's types.
  */
 export interface PluginLogger {
   info(message: string): void;
@@ -83,6 +85,20 @@ export interface AgentHookContext {
   agentId?: string;
   sessionKey?: string;
   workspaceDir?: string;
+  runId?: string;
+}
+
+/** OpenClaw's `subagent_ended` event: fired when a run started with runtime.subagent.run ends. */
+export interface SubagentEndedEvent {
+  targetSessionKey?: string;
+  runId?: string;
+  outcome?: string;
+  endedAt?: number;
+}
+
+/** OpenClaw's in-process sub-agent API (api.runtime.subagent). */
+export interface SubagentRuntime {
+  run(params: { sessionKey: string; message: string; provider?: string; model?: string; deliver?: boolean; idempotencyKey?: string; lane?: string }): Promise<{ runId: string; sessionKey?: string }>;
 }
 
 export interface PluginApi {
@@ -90,13 +106,19 @@ export interface PluginApi {
   config: Record<string, unknown>;
   pluginConfig?: Record<string, unknown>;
   logger: PluginLogger;
-  runtime?: { system?: { enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void } };
+  runtime?: {
+    system?: { enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void };
+    /** OpenClaw only. */
+    subagent?: SubagentRuntime;
+  };
   registerService(service: PluginService): void;
   /** A factory is called per agent session, with that session's key. */
   registerTool(tool: PluginTool | ((ctx: ToolContext) => PluginTool | null), opts?: { optional?: boolean; name?: string }): void;
   registerCommand(command: PluginCommand): void;
   registerGatewayMethod(method: string, handler: (opts: GatewayMethodOptions) => void | Promise<void>): void;
-  registerCli(registrar: (ctx: { program: CliProgram }) => void, opts?: { commands?: string[] }): void;
-  on(hook: "before_agent_start", handler: (event: AgentStartEvent, ctx: AgentHookContext) => void | Promise<void>): void;
+  registerCli(registrar: (ctx: { program: CliProgram }) => void, opts?: { commands?: string[]; descriptors?: Array<{ name: string; description: string; hasSubcommands: boolean }> }): void;
+  /** before_agent_start: Clawdbot; before_agent_run: OpenClaw (which dropped before_agent_start). */
+  on(hook: "before_agent_start" | "before_agent_run", handler: (event: AgentStartEvent, ctx: AgentHookContext) => void | Promise<void>): void;
   on(hook: "agent_end", handler: (event: AgentEndEvent, ctx: AgentHookContext) => void | Promise<void>): void;
+  on(hook: "subagent_ended", handler: (event: SubagentEndedEvent, ctx: AgentHookContext) => void | Promise<void>): void;
 }

@@ -1,34 +1,54 @@
 import type { Alert } from "../core/queue-schema.js";
-import { hostPaths, interpretHostConfig } from "../host/host-config.js";
-import type { GatewayAddress } from "../host/gateway-client.js";
+import { get } from "../host/host-config.js";
+import { isOwnSession } from "../host/port.js";
 import { createContext, type Context } from "../runtime/context.js";
+import { hostSetupAdvice } from "../runtime/host-setup.js";
 import { captureAgentEnd } from "./capture.js";
-import { GatewaySpawner } from "./gateway-spawner.js";
+import { clawdbotWiring } from "./clawdbot.js";
 import type { PluginApi } from "./host-api.js";
 import { MainActivity, mainSessionKey } from "./main-activity.js";
+import { openclawWiring } from "./openclaw.js";
 import { loadPluginPolicy } from "./policy.js";
 import { TaskManagerService } from "./service.js";
 import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod } from "./surfaces.js";
+import type { HostWiring } from "./wiring.js";
 
-/** The gateway's own address: the running gateway exports its port and token to its env. */
-function gatewayAddress(config: Record<string, unknown>): GatewayAddress {
-  const host = interpretHostConfig(config);
-  const port = Number(process.env.CLAWDBOT_GATEWAY_PORT) || host.gatewayPort || 18789;
-  return { url: `ws://127.0.0.1:${port}`, token: process.env.CLAWDBOT_GATEWAY_TOKEN || host.gatewayToken };
+/** What the operator really set in plugins.entries.task-manager.config (OpenClaw fills schema defaults into api.pluginConfig). */
+function operatorConfig(api: PluginApi): Record<string, unknown> {
+  const config = get(api.config, ["plugins", "entries", "task-manager", "config"]);
+  return config !== null && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+}
+
+/**
+ * OpenClaw withholds conversation hooks (before_agent_run, agent_end) from a non-bundled plugin
+ * without the operator's opt-in, and reports each refused registration as a diagnostic; without
+ * it they are not registered at all, and the start-up log and `doctor` say what is lost.
+ */
+function conversationAccess(api: PluginApi, wiring: HostWiring): boolean {
+  return wiring.kind === "clawdbot" || get(api.config, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
+}
+
+/** The host that loaded the plugin: OpenClaw has an in-process sub-agent API, Clawdbot none. */
+function wiringFor(api: PluginApi, models: () => readonly string[]): HostWiring {
+  const subagent = api.runtime?.subagent;
+  return subagent && typeof subagent.run === "function" ? openclawWiring(api, subagent, models) : clawdbotWiring(api);
 }
 
 /** Wires task-manager into the gateway. Only wiring lives here; see service.ts for the work. */
-export default function register(api: PluginApi): void {
-  const host = interpretHostConfig(api.config);
-  let workspaceDir: string | undefined = host.workspace ?? undefined;
+export function register(api: PluginApi): void {
+  let workspaceDir: string | undefined = typeof get(api.config, ["agents", "defaults", "workspace"]) === "string" ? (get(api.config, ["agents", "defaults", "workspace"]) as string) : undefined;
+  let stateDir: string | undefined;
+  let models: readonly string[] = [];
+  const wiring = wiringFor(api, () => models);
   const context = async (): Promise<Context> => {
     const ws = workspaceDir ?? process.cwd();
-    const { policy, source } = await loadPluginPolicy(ws, api.pluginConfig);
-    return createContext({ workspace: ws, policy, policyFile: source, deps: { logger: api.logger, env: { ...process.env, ...stateEnv() } } });
+    const { policy, source } = await loadPluginPolicy(ws, operatorConfig(api));
+    models = policy.models;
+    const location = wiring.location(stateDir);
+    return createContext({ workspace: ws, policy, policyFile: source, host: { location, adapter: (config, agentId) => wiring.adapter(location, config, agentId) }, deps: { logger: api.logger } });
   };
-  const agentId = typeof api.pluginConfig?.agentId === "string" ? api.pluginConfig.agentId : "main";
+  const agentId = typeof operatorConfig(api).agentId === "string" ? (operatorConfig(api).agentId as string) : "main";
   const main = new MainActivity(mainSessionKey(api.config, agentId), 30 * 60_000);
-  const spawner = new GatewaySpawner(() => gatewayAddress(api.config));
   const notify = (alerts: Alert[]): void => {
     for (const a of alerts) {
       const text = a.type === "dead"
@@ -38,43 +58,60 @@ export default function register(api: PluginApi): void {
       api.logger.warn(text);
     }
   };
-  const service = new TaskManagerService({ context, spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
+  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
   const surfaces = { context, service };
 
   api.registerService({
     id: "task-manager",
     async start(ctx) {
       if (ctx.workspaceDir) workspaceDir = ctx.workspaceDir;
+      if (ctx.stateDir) stateDir = ctx.stateDir;
       try {
-        const schedule = await service.start(host.heartbeatEvery);
-        api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}`);
+        const ctx = await context();
+        const schedule = await service.start(ctx.host.config?.heartbeatEvery ?? null);
+        api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
+        for (const check of hostSetupAdvice(ctx.host.info.kind, ctx.host.config?.raw ?? null, ctx.policy.models)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
       } catch (err) {
         api.logger.error(`task-manager: not started: ${(err as Error).message}`);
       }
     },
-    stop() {
-      service.stop();
-      spawner.close();
+    async stop() {
+      // Timers, the tick in flight, sockets and database handles: a reload must find nothing held.
+      await service.stop();
+      wiring.close();
     },
   });
   api.registerTool(queueToolFor(surfaces), { name: "task_queue" });
-  api.registerCommand(tasksCommand(surfaces));
+  api.registerCommand(tasksCommand(surfaces, wiring.commandName));
   api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
   api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));
-  api.registerCli(({ program }) => registerTasksCli(program, surfaces), { commands: ["tasks"] });
-  api.on("before_agent_start", (_event, hook) => main.started(hook.sessionKey));
-  api.on("agent_end", async (event, hook) => {
-    main.ended(hook.sessionKey);
-    try {
-      await captureAgentEnd(await context(), event, hook, main.mainKey);
-    } catch (err) {
-      api.logger.warn(`task-manager: capture failed: ${(err as Error).message}`);
-    }
+  api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), {
+    commands: [wiring.cliName],
+    descriptors: [{ name: wiring.cliName, description: "task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)", hasSubcommands: false }],
   });
+  if (conversationAccess(api, wiring)) {
+    api.on(wiring.runStartHook, (_event, hook) => main.started(hook.sessionKey));
+    api.on("agent_end", async (event, hook) => {
+      main.ended(hook.sessionKey);
+      try {
+        await captureAgentEnd(await context(), event, hook, main.mainKey);
+      } catch (err) {
+        api.logger.warn(`task-manager: capture failed: ${(err as Error).message}`);
+      }
+    });
+  }
+  if (wiring.kind === "openclaw") {
+    // One of our runs ended: settle it and start the next task now rather than on the next tick.
+    api.on("subagent_ended", (event) => {
+      if (event.targetSessionKey && isOwnSession(event.targetSessionKey)) void service.tick();
+    });
+  }
 }
 
-/** The host's state dir as the gateway resolved it (it may come from CLAWDBOT_STATE_DIR). */
-function stateEnv(): NodeJS.ProcessEnv {
-  const paths = hostPaths(process.env);
-  return { CLAWDBOT_STATE_DIR: paths.stateDir, CLAWDBOT_CONFIG_PATH: paths.configPath };
-}
+/** The plugin entry both hosts load: OpenClaw reads {id, name, description, register}, Clawdbot `register`. */
+export default {
+  id: "task-manager",
+  name: "task-manager",
+  description: "Durable auto-resume queue: resumes failed or interrupted sub-agent tasks on the heartbeat, on cheap models, without starving the main session.",
+  register,
+};

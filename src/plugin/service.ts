@@ -34,6 +34,7 @@ export class TaskManagerService {
   #scheduler: Scheduler | null = null;
   #chain: Promise<unknown> = Promise.resolve();
   #last: TickReport | null = null;
+  #stopped = false;
 
   constructor(deps: ServiceDeps) {
     this.#deps = deps;
@@ -44,6 +45,7 @@ export class TaskManagerService {
   }
 
   async start(heartbeatEvery: string | null): Promise<Schedule> {
+    this.#stopped = false;
     const ctx = await this.#deps.context();
     const schedule = resolveSchedule(ctx.policy.schedule, heartbeatEvery);
     validateSchedule(schedule, ctx.policyFile);
@@ -53,9 +55,12 @@ export class TaskManagerService {
     return schedule;
   }
 
-  stop(): void {
+  /** Stops the schedule and waits for a tick in flight; later tick requests do nothing. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     this.#scheduler?.stop();
     this.#scheduler = null;
+    await this.#chain;
   }
 
   nextRun(): Date | null {
@@ -71,6 +76,7 @@ export class TaskManagerService {
 
   async #tickOnce(): Promise<TickReport> {
     const report: TickReport = { at: new Date().toISOString(), captured: 0, results: [] };
+    if (this.#stopped) return report;
     try {
       const ctx = await this.#deps.context();
       report.captured = await scanFailedSubagents(ctx);
@@ -85,6 +91,7 @@ export class TaskManagerService {
     }
     for (const r of report.results) {
       if (r.status === "ERROR") this.#deps.log(`tick: ${r.code}: ${r.message}`);
+      else if (r.status === "DEFERRED" && r.detail) this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
       else if (r.dispatched) this.#deps.log(`tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`);
     }
     this.#last = report;

@@ -2,7 +2,7 @@ import { countByState } from "../core/order.js";
 import type { Context } from "../runtime/context.js";
 import { toErrorStatus } from "../runtime/errors.js";
 import * as ops from "../runtime/operations.js";
-import { isSubagentKey } from "../host/sessions.js";
+import { isSubagentKey } from "../host/port.js";
 import type { CliProgram, GatewayMethodOptions, PluginCommand, PluginTool, ToolContext } from "./host-api.js";
 import type { TaskManagerService } from "./service.js";
 
@@ -77,10 +77,13 @@ export function queueToolFor(deps: SurfaceDeps): (ctx: ToolContext) => PluginToo
   return (ctx) => (ctx.sessionKey && isSubagentKey(ctx.sessionKey) ? null : queueTool(deps));
 }
 
-/** `/tasks`: answered by the plugin directly — no model turn. */
-export function tasksCommand(deps: SurfaceDeps): PluginCommand {
+/**
+ * The chat command (`/tasks` on Clawdbot, `/taskmanager` on OpenClaw, whose `/tasks` is its own
+ * task ledger): answered by the plugin directly — no model turn.
+ */
+export function tasksCommand(deps: SurfaceDeps, name: string): PluginCommand {
   return {
-    name: "tasks",
+    name,
     description: "Show the task-manager queue",
     acceptsArgs: false,
     requireAuth: true,
@@ -115,10 +118,10 @@ export function tickMethod(deps: SurfaceDeps) {
   };
 }
 
-/** `clawdbot tasks` (when the host surfaces plugin CLIs): status and a tick, through the gateway. */
-export function registerTasksCli(program: CliProgram, deps: SurfaceDeps): void {
+/** `clawdbot tasks` / `openclaw task-manager` (where the host surfaces plugin CLIs): the queue's status. */
+export function registerTasksCli(program: CliProgram, deps: SurfaceDeps, name: string): void {
   program
-    .command("tasks")
+    .command(name)
     .description("task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)")
     .action(async () => {
       process.stdout.write(`${JSON.stringify(await statusSnapshot(deps), null, 2)}\n`);

@@ -11,6 +11,13 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
 /** Parses the host's duration strings ("30m", "1h", "2h30m", "45s", bare minutes). */
 export function parseDuration(text: string): number {
+  const total = parseDurationOrZero(text);
+  if (total <= 0) throw new TaskManagerError("E_CONFIG_INVALID", `Duration "${text}" must be positive.`, { value: text });
+  return total;
+}
+
+/** Like parseDuration, but "0m" (the hosts' way to switch the heartbeat off) is 0. */
+function parseDurationOrZero(text: string): number {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 60;
   let total = 0;
@@ -23,7 +30,6 @@ export function parseDuration(text: string): number {
     total += unit === "ms" ? Number(match[1]) / 1000 : Number(match[1]) * UNIT_SECONDS[unit]!;
     rest = rest.slice(match[0].length).trim();
   }
-  if (total <= 0) throw new TaskManagerError("E_CONFIG_INVALID", `Duration "${text}" must be positive.`, { value: text });
   return total;
 }
 
@@ -38,10 +44,17 @@ export function durationToSchedule(seconds: number, source: string): Schedule {
 
 /**
  * Resolves the `schedule` key: "heartbeat" follows the host's agents.defaults.heartbeat.every
- * (default 30m); anything else is a croner pattern, used as written.
+ * (default 30m; every 30m as well when the host's heartbeat is off); anything else is a croner
+ * pattern, used as written.
  */
 export function resolveSchedule(schedule: string, heartbeatEvery: string | null): Schedule {
   if (schedule !== "heartbeat") return { pattern: schedule, intervalSeconds: null, source: "config" };
-  const every = heartbeatEvery ?? "30m";
-  return durationToSchedule(parseDuration(every), heartbeatEvery ? `heartbeat (${every})` : "heartbeat (host default 30m)");
+  if (heartbeatEvery === null) return durationToSchedule(DEFAULT_HEARTBEAT_SECONDS, "heartbeat (host default 30m)");
+  const seconds = parseDurationOrZero(heartbeatEvery);
+  // A switched-off heartbeat must not switch task-manager off: queued work would wait forever.
+  if (seconds === 0) return durationToSchedule(DEFAULT_HEARTBEAT_SECONDS, `every 30m: the host heartbeat is off ("${heartbeatEvery}")`);
+  return durationToSchedule(seconds, `heartbeat (${heartbeatEvery})`);
 }
+
+/** The hosts' default heartbeat, also used when theirs is switched off. */
+const DEFAULT_HEARTBEAT_SECONDS = 30 * 60;

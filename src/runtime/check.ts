@@ -5,8 +5,7 @@ import { inFlightTasks } from "../core/order.js";
 import type { Queue } from "../core/queue-schema.js";
 import type { StatusObject } from "../core/status.js";
 import { isoTime } from "../core/time.js";
-import { activeSubagentKeys, readEachOnce, sessionOutcome } from "../host/sessions.js";
-import { readHostSessions, type Context } from "./context.js";
+import type { Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 
 export interface CheckOptions {
@@ -14,22 +13,29 @@ export interface CheckOptions {
   mainBusy?: boolean;
   /** How long a check waits for the queue lock before answering DEFERRED/locked. */
   lockWaitMs?: number;
+  /** The spawner cannot start runs (the host forbids it): settle, but claim nothing. */
+  startBlocked?: boolean;
 }
 
 /** What the probes see right now, plus the outcome of every running task. */
-export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome> }> {
+export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome>; startBlocked: boolean }> {
   const nowMs = ctx.deps.now();
-  const store = await readHostSessions(ctx);
+  const view = ctx.host.view();
   const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
-  const read = readEachOnce();
+  const timeoutMs = ctx.policy.taskTimeoutMinutes * 60_000;
   const [activeKeys, outcomeList] = await Promise.all([
-    activeSubagentKeys(ctx.sessionsDir, store, nowMs, ctx.policy.activeWindowMinutes * 60_000, read),
-    Promise.all(running.map(async (t) => [runKey(t), await sessionOutcome(ctx.sessionsDir, store, t.run!.session_key!, read)] as const)),
+    view.busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000),
+    Promise.all(running.map(async (t) => {
+      // Whether a run acted matters once it is past its time (review instead of a blind retry).
+      const pastTimeout = nowMs - Date.parse(t.run!.started_at) > timeoutMs;
+      return [runKey(t), await view.runOutcome({ sessionKey: t.run!.session_key!, runId: t.run!.run_id, wantToolCalls: pastTimeout })] as const;
+    })),
   ]);
   const system = ctx.deps.observeSystem();
   return {
     observation: { activeSessionKeys: activeKeys, mainBusy: opts.mainBusy ?? false, loadPerCore: system.loadPerCore, freeMemoryMB: system.freeMemoryMB },
     outcomes: new Map(outcomeList),
+    startBlocked: opts.startBlocked ?? false,
   };
 }
 
@@ -42,8 +48,9 @@ function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof o
     nowMs: ctx.deps.now(),
     random: ctx.deps.random,
     newToken: ctx.deps.newToken,
-    host: ctx.host,
+    host: ctx.host.info,
     workspace: ctx.workspace.dir,
+    startBlocked: seen.startBlocked,
   });
 }
 
@@ -76,7 +83,7 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
         pending_count: seenQueue?.tasks.filter((t) => t.state === "pending").length ?? 0,
         active_sessions: seenQueue ? inFlightTasks(seenQueue).length : 0,
         load: seenLoad,
-        host: ctx.host,
+        host: ctx.host.info,
         workspace: ctx.workspace.dir,
       };
     }

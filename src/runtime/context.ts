@@ -1,12 +1,13 @@
-import path from "node:path";
-import type { HostInfo } from "../core/status.js";
-import { describeHost, hostPaths, readHostConfig, sessionsDir, type HostConfig, type HostPaths } from "../host/host-config.js";
+import type { HostConfig } from "../host/host-config.js";
+import { readHostConfig } from "../host/host-config.js";
+import { locateHost, type HostLocation } from "../host/locate.js";
+import type { HostPort } from "../host/port.js";
 import { loadPolicyFile } from "../policy/load.js";
 import type { Policy } from "../policy/schema.js";
-import { readSessionsStore, type SessionsStore } from "../host/sessions.js";
 import { QueueStore } from "../store/queue-store.js";
 import { resolveInside } from "../store/safe-path.js";
 import { defaultDeps, type Deps } from "./deps.js";
+import { hostAdapter } from "./host.js";
 import { findWorkspace, type Workspace } from "./workspace.js";
 
 /** Everything one command needs, resolved once. */
@@ -15,10 +16,10 @@ export interface Context {
   policy: Policy;
   policyFile: string | null;
   store: QueueStore;
-  hostPaths: HostPaths;
-  hostConfig: HostConfig | null;
-  host: HostInfo;
-  sessionsDir: string;
+  /** Where the host was looked for and what was found (for `doctor`). */
+  hostLocation: HostLocation;
+  /** The host adapter: every host-specific read goes through it. */
+  host: HostPort;
   deps: Deps;
 }
 
@@ -28,36 +29,22 @@ export interface ContextOptions {
   policy?: Policy;
   /** Where `policy` came from, for messages and `doctor`. */
   policyFile?: string | null;
+  /** The host, when the caller knows it (the plugin: the gateway that loaded it). */
+  host?: { location: HostLocation; adapter(config: HostConfig | null, agentId: string): HostPort };
   deps?: Partial<Deps>;
   lockStaleMs?: number;
 }
 
 export async function createContext(opts: ContextOptions = {}): Promise<Context> {
   const deps = defaultDeps(opts.deps);
-  const paths = hostPaths(deps.env);
-  const hostConfig = readHostConfig(paths, deps.env);
+  const location = opts.host?.location ?? locateHost(deps.env);
+  const hostConfig = readHostConfig(location.configPath, deps.env);
   const workspace = findWorkspace(opts.workspace, deps.env, hostConfig, deps.cwd);
   const loaded = opts.policy ? { policy: opts.policy, file: opts.policyFile ?? null } : await loadPolicyFile(workspace.dir);
   const file = resolveInside(workspace.dir, loaded.policy.queueFile, "queueFile");
   const staleFromEnv = Number(deps.env.TASK_MANAGER_LOCK_STALE_MS);
   const staleMs = opts.lockStaleMs ?? (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);
   const store = new QueueStore({ workspace: workspace.dir, file, now: deps.now, ...(staleMs ? { lock: { staleMs } } : {}) });
-  return {
-    workspace,
-    policy: loaded.policy,
-    policyFile: loaded.file,
-    store,
-    hostPaths: paths,
-    hostConfig,
-    host: describeHost(paths, loaded.policy.agentId),
-    sessionsDir: sessionsDir(paths, loaded.policy.agentId),
-    deps,
-  };
-}
-
-export const sessionsStorePath = (ctx: Context): string => path.join(ctx.sessionsDir, "sessions.json");
-
-/** The host's sessions store, or null when no host was found (zero sessions). */
-export function readHostSessions(ctx: Context): Promise<SessionsStore | null> {
-  return ctx.host.kind === "none" ? Promise.resolve(null) : readSessionsStore(sessionsStorePath(ctx));
+  const host = opts.host ? opts.host.adapter(hostConfig, loaded.policy.agentId) : hostAdapter(location, hostConfig, loaded.policy.agentId);
+  return { workspace, policy: loaded.policy, policyFile: loaded.file, store, hostLocation: location, host, deps };
 }

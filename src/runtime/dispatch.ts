@@ -1,32 +1,14 @@
-import { existsSync } from "node:fs";
 import { TaskManagerError } from "../core/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
 import { isoTime } from "../core/time.js";
-import { transcriptFile } from "../host/sessions.js";
-import { readRunOutcome } from "../host/transcript.js";
+import type { SpawnRequest, Spawner } from "../host/port.js";
 import { runCheck, type CheckOptions } from "./check.js";
-import { readHostSessions, type Context } from "./context.js";
+import type { Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 import { crashPoint } from "../store/faults.js";
 
-/** One run to start, fully determined by the task and its attempt number. */
-export interface SpawnRequest {
-  taskId: string;
-  attempt: number;
-  prompt: string;
-  model: string;
-  label: string;
-  sessionKey: string;
-  /** Same task + attempt ⇒ same key: the gateway will not start a second run for it. */
-  idempotencyKey: string;
-  runTimeoutSeconds: number;
-}
-
-/** Starts a background run (the gateway in plugin mode; a recording fake in tests). */
-export interface Spawner {
-  spawn(request: SpawnRequest): Promise<{ runId: string | null }>;
-}
+export type { SpawnRequest, Spawner } from "../host/port.js";
 
 export type DispatchResult = StatusObject & { dispatched?: { task_id: string; run_id: string | null; session_key: string; model: string; reused: boolean } };
 
@@ -46,32 +28,22 @@ export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest 
 }
 
 /**
- * This attempt's session already has a run — a transcript, or a live session lock — so an
- * earlier process spawned it and died before recording it. The gateway's idempotency cache
- * does not survive a restart, so this check is what prevents a second run.
- */
-async function alreadySpawned(ctx: Context, sessionKey: string): Promise<boolean> {
-  const store = await readHostSessions(ctx);
-  const file = transcriptFile(ctx.sessionsDir, store?.[sessionKey]);
-  // sessions.patch creates the store entry before the run; only a transcript or lock proves a run.
-  if (file === null) return false;
-  if (existsSync(file)) return true;
-  return (await readRunOutcome(file)).status === "running";
-}
-
-/**
  * A check that also starts the recommended task: claim (under a lease) → spawn → record the
  * run. A crash between any two steps is safe: an unrecorded claim expires and is claimed again
  * with the same attempt number, so the same session and idempotency key are used, and a run
  * that already exists is recorded instead of started twice.
  */
 export async function dispatchOnce(ctx: Context, spawner: Spawner, opts: CheckOptions = {}): Promise<DispatchResult> {
-  const status = await runCheck(ctx, opts);
+  const ready = spawner.ready?.() ?? { ok: true };
+  const status = await runCheck(ctx, { ...opts, startBlocked: !ready.ok });
+  if (status.status === "DEFERRED" && status.reason === "host_setup" && !ready.ok) return { ...status, detail: ready.message };
   if (status.status !== "READY") return status;
   crashPoint("after_claim");
   const request = spawnRequestFor(ctx, status);
   try {
-    const reused = await alreadySpawned(ctx, request.sessionKey);
+    // An earlier process may have spawned this attempt and died before recording it; the
+    // gateway's idempotency cache does not survive a restart, so this is what prevents a second run.
+    const reused = await ctx.host.view().hasRun(request.sessionKey);
     const { runId } = reused ? { runId: null } : await spawner.spawn(request);
     crashPoint("after_spawn");
     await ctx.store.mutate((queue) => {

@@ -57,9 +57,9 @@ describe("decide: every DEFERRED reason, and NO_TASKS / READY", () => {
     expect(decide(allResting, p, idle, T0 + 60_001).kind).toBe("READY");
   });
 
-  it("locked is produced by the runtime (lock contention), and the set is closed", () => {
+  it("locked and host_setup are produced by the runtime (lock contention, a host that forbids starts), and the set is closed", () => {
     expect([...DEFER_REASONS].sort()).toEqual(
-      ["backoff", "concurrency_limit", "locked", "main_busy", "memory_pressure", "paused", "quota_cooldown", "system_load"].sort(),
+      ["backoff", "concurrency_limit", "host_setup", "locked", "main_busy", "memory_pressure", "paused", "quota_cooldown", "system_load"].sort(),
     );
   });
 

@@ -115,4 +115,20 @@ describe("lifecycle: pending → claimed → running → done / failed → retry
     const done = { ...q, tasks: q.tasks.map((t) => ({ ...t, state: "done" as const })) };
     expect(addTask(done, { prompt: "same", source: "cli" }, T0, "t_dup3").kind).toBe("added");
   });
+
+  it("a run the host refused (no model call) burns no attempt: pending again, the next claim takes a fresh attempt number", () => {
+    const { queue, id } = runOnce(queueWith(["x"]), T0, { status: "rejected", message: "Session transcript keyed user is outside the current turn" });
+    const task = queue.tasks.find((t) => t.id === id)!;
+    // Re-claimed in the same check: failures untouched, the next attempt gets its own key.
+    expect(task).toMatchObject({ state: "claimed", failures: 0, attempts: 1, lease: { attempt: 2 }, last_error: { kind: "rejected" } });
+  });
+
+  it("when the host forbids starting runs, a due task waits (host_setup) unclaimed, and running tasks still settle", () => {
+    const ready = check(queueWith(["a", "b"]), T0);
+    const first = ready.decision.kind === "READY" ? ready.decision.task.id : "";
+    const acked = ackTask(ready.queue, first, { runId: "r1", sessionKey: "agent:main:subagent:x" }, T0 + 1);
+    const blocked = runCheckTransform({ queue: acked.queue, policy: policy({ maxConcurrent: 2 }), observation: idle, outcomes: new Map([[runKey(acked.task), { status: "done" }]]), nowMs: T0 + 2, random: fixedRandom, newToken: tokens(), host, workspace: "/ws", startBlocked: true });
+    expect(blocked.status).toMatchObject({ status: "DEFERRED", reason: "host_setup", settled: [{ id: first, outcome: "done" }] });
+    expect(blocked.queue.tasks.map((t) => t.state).sort()).toEqual(["done", "pending"]);
+  });
 });

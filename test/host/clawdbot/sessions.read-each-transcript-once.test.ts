@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunOutcome } from "../../src/core/check.js";
-import { activeSubagentKeys, readEachOnce, sessionOutcome, type SessionsStore } from "../../src/host/sessions.js";
-import { readRunOutcome } from "../../src/host/transcript.js";
-import { tempDir } from "../helpers/cli.js";
+import type { RunOutcome } from "../../../src/core/check.js";
+import { activeSubagentKeys, readEachOnce, sessionOutcome, type SessionsStore } from "../../../src/host/clawdbot/sessions.js";
+import { readRunOutcome } from "../../../src/host/clawdbot/transcript.js";
+import { tempDir } from "../../helpers/cli.js";
 
 let t: { dir: string; cleanup: () => void };
 beforeEach(() => (t = tempDir()));
@@ -28,7 +28,7 @@ describe("one check reads each transcript once", () => {
     const [active, ours] = await Promise.all([activeSubagentKeys(t.dir, store, now, 60_000, read), sessionOutcome(t.dir, store, "agent:main:subagent:ours", read)]);
 
     expect(active).toEqual(["agent:main:subagent:other"]);
-    expect(ours).toEqual({ status: "done", model: "fake/cheap-flash" });
+    expect(ours).toEqual({ status: "done", model: "fake/cheap-flash", toolCalls: 0 });
     expect(reads.sort()).toEqual(["s-other.jsonl", "s-ours.jsonl"]);
     // A new reader (the next check) reads again: nothing is remembered between checks here.
     await sessionOutcome(t.dir, store, "agent:main:subagent:ours", readEachOnce(counting));

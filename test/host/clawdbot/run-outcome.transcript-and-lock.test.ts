@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readRunOutcome } from "../../src/host/transcript.js";
-import { cliJson, tempDir, writeRelaxedRc } from "../helpers/cli.js";
+import { readRunOutcome } from "../../../src/host/clawdbot/transcript.js";
+import { cliJson, tempDir, writeRelaxedRc } from "../../helpers/cli.js";
 
 // Transcript lines exactly as Clawdbot 2026.1.24-3 writes them (test/e2e/HOST-NOTES.md §B).
 const head = [
@@ -11,12 +11,16 @@ const head = [
   { type: "model_change", id: "a1", parentId: null, timestamp: "2026-11-25T20:00:00.000Z", provider: "fake", modelId: "cheap-flash" },
   { type: "message", id: "a2", parentId: "a1", timestamp: "2026-11-25T20:00:00.000Z", message: { role: "user", content: [{ type: "text", text: "Do the task" }], timestamp: 1 } },
 ];
+const CONTENT: Record<string, unknown[]> = {
+  error: [],
+  toolUse: [{ type: "toolCall", id: "call_1", name: "exec", arguments: { command: "ls" } }],
+};
 const assistant = (stopReason: string, extra: Record<string, unknown> = {}) => ({
   type: "message",
   id: `m${stopReason}`,
   parentId: "a2",
   timestamp: "2026-11-25T20:00:01.000Z",
-  message: { role: "assistant", content: stopReason === "error" ? [] : [{ type: "text", text: "Task finished: 42." }], provider: "fake", model: "cheap-flash", stopReason, timestamp: 2, ...extra },
+  message: { role: "assistant", content: CONTENT[stopReason] ?? [{ type: "text", text: "Task finished: 42." }], provider: "fake", model: "cheap-flash", stopReason, timestamp: 2, ...extra },
 });
 const error429 = assistant("error", { errorMessage: "429 rate limited" });
 const jsonl = (lines: unknown[]): string => lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
@@ -30,14 +34,14 @@ describe("a run's outcome comes from its transcript and session lock, never from
 
   it("a final answer is done; an error line is a failure with the provider's message", async () => {
     writeFileSync(file(), jsonl([...head, assistant("stop")]));
-    expect(await readRunOutcome(file())).toEqual({ status: "done" });
+    expect(await readRunOutcome(file())).toEqual({ status: "done", toolCalls: 0 });
     writeFileSync(file(), jsonl([...head, error429, error429]));
-    expect(await readRunOutcome(file())).toEqual({ status: "failed", message: "429 rate limited" });
+    expect(await readRunOutcome(file())).toEqual({ status: "failed", message: "429 rate limited", toolCalls: 0 });
   });
 
   it("an error followed by a later answer (the host's own retry succeeded) is done", async () => {
     writeFileSync(file(), jsonl([...head, error429, assistant("stop")]));
-    expect(await readRunOutcome(file())).toEqual({ status: "done" });
+    expect(await readRunOutcome(file())).toEqual({ status: "done", toolCalls: 0 });
   });
 
   it("while a live process holds the session lock the run is still going, even after an error line", async () => {
@@ -54,9 +58,11 @@ describe("a run's outcome comes from its transcript and session lock, never from
     expect(await readRunOutcome(file())).toEqual({ status: "interrupted" });
   });
 
-  it("a tool call in progress is running; a missing transcript is unknown", async () => {
+  it("a tool call in progress is running, and counted (the run has acted); a missing transcript is unknown", async () => {
     writeFileSync(file(), jsonl([...head, assistant("toolUse")]));
-    expect(await readRunOutcome(file())).toEqual({ status: "running" });
+    expect(await readRunOutcome(file())).toEqual({ status: "running", toolCalls: 1 });
+    writeFileSync(file(), jsonl([...head, assistant("toolUse"), assistant("stop")]));
+    expect(await readRunOutcome(file())).toEqual({ status: "done", toolCalls: 1 });
     expect(await readRunOutcome(path.join(t.dir, "nope.jsonl"))).toEqual({ status: "unknown" });
   });
 });

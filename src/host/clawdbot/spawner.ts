@@ -1,6 +1,6 @@
-import { TaskManagerError } from "../core/errors.js";
-import { GatewayClient, type GatewayAddress } from "../host/gateway-client.js";
-import type { SpawnRequest, Spawner } from "../runtime/dispatch.js";
+import { TaskManagerError } from "../../core/errors.js";
+import type { SpawnRequest, Spawner } from "../port.js";
+import { GatewayClient, type GatewayAddress } from "../gateway-client.js";
 
 /**
  * Starts task runs through the gateway itself, the way the host's own sessions_spawn tool does:

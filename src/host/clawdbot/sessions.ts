@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { RunOutcome } from "../core/check.js";
-import { cacheFor, type ReadCache } from "../store/read-cache.js";
+import type { RunOutcome } from "../../core/run-outcome.js";
+import { cacheFor, type ReadCache } from "../../store/read-cache.js";
+import { isSubagentKey } from "../port.js";
 import { readRunOutcome } from "./transcript.js";
 
 /** One entry of the host's sessions store (only the fields task-manager reads). */
@@ -43,8 +44,6 @@ async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
     return null; // mid-write by the host; treated as "no information" for this tick
   }
 }
-
-export const isSubagentKey = (key: string): boolean => /^agent:[^:]+:subagent:/.test(key);
 
 export function transcriptFile(dir: string, entry: SessionEntry | undefined): string | null {
   if (!entry) return null;

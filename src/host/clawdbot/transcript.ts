@@ -1,17 +1,11 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import type { RunOutcome } from "../core/check.js";
-import { cacheFor, type ReadCache } from "../store/read-cache.js";
+import type { RunOutcome } from "../../core/run-outcome.js";
+import { cacheFor, type ReadCache } from "../../store/read-cache.js";
+import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../messages.js";
 
 /** Only the end of a transcript matters; long runs can write megabytes. */
 const TAIL_BYTES = 256 * 1024;
 
-export interface TranscriptMessage {
-  role?: string;
-  stopReason?: string;
-  errorMessage?: string;
-  /** Epoch ms; the same value in the transcript and in agent_end's `messages`. */
-  timestamp?: number;
-}
 
 /**
  * Reads up to `bytes` from the head or the tail of a file, or null if it cannot be opened.
@@ -58,7 +52,17 @@ function messageOf(line: string): TranscriptMessage | null {
  * done only when its last message is an assistant answer that did not stop on an error.
  */
 export function outcomeFromTranscript(text: string): RunOutcome {
-  return outcomeOfLastMessage(lastMessage(text));
+  return withToolCalls(outcomeOfLastMessage(lastMessage(text)), text);
+}
+
+/** Tool calls in transcript text: assistant content blocks `{"type":"toolCall",…}` (pi-ai's format). */
+export function countToolCalls(text: string): number {
+  return text.match(/"type":"toolCall"/g)?.length ?? 0;
+}
+
+/** Adds the tool calls seen in `text` to an outcome that can carry them. */
+function withToolCalls(outcome: RunOutcome, text: string): RunOutcome {
+  return outcome.status === "unknown" || outcome.status === "rejected" ? outcome : { ...outcome, toolCalls: countToolCalls(text) };
 }
 
 /** The last message (any role) in transcript text. */
@@ -73,13 +77,6 @@ export function lastMessage(text: string): TranscriptMessage | null {
   return null;
 }
 
-export function outcomeOfLastMessage(message: TranscriptMessage | null): RunOutcome {
-  if (!message || message.role !== "assistant") return { status: "running" };
-  if (message.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed" };
-  if (message.stopReason === "aborted") return { status: "failed", message: message.errorMessage || "run aborted" };
-  if (message.stopReason === "toolUse") return { status: "running" };
-  return { status: "done" };
-}
 
 const outcomeCaches = new Map<string, ReadCache<RunOutcome>>();
 
@@ -130,19 +127,10 @@ async function judgeWithLock(transcript: string, ended: () => Promise<RunOutcome
   const lock = await lockState(`${transcript}.lock`);
   if (lock === "live") return { status: "running" };
   const outcome = await ended();
-  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted" };
+  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted", ...(outcome.status !== "unknown" && outcome.status !== "rejected" && outcome.toolCalls !== undefined ? { toolCalls: outcome.toolCalls } : {}) };
   return outcome;
 }
 
-/** Text of a transcript message's content (a string, or text blocks). */
-export function messageText(message: unknown): string {
-  const content = (message as { content?: unknown } | null)?.content;
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((block) => (block && typeof block === "object" && (block as { type?: string }).type === "text" ? String((block as { text?: unknown }).text ?? "") : ""))
-    .join("");
-}
 
 export interface TranscriptSummary {
   /** The run's task: the first user message. */
@@ -150,12 +138,15 @@ export interface TranscriptSummary {
   outcome: RunOutcome;
   /** Timestamp of the last message: names this run's end, to tell one failed run from the next. */
   endedAt: number | null;
+  /** Tool calls seen in the head and the tail (enough to tell whether the run acted at all). */
+  toolCalls: number;
 }
 
 /** The first user message (from the head) and the outcome (from the tail) of a transcript. */
 export async function summarizeTranscript(file: string): Promise<TranscriptSummary | null> {
-  const head = readPart(file, TAIL_BYTES, "head")?.text;
-  if (head === undefined) return null;
+  const headPart = readPart(file, TAIL_BYTES, "head");
+  if (headPart === null) return null;
+  const head = headPart.text;
   let firstUserText: string | null = null;
   for (const line of head.split("\n")) {
     const message = line.trim() ? messageOf(line.trim()) : null;
@@ -168,5 +159,7 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
   const tail = await readTail(file);
   const last = tail === null ? null : lastMessage(tail);
   const outcome = await judgeWithLock(file, async () => (tail === null ? { status: "unknown" } : outcomeOfLastMessage(last)));
-  return { firstUserText, outcome, endedAt: typeof last?.timestamp === "number" ? last.timestamp : null };
+  // A file longer than one read: head and tail may overlap, so this can over-count; only > 0 matters.
+  const toolCalls = countToolCalls(head) + (tail !== null && headPart.size > TAIL_BYTES ? countToolCalls(tail) : 0);
+  return { firstUserText, outcome, endedAt: typeof last?.timestamp === "number" ? last.timestamp : null, toolCalls };
 }
