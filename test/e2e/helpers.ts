@@ -1,10 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CLI, ROOT } from "../helpers/cli.js";
-import { HOST_ENTRY, startHost, type Host, type JsonObject } from "./harness/host.js";
+import { startHost, transcriptMessages, type Host, type HostKind, type JsonObject } from "./harness/host.js";
+import { hostMatrix, installed, KINDS } from "./harness/kinds.js";
 
-export const hostMissing = !existsSync(HOST_ENTRY) && process.env.TASK_MANAGER_REQUIRE_HOST !== "1";
+export { hostMatrix, KINDS };
+
+/** The Clawdbot-only files (its host facts): skipped when the host is missing, unless CI requires it. */
+export const hostMissing = !installed("clawdbot") && process.env.TASK_MANAGER_REQUIRE_HOST !== "1";
 
 export interface QueuedTask {
   id: string;
@@ -17,9 +21,17 @@ export interface QueuedTask {
   last_error: { kind: string; message: string } | null;
 }
 
-/** The task-manager CLI against a host's workspace and state (a real child process). */
-export function tm(host: Host, args: string[]): unknown {
-  const r = spawnSync(process.execPath, [CLI, ...args, "--json", "-w", host.workspace], { env: { PATH: process.env.PATH, HOME: host.home, CLAWDBOT_STATE_DIR: host.stateDir, CLAWDBOT_CONFIG_PATH: host.configPath }, encoding: "utf8" });
+/** The environment a user's shell has for this host: its HOME and state/config variables only. */
+export function userEnv(host: Host): NodeJS.ProcessEnv {
+  const state = host.kind === "openclaw"
+    ? { OPENCLAW_STATE_DIR: host.stateDir, OPENCLAW_CONFIG_PATH: host.configPath }
+    : { CLAWDBOT_STATE_DIR: host.stateDir, CLAWDBOT_CONFIG_PATH: host.configPath };
+  return { PATH: `${path.dirname(host.spec.node)}:${process.env.PATH}`, HOME: host.home, ...state };
+}
+
+/** The task-manager CLI against a host's workspace and state, on the host's own Node (a real child process). */
+export function tm(host: Host, args: string[], env: NodeJS.ProcessEnv = userEnv(host)): unknown {
+  const r = spawnSync(host.spec.node, [CLI, ...args, "--json", "-w", host.workspace], { env, encoding: "utf8" });
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -35,11 +47,8 @@ export function tasks(host: Host): QueuedTask[] {
 export function successfulAnswers(host: Host, prompt: string): number {
   let count = 0;
   for (const key of Object.keys(host.readSessionStore())) {
-    const lines = host.readTranscript(key);
     let inPrompt = false;
-    for (const line of lines) {
-      const m = line.message as { role?: string; stopReason?: string; content?: Array<{ text?: string }> } | undefined;
-      if (line.type !== "message" || !m) continue;
+    for (const m of transcriptMessages(host.readTranscript(key))) {
       if (m.role === "user") inPrompt = JSON.stringify(m.content).includes(prompt);
       else if (m.role === "assistant" && inPrompt && m.stopReason === "stop") count += 1;
     }
@@ -66,21 +75,35 @@ export function ids(host: Host, prompts: string[]): string[] {
   return tasks(host).filter((t) => prompts.includes(t.prompt)).map((t) => t.id);
 }
 
+/** plugins.entries.task-manager as an operator sets it up on each host (OpenClaw needs its opt-ins). */
+export function pluginEntry(kind: HostKind, config: JsonObject): JsonObject {
+  const entry: JsonObject = { enabled: true, config };
+  if (kind === "openclaw") {
+    entry.hooks = { allowConversationAccess: true };
+    entry.subagent = { allowModelOverride: true };
+  }
+  return entry;
+}
+
+/** The embedded agent's in-run retries, shortened so failure cases take seconds, not minutes. */
+export function fastRetries(kind: HostKind): JsonObject {
+  return kind === "openclaw" ? { retry: { provider: { maxRetries: 0 } } } : { retry: { baseDelayMs: 50 } };
+}
+
 /**
  * A private gateway with this package loaded as a plugin, dispatching every second, blind to
  * machine load (the 2-core test machine is busy), with the host's own model-call retries
- * shortened to 50 ms so failure cases take a second, not fourteen.
+ * shortened so failure cases take a second, not minutes.
  */
-export function startPluginHost(providerBaseUrl: string, config: JsonObject): Promise<Host> {
+export function startPluginHost(kind: HostKind, providerBaseUrl: string, config: JsonObject, extra: { entry?: JsonObject; extraConfig?: JsonObject } = {}): Promise<Host> {
   return startHost({
+    kind,
     providerBaseUrl,
     pluginPaths: [ROOT],
     pluginEntries: {
-      "task-manager": {
-        enabled: true,
-        config: { schedule: "*/1 * * * * *", leaseSeconds: 10, loadThreshold: 100, minFreeMemoryMB: 0, ...config },
-      },
+      "task-manager": { ...pluginEntry(kind, { schedule: "*/1 * * * * *", leaseSeconds: 10, loadThreshold: 100, minFreeMemoryMB: 0, ...config }), ...extra.entry },
     },
-    agentSettings: { retry: { baseDelayMs: 50 } },
+    agentSettings: fastRetries(kind),
+    ...(extra.extraConfig ? { extraConfig: extra.extraConfig } : {}),
   });
 }

@@ -1,0 +1,66 @@
+/**
+ * Nothing a test host starts may outlive the test run, also when a test fails or times out:
+ * gateways are spawned in their own process group and killed with it, and processes a gateway
+ * detaches into a group of their own (OpenClaw's spawn broker) are found by the private HOME in
+ * their environment.
+ */
+import type { ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Every gateway still running, so a crashed test run cannot leak processes. */
+const live = new Set<ChildProcess>();
+/** Every private HOME created in this process, for the straggler sweep on exit. */
+const homes = new Set<string>();
+
+process.once("exit", () => {
+  for (const child of live) killGroup(child, "SIGKILL");
+  for (const home of homes) killByHome(home);
+});
+
+export function track(child: ChildProcess, home: string): void {
+  live.add(child);
+  homes.add(home);
+  child.once("exit", () => live.delete(child));
+}
+
+export function forgetHome(home: string): void {
+  homes.delete(home);
+}
+
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGKILLs every process whose environment has HOME=<home> (Linux /proc); returns their pids. */
+export function killByHome(home: string): number[] {
+  const needle = `HOME=${home}\0`;
+  const killed: number[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return killed;
+  }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    } catch {
+      continue;
+    }
+    if (!`\0${environ}`.includes(`\0${needle}`)) continue;
+    try {
+      process.kill(Number(pid), "SIGKILL");
+      killed.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return killed;
+}
