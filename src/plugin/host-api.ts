@@ -103,6 +103,8 @@ export interface SubagentRuntime {
 
 export interface PluginApi {
   id: string;
+  /** OpenClaw: "full" for the live instance; "discovery", "cli-metadata", … for inert loads. */
+  registrationMode?: string;
   config: Record<string, unknown>;
   pluginConfig?: Record<string, unknown>;
   logger: PluginLogger;

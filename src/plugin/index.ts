@@ -6,17 +6,29 @@ import { hostSetupAdvice } from "../runtime/host-setup.js";
 import { captureAgentEnd } from "./capture.js";
 import { clawdbotWiring } from "./clawdbot.js";
 import type { PluginApi } from "./host-api.js";
-import { MainActivity, mainSessionKey } from "./main-activity.js";
+import { mainSessionKey } from "./main-activity.js";
 import { openclawWiring } from "./openclaw.js";
 import { loadPluginPolicy } from "./policy.js";
+import { processState, sharedMainActivity } from "./process-state.js";
 import { TaskManagerService } from "./service.js";
-import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod } from "./surfaces.js";
+import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod, type SurfaceDeps } from "./surfaces.js";
 import type { HostWiring } from "./wiring.js";
 
 /** What the operator really set in plugins.entries.task-manager.config (OpenClaw fills schema defaults into api.pluginConfig). */
 function operatorConfig(api: PluginApi): Record<string, unknown> {
   const config = get(api.config, ["plugins", "entries", "task-manager", "config"]);
   return config !== null && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+}
+
+/** The host that loaded the plugin: OpenClaw has an in-process sub-agent API, Clawdbot none. */
+function wiringFor(api: PluginApi, models: () => readonly string[]): HostWiring {
+  const subagent = api.runtime?.subagent;
+  return subagent && typeof subagent.run === "function" ? openclawWiring(api, subagent, models) : clawdbotWiring(api);
+}
+
+/** The root CLI command: `openclaw task-manager` (`openclaw tasks` is the host's ledger), `clawdbot tasks`. */
+function cliDescriptor(wiring: HostWiring): { name: string; description: string; hasSubcommands: boolean } {
+  return { name: wiring.cliName, description: "task-manager: show the queue (the full CLI is skill/task-manager in the package)", hasSubcommands: false };
 }
 
 /**
@@ -28,18 +40,26 @@ function conversationAccess(api: PluginApi, wiring: HostWiring): boolean {
   return wiring.kind === "clawdbot" || get(api.config, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
 }
 
-/** The host that loaded the plugin: OpenClaw has an in-process sub-agent API, Clawdbot none. */
-function wiringFor(api: PluginApi, models: () => readonly string[]): HostWiring {
-  const subagent = api.runtime?.subagent;
-  return subagent && typeof subagent.run === "function" ? openclawWiring(api, subagent, models) : clawdbotWiring(api);
-}
+/** Registration modes that only collect metadata (OpenClaw): no runtime, CLI descriptors only. */
+const METADATA_ONLY = new Set(["cli-metadata", "setup-only"]);
 
-/** Wires task-manager into the gateway. Only wiring lives here; see service.ts for the work. */
+/**
+ * Wires task-manager into the gateway. Only wiring lives here; see service.ts for the work.
+ * OpenClaw calls register() several times per process — "full" (services and gateway methods
+ * start here), "discovery" and "tool-discovery" (whose hooks and tools the host may invoke) —
+ * so everything a hook learns or a tick does goes through process-wide state.
+ */
 export function register(api: PluginApi): void {
-  let workspaceDir: string | undefined = typeof get(api.config, ["agents", "defaults", "workspace"]) === "string" ? (get(api.config, ["agents", "defaults", "workspace"]) as string) : undefined;
-  let stateDir: string | undefined;
+  const mode = api.registrationMode ?? "full";
   let models: readonly string[] = [];
   const wiring = wiringFor(api, () => models);
+  if (METADATA_ONLY.has(mode)) {
+    api.registerCli(() => undefined, { descriptors: [cliDescriptor(wiring)] });
+    return;
+  }
+
+  let workspaceDir = typeof get(api.config, ["agents", "defaults", "workspace"]) === "string" ? (get(api.config, ["agents", "defaults", "workspace"]) as string) : undefined;
+  let stateDir: string | undefined;
   const context = async (): Promise<Context> => {
     const ws = workspaceDir ?? process.cwd();
     const { policy, source } = await loadPluginPolicy(ws, operatorConfig(api));
@@ -48,47 +68,12 @@ export function register(api: PluginApi): void {
     return createContext({ workspace: ws, policy, policyFile: source, host: { location, adapter: (config, agentId) => wiring.adapter(location, config, agentId) }, deps: { logger: api.logger } });
   };
   const agentId = typeof operatorConfig(api).agentId === "string" ? (operatorConfig(api).agentId as string) : "main";
-  const main = new MainActivity(mainSessionKey(api.config, agentId), 30 * 60_000);
-  const notify = (alerts: Alert[]): void => {
-    for (const a of alerts) {
-      const text = a.type === "dead"
-        ? `task-manager: task ${a.task_id} gave up after ${a.failures} failed attempts (${a.error}). Task: "${a.prompt}". \`task-manager dead retry ${a.task_id}\` tries again.`
-        : `task-manager: task ${a.task_id} ${a.error} (the host fell back to another model). Task: "${a.prompt}".`;
-      api.runtime?.system?.enqueueSystemEvent?.(text, { sessionKey: main.mainKey, contextKey: `task-manager:${a.task_id}` });
-      api.logger.warn(text);
-    }
-  };
-  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
-  const surfaces = { context, service };
+  const main = sharedMainActivity(mainSessionKey(api.config, agentId), 30 * 60_000);
+  const surfaces: SurfaceDeps = { context, service: () => processState().live };
+  api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), { commands: [wiring.cliName], descriptors: [cliDescriptor(wiring)] });
 
-  api.registerService({
-    id: "task-manager",
-    async start(ctx) {
-      if (ctx.workspaceDir) workspaceDir = ctx.workspaceDir;
-      if (ctx.stateDir) stateDir = ctx.stateDir;
-      try {
-        const ctx = await context();
-        const schedule = await service.start(ctx.host.config?.heartbeatEvery ?? null);
-        api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
-        for (const check of hostSetupAdvice(ctx.host.info.kind, ctx.host.config?.raw ?? null, ctx.policy.models)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
-      } catch (err) {
-        api.logger.error(`task-manager: not started: ${(err as Error).message}`);
-      }
-    },
-    async stop() {
-      // Timers, the tick in flight, sockets and database handles: a reload must find nothing held.
-      await service.stop();
-      wiring.close();
-    },
-  });
   api.registerTool(queueToolFor(surfaces), { name: "task_queue" });
   api.registerCommand(tasksCommand(surfaces, wiring.commandName));
-  api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
-  api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));
-  api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), {
-    commands: [wiring.cliName],
-    descriptors: [{ name: wiring.cliName, description: "task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)", hasSubcommands: false }],
-  });
   if (conversationAccess(api, wiring)) {
     api.on(wiring.runStartHook, (_event, hook) => main.started(hook.sessionKey));
     api.on("agent_end", async (event, hook) => {
@@ -103,9 +88,46 @@ export function register(api: PluginApi): void {
   if (wiring.kind === "openclaw") {
     // One of our runs ended: settle it and start the next task now rather than on the next tick.
     api.on("subagent_ended", (event) => {
-      if (event.targetSessionKey && isOwnSession(event.targetSessionKey)) void service.tick();
+      if (event.targetSessionKey && isOwnSession(event.targetSessionKey)) void processState().live?.tick();
     });
   }
+  if (mode !== "full") return;
+
+  const notify = (alerts: Alert[]): void => {
+    for (const a of alerts) {
+      const text = a.type === "dead"
+        ? `task-manager: task ${a.task_id} gave up after ${a.failures} failed attempts (${a.error}). Task: "${a.prompt}". \`task-manager dead retry ${a.task_id}\` tries again.`
+        : `task-manager: task ${a.task_id} ${a.error} (the host fell back to another model). Task: "${a.prompt}".`;
+      api.runtime?.system?.enqueueSystemEvent?.(text, { sessionKey: main.mainKey, contextKey: `task-manager:${a.task_id}` });
+      api.logger.warn(text);
+    }
+  };
+  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
+  api.registerService({
+    id: "task-manager",
+    async start(ctx) {
+      if (ctx.workspaceDir) workspaceDir = ctx.workspaceDir;
+      if (ctx.stateDir) stateDir = ctx.stateDir;
+      try {
+        const c = await context();
+        const schedule = await service.start(c.host.config?.heartbeatEvery ?? null);
+        processState().live = service;
+        api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
+        for (const check of hostSetupAdvice(c.host.info.kind, c.host.config?.raw ?? null, c.policy.models, c.policy.schedule)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
+      } catch (err) {
+        api.logger.error(`task-manager: not started: ${(err as Error).message}`);
+      }
+    },
+    async stop() {
+      const state = processState();
+      if (state.live === service) state.live = null;
+      // Timers, the tick in flight, sockets and database handles: a reload must find nothing held.
+      await service.stop();
+      wiring.close();
+    },
+  });
+  api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
+  api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));
 }
 
 /** The plugin entry both hosts load: OpenClaw reads {id, name, description, register}, Clawdbot `register`. */

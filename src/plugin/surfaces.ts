@@ -8,7 +8,8 @@ import type { TaskManagerService } from "./service.js";
 
 export interface SurfaceDeps {
   context(): Promise<Context>;
-  service: TaskManagerService;
+  /** The started service of this gateway process, if any (see process-state.ts). */
+  service(): TaskManagerService | null;
 }
 
 /** A snapshot for people and scripts: counts, the next tasks, the last tick, the next run. */
@@ -22,8 +23,8 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
     counts: countByState(queue),
     paused: queue.paused,
     next,
-    last_tick: deps.service.lastTick,
-    next_tick: deps.service.nextRun()?.toISOString() ?? null,
+    last_tick: deps.service()?.lastTick ?? null,
+    next_tick: deps.service()?.nextRun()?.toISOString() ?? null,
   };
 }
 
@@ -114,7 +115,9 @@ export function statusMethod(deps: SurfaceDeps) {
 
 export function tickMethod(deps: SurfaceDeps) {
   return async ({ respond }: GatewayMethodOptions): Promise<void> => {
-    respond(true, await deps.service.tick());
+    const service = deps.service();
+    if (service) respond(true, await service.tick());
+    else respond(false, undefined, { code: "E_NOT_STARTED", message: "task-manager's service is not running in this gateway (see the gateway log for why)." });
   };
 }
 

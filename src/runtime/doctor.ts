@@ -35,7 +35,7 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
       sessions_store: ctx.host.info.sessions_store,
       busy_subagents: busy,
     },
-    plugin_setup: hostSetupAdvice(ctx.host.info.kind, ctx.host.config?.raw ?? null, ctx.policy.models),
+    plugin_setup: hostSetupAdvice(ctx.host.info.kind, ctx.host.config?.raw ?? null, ctx.policy.models, ctx.policy.schedule),
     schedule,
   };
 }

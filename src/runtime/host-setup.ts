@@ -29,11 +29,12 @@ export function modelOverrideCheck(raw: Record<string, unknown> | null, models: 
 }
 
 /** What the host's config says about running task-manager as a plugin, key by key. */
-export function hostSetupAdvice(kind: HostInfo["kind"], raw: Record<string, unknown> | null, models: readonly string[]): SetupCheck[] {
+export function hostSetupAdvice(kind: HostInfo["kind"], raw: Record<string, unknown> | null, models: readonly string[], schedule: string): SetupCheck[] {
   if (kind !== "openclaw") return [];
   const allow = get(raw, ["plugins", "allow"]);
   const conversation = get(raw, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
   const every = get(raw, ["agents", "defaults", "heartbeat", "every"]);
+  const off = every === "0m" || every === "0" || every === "0s";
   return [
     modelOverrideCheck(raw, models),
     {
@@ -50,10 +51,12 @@ export function hostSetupAdvice(kind: HostInfo["kind"], raw: Record<string, unkn
     },
     {
       key: "agents.defaults.heartbeat.every",
-      ok: every !== "0m" && every !== "0",
-      message: every === "0m" || every === "0"
-        ? 'The host heartbeat is off ("0m"). Skill mode needs the heartbeat; the plugin dispatches on its own every 30 minutes (set "schedule" in .taskmanagerrc to change it).'
-        : "The host heartbeat runs; the plugin follows it when schedule is \"heartbeat\".",
+      ok: !off || schedule !== "heartbeat",
+      message: !off
+        ? `The host heartbeat runs${schedule === "heartbeat" ? "; the plugin follows it" : `; the plugin runs on its own schedule (${schedule})`}.`
+        : schedule === "heartbeat"
+          ? `The host heartbeat is off ("${String(every)}"): skill mode never runs, and the plugin dispatches on its own every 30 minutes (set "schedule" in .taskmanagerrc to change it).`
+          : `The host heartbeat is off ("${String(every)}"): skill mode never runs; the plugin runs on its own schedule (${schedule}).`,
     },
   ];
 }

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answer, fail, type Behaviour, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
 import { CHEAP_MODELS, type Host, waitFor } from "./harness/host.js";
-import { hostMissing, startPluginHost, successfulAnswers, tasks, tm } from "./helpers.js";
+import { hostMatrix, startPluginHost, successfulAnswers, tasks, tm } from "./helpers.js";
 
 const has = (text: string): ((r: { messages: unknown }) => boolean) => (r) => JSON.stringify(r.messages).includes(text);
 
-/** Restart recovery, the VIP lane and dead-letter alerts, in a real gateway. */
-describe.skipIf(hostMissing)("plugin mode: crashes, the main session, dead letters", () => {
+/** Restart recovery, the VIP lane and dead-letter alerts, in a real gateway of each host. */
+describe.each(hostMatrix())("plugin mode on %s: crashes, the main session, dead letters", (kind) => {
   let provider: FakeProvider;
   let host: Host;
   // Per-prompt behaviour: the main session answers slowly; "Doomed" always fails; others answer after a pause.
@@ -18,7 +18,7 @@ describe.skipIf(hostMissing)("plugin mode: crashes, the main session, dead lette
 
   beforeAll(async () => {
     provider = await startFakeProvider({ behaviour });
-    host = await startPluginHost(provider.baseUrl, {
+    host = await startPluginHost(kind, provider.baseUrl, {
       models: [CHEAP_MODELS[0]],
       retry: { maxAttempts: 2, baseDelayMs: 300, maxDelayMs: 600 },
     });
@@ -35,7 +35,7 @@ describe.skipIf(hostMissing)("plugin mode: crashes, the main session, dead lette
     await waitFor(() => (tasks(host).find((t) => t.prompt === prompt)?.state === "running" && provider.requests.some(has(prompt)) ? true : undefined), 30_000, "the task running");
     await host.kill();
     expect(successfulAnswers(host, prompt)).toBe(0);
-    await host.restart();
+    await host.start();
     const done = await waitFor(() => tasks(host).find((t) => t.prompt === prompt && t.state === "done"), 90_000, "the task done after restart");
     expect(done.attempts).toBe(2);
     expect(successfulAnswers(host, prompt)).toBe(1);

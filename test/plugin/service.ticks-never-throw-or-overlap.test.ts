@@ -78,7 +78,7 @@ describe("the task_queue tool", () => {
   it("is given to the main session and never to sub-agents (a task's run cannot queue more tasks)", async () => {
     const { queueToolFor } = await import("../../src/plugin/surfaces.js");
     const { svc, context } = service({ spawn: async () => ({ runId: "r" }) });
-    const factory = queueToolFor({ context, service: svc });
+    const factory = queueToolFor({ context, service: () => svc });
     expect(factory({ sessionKey: "agent:main:subagent:abc" })).toBeNull();
     const tool = factory({ sessionKey: "agent:main:main" });
     expect(tool?.name).toBe("task_queue");

@@ -127,7 +127,8 @@ async function judgeWithLock(transcript: string, ended: () => Promise<RunOutcome
   const lock = await lockState(`${transcript}.lock`);
   if (lock === "live") return { status: "running" };
   const outcome = await ended();
-  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted", ...(outcome.status !== "unknown" && outcome.status !== "rejected" && outcome.toolCalls !== undefined ? { toolCalls: outcome.toolCalls } : {}) };
+  // No transcript yet means no tool call: the host writes it from the first assistant message on.
+  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted", toolCalls: outcome.status === "unknown" || outcome.status === "rejected" ? 0 : (outcome.toolCalls ?? 0) };
   return outcome;
 }
 

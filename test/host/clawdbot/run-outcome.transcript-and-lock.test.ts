@@ -55,7 +55,7 @@ describe("a run's outcome comes from its transcript and session lock, never from
     const pid = child.pid!;
     await new Promise((r) => child.on("exit", r));
     writeFileSync(`${file()}.lock`, JSON.stringify({ pid, createdAt: new Date().toISOString() }));
-    expect(await readRunOutcome(file())).toEqual({ status: "interrupted" });
+    expect(await readRunOutcome(file())).toEqual({ status: "interrupted", toolCalls: 0 });
   });
 
   it("a tool call in progress is running, and counted (the run has acted); a missing transcript is unknown", async () => {
