@@ -30,16 +30,31 @@ function hours(ms: number): string {
   return h >= 48 ? `${Math.round(h / 24)} days` : `${Math.round(h * 10) / 10} h`;
 }
 
+/** `YYYY-MM-DDTHH:MM:SS.sssZ`, as isoTime writes: such strings sort as their times do. */
+const isCanonical = (iso: string): boolean => iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84; /* T */
+
+/**
+ * Is `task` older than `limit` hours? Runs for every pending task on every heartbeat, so the
+ * common case compares strings against a cutoff written once per limit (no Date.parse per task).
+ */
+function isStale(task: Task, limit: number, nowMs: number, cutoffs: Map<number, string>): boolean {
+  const from = task.age_from ?? task.added_at;
+  let cutoff = cutoffs.get(limit);
+  if (cutoff === undefined) cutoffs.set(limit, (cutoff = isoTime(nowMs - limit * HOUR_MS)));
+  if (isCanonical(from) && isCanonical(cutoff)) return from < cutoff;
+  return nowMs - Date.parse(from) > limit * HOUR_MS;
+}
+
 /** pending → expired for every task past its maximum age, each with an alert. */
 export function expireStaleTasks(queue: Queue, policy: Policy, nowMs: number): { queue: Queue; expired: Task[] } {
   let out = queue;
   const expired: Task[] = [];
+  const cutoffs = new Map<number, string>();
   for (const task of queue.tasks) {
     if (task.state !== "pending") continue;
     const limit = maxAgeHours(task, policy);
-    if (limit === null) continue;
+    if (limit === null || !isStale(task, limit, nowMs, cutoffs)) continue;
     const ageMs = nowMs - ageFromMs(task);
-    if (!(ageMs > limit * HOUR_MS)) continue;
     const next: Task = { ...task, state: "expired", reason: "max_age", run_at: null, finished_at: isoTime(nowMs), updated_at: isoTime(nowMs) };
     out = withAlert(replaceTask(out, next), taskAlert("expired", next, `not started: waiting ${hours(ageMs)}, over its ${limit} h maximum age`, nowMs, "max_age"));
     expired.push(next);

@@ -62,18 +62,25 @@ const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null 
 /** A strict object: every key of `shape` checked, none other allowed. */
 function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
-  // Passing every check means every required key is present; counting the optional ones that
-  // are settles whether there is any other key (no list to build on the heartbeat's path).
-  const optionalKeys = keys.filter((key) => shape[key]!(undefined) === null);
-  const required = keys.length - optionalKeys.length;
+  const optional = new Set(keys.filter((key) => shape[key]!(undefined) === null));
+  const required = keys.filter((key) => !optional.has(key)).map((key) => [key, shape[key]!] as const);
+  const optionalChecks = [...optional].map((key) => [key, shape[key]!] as const);
   return (v) => {
     if (!isObject(v)) return fail("expected object");
-    for (const key of keys) {
-      const problem = shape[key]!(v[key]);
+    for (const [key, check] of required) {
+      const problem = check(v[key]);
       if (problem) return at(key, problem);
     }
-    let expected = required;
-    for (const key of optionalKeys) if (v[key] !== undefined) expected += 1;
+    // Passing every check means every required key is present; counting the optional ones that
+    // are settles whether there is any other key (no list to build on the heartbeat's path).
+    let expected = required.length;
+    for (const [key, check] of optionalChecks) {
+      const value = v[key];
+      if (value === undefined) continue;
+      expected += 1;
+      const problem = check(value);
+      if (problem) return at(key, problem);
+    }
     if (Object.keys(v).length === expected) return null;
     const extra = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
     if (extra.length === 0) return null;

@@ -63,6 +63,10 @@ export function findDuplicate(queue: Queue, prompt: string, source: string, key:
 
 export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string): AddResult {
   const prompt = normalizePrompt(input.prompt);
+  const maxAge = input.maxAgeHours;
+  if (maxAge !== undefined && maxAge !== null && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new TaskManagerError("E_INVALID_INPUT", `Task max age must be a number of hours above 0, or none; got ${JSON.stringify(maxAge)}.`, { key: "max_age_hours" });
+  }
   const source = input.source ?? "cli";
   const key = input.key ?? null;
   const duplicate = findDuplicate(queue, prompt, source, key);

@@ -8,6 +8,7 @@ import { isoTime } from "../core/time.js";
 import { activeSubagentKeys, readEachOnce, sessionOutcome } from "../host/sessions.js";
 import { readHostSessions, type Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
+import { localZone } from "./deps.js";
 
 export interface CheckOptions {
   /** Plugin mode knows when the main session is mid-run; a skill-mode check IS the main turn. */
@@ -44,6 +45,7 @@ function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof o
     newToken: ctx.deps.newToken,
     host: ctx.host,
     workspace: ctx.workspace.dir,
+    zone: localZone,
   });
 }
 

@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runCheckTransform } from "../../src/core/check.js";
-import { reviveExpired } from "../../src/core/expiry.js";
+import { expireStaleTasks, reviveExpired } from "../../src/core/expiry.js";
 import { migrateLegacy } from "../../src/core/migrate.js";
 import type { Policy } from "../../src/policy/schema.js";
 import type { Queue } from "../../src/core/queue-schema.js";
@@ -108,5 +109,41 @@ describe("migrated legacy entries (the original bare array) resume on first inst
     const q = queueWith(["from an older version"]);
     expect(q.tasks[0]!.age_from).toBeUndefined();
     expect(check(q, policy(), T0 + 3 * DAY).queue.tasks[0]!.state).toBe("expired");
+  });
+});
+
+describe("a task's own max age is checked when it is added", () => {
+  it("refuses zero, negative, infinite and non-numbers with E_INVALID_INPUT naming the key", () => {
+    for (const bad of [0, -1, Infinity, Number.NaN, "6" as unknown as number]) {
+      expect(() => addTask(emptyQueue(), { prompt: "x", maxAgeHours: bad }, T0, "t_bad1"), String(bad)).toThrow(expect.objectContaining({ code: "E_INVALID_INPUT", details: { key: "max_age_hours" } }));
+    }
+  });
+});
+
+describe("the fast staleness check (string compare) judges exactly as the clock does", () => {
+  it("for any added_at — as written, or hand-edited with an offset — any limit and any now", () => {
+    const offsetForm = (ms: number, minutes: number): string => {
+      const local = new Date(ms + minutes * 60_000).toISOString().slice(0, 19);
+      const sign = minutes < 0 ? "-" : "+";
+      const abs = Math.abs(minutes);
+      return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse("2000-01-01T00:00:00Z"), max: Date.parse("2099-01-01T00:00:00Z") }),
+        fc.integer({ min: -10 * DAY, max: 10 * DAY }),
+        fc.constantFrom(0.001, 1, 2.5, 48, 1000),
+        fc.option(fc.integer({ min: -12 * 60, max: 14 * 60 }), { nil: undefined }),
+        (added, delta, limit, offset) => {
+          const addedAt = offset === undefined ? new Date(added).toISOString() : offsetForm(Math.floor(added / 1000) * 1000, offset);
+          const q = addTask(emptyQueue(), { prompt: "x", maxAgeHours: limit }, 0, "t_p1").queue;
+          const queue = { ...q, tasks: [{ ...q.tasks[0]!, added_at: addedAt }] };
+          const now = Date.parse(addedAt) + limit * HOUR + delta;
+          const expired = expireStaleTasks(queue, policy(), now).expired.length === 1;
+          expect(expired).toBe(now - Date.parse(addedAt) > limit * HOUR);
+        },
+      ),
+      { numRuns: 3000, seed: 48 },
+    );
   });
 });
