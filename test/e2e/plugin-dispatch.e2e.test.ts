@@ -19,7 +19,8 @@ describe.skipIf(hostMissing)("plugin mode: zero-token dispatch inside a real gat
       // expensive default, so the plugin must refuse it and fall back.
       models: ["fake/not-in-catalog", ...CHEAP_MODELS],
       maxConcurrent: 1,
-      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000 },
+      // quotaHoldMinMs: holds are at least a minute by default; this test wants the 2 s cooldown.
+      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000, quotaHoldMinMs: 1000 },
     });
   }, 180_000);
 
