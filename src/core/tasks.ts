@@ -254,8 +254,6 @@ export function failTask(queue: Queue, id: string, failure: FailureInput, ctx: F
   if (reason !== null) {
     next = { ...next, state: "dead", reason, finished_at: isoTime(nowMs), run_at: null };
     out = withHistory(replaceTask(out, next), historyEntry(task, "dead", counted.kind, nowMs, failure.facts));
-    // A task that is dead for good is nobody's probe.
-    out = liftProbedHolds(out, id);
     return { queue: withAlert(out, taskAlert("dead", next, next.last_error!.message, nowMs, reason)), task: next };
   }
   const delay = counted.kind === "quota" ? 0 : backoffDelayMs(next.failures, policy.retry, ctx.random);

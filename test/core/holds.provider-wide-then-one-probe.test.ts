@@ -92,6 +92,20 @@ describe("quota holds: a rate limit holds the provider until its reset, then one
     expect(again.queue.tasks.map((t) => t.state)).toEqual(["pending", "pending"]);
   });
 
+  it("a probe whose run fails some other way (not a rate limit) lifts the hold: the others follow", () => {
+    const p = policy({ models: ["google/gemini-2.5-flash"], maxConcurrent: 3, retry: { maxAttempts: 1 } });
+    const a = start(queueWith(["a", "b"]), p, T0);
+    const resetAt = T0 + 10 * MIN;
+    const queue = settle(a.queue, p, T0 + 1, runKey(a.task), { status: "failed", message: "429", resetAtMs: resetAt }).queue;
+    const probe = start(queue, p, resetAt + 1);
+    // maxAttempts 1: the probe's tool error kills it, and the provider is free again.
+    const after = settle(probe.queue, p, resetAt + 2, runKey(probe.task), { status: "failed", message: "tool crashed", toolCalls: 0 });
+    expect(after.queue.tasks.find((t) => t.id === probe.task.id)).toMatchObject({ state: "dead", reason: "attempts" });
+    expect(after.queue.holds?.google).toBeUndefined();
+    expect(after.status).toMatchObject({ status: "READY", task: { prompt: "b" } });
+    expect((after.status as { hold?: unknown }).hold).toBeUndefined();
+  });
+
   it("a probe whose claim lapsed is still the probe; a probe task that is gone frees the others", () => {
     const p = policy({ models: ["google/gemini-2.5-flash"], maxConcurrent: 3, leaseSeconds: 60 });
     const a = start(queueWith(["a", "b"]), p, T0);
