@@ -62,24 +62,29 @@ const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null 
 /** A strict object: every key of `shape` checked, none other allowed. */
 function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
-  const optional = new Set(keys.filter((key) => shape[key]!(undefined) === null));
-  const required = keys.filter((key) => !optional.has(key)).map((key) => [key, shape[key]!] as const);
-  const optionalChecks = [...optional].map((key) => [key, shape[key]!] as const);
+  const isOptional = (key: string): boolean => shape[key]!(undefined) === null;
+  const requiredKeys = keys.filter((key) => !isOptional(key));
+  const optionalKeys = keys.filter(isOptional);
+  // Parallel arrays and index loops: the check runs interpreted, once per heartbeat, and a
+  // for-of with destructuring would allocate two iterators per key (a 100-task queue pushed
+  // the process over its first young-generation collection).
+  const requiredChecks = requiredKeys.map((key) => shape[key]!);
+  const optionalChecks = optionalKeys.map((key) => shape[key]!);
   return (v) => {
     if (!isObject(v)) return fail("expected object");
-    for (const [key, check] of required) {
-      const problem = check(v[key]);
-      if (problem) return at(key, problem);
+    for (let i = 0; i < requiredKeys.length; i++) {
+      const problem = requiredChecks[i]!(v[requiredKeys[i]!]);
+      if (problem) return at(requiredKeys[i]!, problem);
     }
     // Passing every check means every required key is present; counting the optional ones that
     // are settles whether there is any other key (no list to build on the heartbeat's path).
-    let expected = required.length;
-    for (const [key, check] of optionalChecks) {
-      const value = v[key];
+    let expected = requiredKeys.length;
+    for (let i = 0; i < optionalKeys.length; i++) {
+      const value = v[optionalKeys[i]!];
       if (value === undefined) continue;
       expected += 1;
-      const problem = check(value);
-      if (problem) return at(key, problem);
+      const problem = optionalChecks[i]!(value);
+      if (problem) return at(optionalKeys[i]!, problem);
     }
     if (Object.keys(v).length === expected) return null;
     const extra = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
