@@ -38,6 +38,14 @@ function parseIntOption(name: string) {
   };
 }
 
+/** `--max-age`: hours (a positive number), or "none" for no limit (commander keeps no null, hence the word). */
+function parseMaxAge(value: string): number | "none" {
+  if (value === "none") return "none";
+  const hours = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(hours > 0)) throw new InvalidArgumentError(`--max-age must be a number of hours above 0, or "none", got "${value}".`);
+  return hours;
+}
+
 function printTask(task: Task, opts: Common, verb: string): void {
   if (opts.json) printJson({ status: "OK", task: ops.taskView(task) });
   else printLine(`${verb} ${task.id} (${task.state})`);
@@ -46,7 +54,7 @@ function printTask(task: Task, opts: Common, verb: string): void {
 function formatTable(tasks: Task[]): string {
   if (tasks.length === 0) return "(no tasks)";
   return tasks
-    .map((t) => `${t.id}  ${t.state.padEnd(8)} p${t.priority}  tries ${t.attempts}  ${t.prompt.replace(/\s+/g, " ").slice(0, 60)}`)
+    .map((t) => `${t.id}  ${t.state.padEnd(8)} p${t.priority}  tries ${t.attempts}  ${t.reason ? `[${t.reason}]  ` : ""}${t.prompt.replace(/\s+/g, " ").slice(0, 60)}`)
     .join("\n");
 }
 
@@ -54,6 +62,18 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+function formatStats(s: ops.Stats): string {
+  const usd = (n: number | null): string => (n === null ? "n/a" : `$${n.toFixed(4)}`);
+  const lines = [
+    `${Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `runs ${s.history.runs}; success rate ${s.history.success_rate ?? "n/a"}; mean run ${s.history.mean_run_seconds ?? "n/a"} s`,
+    ...Object.entries(s.spend.by_model).map(([m, r]) => `  ${m}: ${r.runs} runs, ${r.done} done, ${r.input} in / ${r.output} out tokens, ${usd(r.cost_usd)}${r.unpriced_runs > 0 ? ` (+${r.unpriced_runs} unpriced)` : ""}`),
+    `spend ${usd(s.spend.total_usd)}; on the main model${s.spend.main_model ? ` (${s.spend.main_model})` : ""} ${usd(s.spend.on_main_model_usd)}; saved ${usd(s.spend.saved_usd)}`,
+    ...s.holds.map((h) => `hold ${h.key} (${h.scope}) ${h.state} until ${h.until} (from ${h.source})${h.probe_task ? `, probe ${h.probe_task}` : ""}`),
+  ];
+  return lines.join("\n");
 }
 
 export function buildProgram(): Command {
@@ -69,10 +89,20 @@ export function buildProgram(): Command {
     .option("-p, --priority <n>", "lower runs first (1 = most urgent)", parseIntOption("--priority"), 5)
     .option("-s, --source <name>", "where the task came from", "cli")
     .option("-k, --key <key>", "dedupe key: a second add with the same key is a DUPLICATE")
-    .action(async (prompt: string, o: Common & { priority: number; source: string; key?: string }) =>
+    .option("--max-age <hours>", 'not started once older than this (default: maxAgeHours); "none": no limit', parseMaxAge)
+    .option("--idempotent", "safe to repeat: a run cut off after it acted is retried, not put under review")
+    .option("--no-idempotent", "not safe to repeat, whatever idempotentByDefault says")
+    .action(async (prompt: string, o: Common & { priority: number; source: string; key?: string; maxAge?: number | "none"; idempotent?: boolean }) =>
       withContext(o, async (ctx) => {
         const text = prompt === "-" ? await readStdin() : prompt;
-        const r = await ops.addTask(ctx, { prompt: text, priority: o.priority, source: o.source, key: o.key ?? null });
+        const r = await ops.addTask(ctx, {
+          prompt: text,
+          priority: o.priority,
+          source: o.source,
+          key: o.key ?? null,
+          ...(o.maxAge !== undefined ? { maxAgeHours: o.maxAge === "none" ? null : o.maxAge } : {}),
+          ...(o.idempotent !== undefined ? { idempotent: o.idempotent } : {}),
+        });
         if (o.json) printJson({ status: r.status, task: ops.taskView(r.task) });
         else printLine(`${r.status === "ADDED" ? "added" : "duplicate of"} ${r.task.id}`);
       }));
@@ -103,7 +133,7 @@ export function buildProgram(): Command {
         printTask(await ops.ackTask(ctx, id, { runId: o.runId ?? null, sessionKey: o.sessionKey ?? null, model: o.model ?? null }), o, "running");
       }));
 
-  common(program.command("done <id>").description("mark a task done")).action(async (id: string, o: Common) =>
+  common(program.command("done <id>").description("mark a task done (also one under review whose run did the work)")).action(async (id: string, o: Common) =>
     withContext(o, async (ctx) => printTask(await ops.completeTask(ctx, id), o, "done")));
 
   common(program.command("fail <id>").description("record a failed run (retried with backoff, dead after the limit)"))
@@ -114,25 +144,45 @@ export function buildProgram(): Command {
   common(program.command("remove <id>").description("delete a task")).action(async (id: string, o: Common) =>
     withContext(o, async (ctx) => printTask(await ops.removeTask(ctx, id), o, "removed")));
 
-  common(program.command("stats").description("counts per state, success rate, mean run time")).action(async (o: Common) =>
+  common(program.command("stats").description("counts per state, success rate, mean run time, spend per model, quota holds")).action(async (o: Common) =>
     withContext(o, async (ctx) => {
       const s = await ops.stats(ctx);
       if (o.json) printJson(s);
-      else printLine(`${Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(", ")}; success rate ${s.history.success_rate ?? "n/a"}; mean run ${s.history.mean_run_seconds ?? "n/a"} s`);
+      else printLine(formatStats(s));
     }));
 
-  const dead = program.command("dead").description("dead-lettered tasks");
-  common(dead.command("list").description("tasks that ran out of attempts")).action(async (o: Common) =>
+  const listIn = (state: Task["state"]) => async (o: Common) =>
     withContext(o, async (ctx) => {
-      const tasks = (await ops.listTasks(ctx, true)).filter((t) => t.state === "dead");
+      const tasks = await ops.tasksInState(ctx, state);
       if (o.json) printJson({ tasks: tasks.map(ops.taskView) });
       else printLine(formatTable(tasks));
-    }));
+    });
+
+  const dead = program.command("dead").description("dead-lettered tasks");
+  common(dead.command("list").description("tasks out of attempts, or stopped by the crash-loop breaker")).action(listIn("dead"));
   common(dead.command("retry <id>").description("give a dead task a fresh set of attempts")).action(async (id: string, o: Common) =>
     withContext(o, async (ctx) => printTask(await ops.retryDead(ctx, id), o, "retrying")));
   common(dead.command("purge").description("delete all dead tasks")).action(async (o: Common) =>
     withContext(o, async (ctx) => {
       const removed = await ops.purgeDead(ctx);
+      if (o.json) printJson({ status: "OK", removed });
+      else printLine(`purged ${removed}`);
+    }));
+
+  const review = program.command("review").description("tasks whose run may have acted before it stopped unfinished: not re-run without you");
+  common(review.command("list").description("tasks waiting for review")).action(listIn("review"));
+  common(review.command("retry <id>").description("run it again (it may repeat what the last run did)")).action(async (id: string, o: Common) =>
+    withContext(o, async (ctx) => printTask(await ops.retryReviewed(ctx, id), o, "retrying")));
+  common(review.command("drop <id>").description("delete it: it must not run again")).action(async (id: string, o: Common) =>
+    withContext(o, async (ctx) => printTask(await ops.dropReviewed(ctx, id), o, "dropped")));
+
+  const expired = program.command("expired").description("tasks older than their maximum age: never started on their own");
+  common(expired.command("list").description("expired tasks")).action(listIn("expired"));
+  common(expired.command("retry <id>").description("queue it again; its age counts from now")).action(async (id: string, o: Common) =>
+    withContext(o, async (ctx) => printTask(await ops.reviveExpired(ctx, id), o, "retrying")));
+  common(expired.command("purge").description("delete all expired tasks")).action(async (o: Common) =>
+    withContext(o, async (ctx) => {
+      const removed = await ops.purgeExpired(ctx);
       if (o.json) printJson({ status: "OK", removed });
       else printLine(`purged ${removed}`);
     }));

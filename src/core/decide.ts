@@ -1,4 +1,5 @@
 import type { Policy } from "../policy/schema.js";
+import { gate, holdView, probeTaskIds, type HoldView } from "./holds.js";
 import { inFlightTasks, isDue, nextDueTask } from "./order.js";
 import type { Queue, Task } from "./queue-schema.js";
 
@@ -28,19 +29,41 @@ export interface Observation {
 }
 
 export type Decision =
-  | { kind: "READY"; task: Task; model: string }
-  | { kind: "DEFERRED"; reason: DeferReason; retryAtMs: number | null }
+  | { kind: "READY"; task: Task; model: string; /** Quota holds this claim is the probe for. */ probes: string[] }
+  | { kind: "DEFERRED"; reason: DeferReason; retryAtMs: number | null; /** The quota hold that blocks (quota_cooldown). */ hold?: HoldView }
   | { kind: "NO_TASKS" };
 
 /** How soon to look again after a transient deferral (concurrency, load, main session). */
 export const RECHECK_MS = 60_000;
 
-/** Models not resting after a quota error, in whitelist order. Only these may be recommended. */
-export function availableModels(queue: Queue, policy: Policy, nowMs: number): string[] {
-  return policy.models.filter((m) => {
-    const until = queue.cooldowns[m];
-    return until === undefined || Date.parse(until) <= nowMs;
-  });
+const restsUntil = (queue: Queue, model: string, nowMs: number): number | null => {
+  const until = queue.cooldowns[model];
+  const ms = until === undefined ? NaN : Date.parse(until);
+  return ms > nowMs ? ms : null;
+};
+
+/** Models not resting and not held for `task`, in whitelist order. Only these may be recommended. */
+export function availableModels(queue: Queue, policy: Policy, nowMs: number, taskId = ""): string[] {
+  return policy.models.filter((m) => restsUntil(queue, m, nowMs) === null && gate(queue, m, taskId, nowMs).open);
+}
+
+type ModelPick = { model: string; probes: string[] } | { model: null; retryAtMs: number | null; hold?: HoldView };
+
+/** The first whitelisted model `task` may run on now, or when the soonest one frees up and why. */
+function pickModel(queue: Queue, policy: Policy, task: Task, nowMs: number): ModelPick {
+  let retryAtMs: number | null = null;
+  let hold: HoldView | undefined;
+  for (const model of policy.models) {
+    const rests = restsUntil(queue, model, nowMs);
+    const g = rests === null ? gate(queue, model, task.id, nowMs) : null;
+    if (g?.open) return { model, probes: g.probes };
+    const freeAt = rests ?? (g && !g.open ? (g.retryAtMs ?? nowMs + RECHECK_MS) : nowMs + RECHECK_MS);
+    if (retryAtMs === null || freeAt < retryAtMs) {
+      retryAtMs = freeAt;
+      hold = g && !g.open ? holdView(g.key, g.hold, nowMs) : undefined;
+    }
+  }
+  return hold ? { model: null, retryAtMs, hold } : { model: null, retryAtMs };
 }
 
 /** Active background runs: the host's sub-agent sessions plus our own claims, counted once. */
@@ -53,16 +76,6 @@ export function countActive(queue: Queue, obs: Observation): number {
     else claimsWithoutSession += 1;
   }
   return keys.size + claimsWithoutSession;
-}
-
-function earliest(times: Iterable<string | null>): number | null {
-  let min: number | null = null;
-  for (const t of times) {
-    if (t === null) continue;
-    const ms = Date.parse(t);
-    if (min === null || ms < min) min = ms;
-  }
-  return min;
 }
 
 /**
@@ -80,15 +93,30 @@ export function decide(queue: Queue, policy: Policy, obs: Observation, nowMs: nu
     const reason = soonest?.last_error?.kind === "quota" ? "quota_cooldown" : "backoff";
     return { kind: "DEFERRED", reason, retryAtMs: soonest?.run_at ? Date.parse(soonest.run_at) : null };
   }
-  const models = availableModels(queue, policy, nowMs);
-  const model = models[0];
-  if (model === undefined) {
-    return { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: earliest(policy.models.map((m) => queue.cooldowns[m] ?? null)) };
+  const pick = pickModelOrProbe(queue, policy, task, nowMs);
+  if (pick.model === null) {
+    return pick.hold ? { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: pick.retryAtMs, hold: pick.hold } : { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: pick.retryAtMs };
   }
   const retryAtMs = nowMs + RECHECK_MS;
   if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "DEFERRED", reason: "concurrency_limit", retryAtMs };
   if (obs.mainBusy) return { kind: "DEFERRED", reason: "main_busy", retryAtMs };
   if (obs.loadPerCore > policy.loadThreshold) return { kind: "DEFERRED", reason: "system_load", retryAtMs };
   if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "DEFERRED", reason: "memory_pressure", retryAtMs };
-  return { kind: "READY", task, model };
+  return { kind: "READY", task: pick.task, model: pick.model, probes: pick.probes };
+}
+
+/**
+ * The best due task on its first free model; when holds leave it none, a pending probe task
+ * (the one task allowed on an ended hold) may still go — every other task sees the same holds.
+ */
+function pickModelOrProbe(queue: Queue, policy: Policy, best: Task, nowMs: number): (ModelPick & { model: null }) | { model: string; probes: string[]; task: Task } {
+  const pick = pickModel(queue, policy, best, nowMs);
+  if (pick.model !== null) return { ...pick, task: best };
+  for (const id of probeTaskIds(queue)) {
+    const task = queue.tasks.find((t) => t.id === id);
+    if (task === undefined || task === best || task.state !== "pending" || !isDue(task, nowMs)) continue;
+    const probe = pickModel(queue, policy, task, nowMs);
+    if (probe.model !== null) return { ...probe, task };
+  }
+  return pick;
 }

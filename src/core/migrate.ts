@@ -69,6 +69,9 @@ export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Qu
       last_error: null,
       finished_at: null,
       metadata: { ...meta, legacy: { priority: priority ?? null, added_at: added_at ?? null, ...rest } },
+      // The original queue kept no age limit and its entries can be months old: they were
+      // adopted now, so `maxAgeHours` counts from now (added_at still orders them).
+      age_from: isoTime(nowMs),
     };
   });
   return queue;

@@ -25,7 +25,7 @@ export function nextDueTask(queue: Queue, nowMs: number): Task | undefined {
 }
 
 export function countByState(queue: Queue): Record<Task["state"], number> {
-  const counts = { pending: 0, claimed: 0, running: 0, done: 0, dead: 0 };
+  const counts = { pending: 0, claimed: 0, running: 0, done: 0, dead: 0, expired: 0, review: 0 };
   for (const task of queue.tasks) counts[task.state] += 1;
   return counts;
 }

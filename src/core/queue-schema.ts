@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { ALERT_TYPES, FAILURE_KINDS, TASK_STATES } from "./queue-model.js";
+import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
 
-export { ALERT_TYPES, emptyQueue, FAILURE_KINDS, TASK_STATES } from "./queue-model.js";
+export { ALERT_TYPES, emptyQueue, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
 
 /**
  * The queue file's schema (format version 2). Field names are snake_case like the original
@@ -10,6 +10,8 @@ export { ALERT_TYPES, emptyQueue, FAILURE_KINDS, TASK_STATES } from "./queue-mod
 export type TaskState = (typeof TASK_STATES)[number];
 
 export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export type TaskReason = (typeof TASK_REASONS)[number];
 
 const isoTime = z.string().datetime({ offset: true });
 
@@ -59,29 +61,72 @@ export const taskSchema = z
     finished_at: isoTime.nullable(),
     /** Anything else the task came with (legacy metadata is kept here, verbatim). */
     metadata: z.record(z.string(), z.unknown()),
+    // Optional fields (absent = the default), so queues written before them stay valid.
+    /** Safe to repeat (`add --idempotent`); absent: the policy's `idempotentByDefault`. */
+    idempotent: z.boolean().optional(),
+    /** This task's maximum age (`add --max-age`); null: none; absent: the policy's `maxAgeHours`. */
+    max_age_hours: z.number().positive().nullable().optional(),
+    /** Age counts from here instead of `added_at`: when a legacy file was migrated, or the task revived. */
+    age_from: isoTime.optional(),
+    /** Why it is dead, expired or under review. */
+    reason: z.enum(TASK_REASONS).optional(),
+    /** Runs in a row that ended with their gateway dying (the crash-loop breaker counts these). */
+    interruptions: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** Tokens and cost the host recorded for one run (from the adapter's RunFacts). */
+export const usageSchema = z
+  .object({
+    input: z.number().int().min(0),
+    output: z.number().int().min(0),
+    cache_read: z.number().int().min(0),
+    cache_write: z.number().int().min(0),
+    /** USD as the host recorded it; null when it recorded none (stats then prices it from the catalog). */
+    cost_usd: z.number().min(0).nullable(),
   })
   .strict();
 
 export const historyEntrySchema = z
   .object({
     task_id: z.string(),
-    outcome: z.enum(["done", "failed", "dead"]),
+    outcome: z.enum(HISTORY_OUTCOMES),
     kind: z.enum(FAILURE_KINDS).nullable(),
     started_at: isoTime.nullable(),
     ended_at: isoTime,
+    /** The model that really ran when the host said so, else the one it was started on. */
     model: z.string().nullable(),
+    usage: usageSchema.optional(),
   })
   .strict();
 
 export const alertSchema = z
   .object({
-    /** dead: out of attempts; model_mismatch: the host ran it on a model other than the one asked. */
+    /**
+     * dead: out of rotation for good (see `reason`); model_mismatch: the host ran it on a model
+     * other than the one asked; expired: too old to start; review: may have acted, not re-run.
+     */
     type: z.enum(ALERT_TYPES),
     task_id: z.string(),
     prompt: z.string(),
     error: z.string(),
     failures: z.number().int(),
     at: isoTime,
+    reason: z.enum(TASK_REASONS).optional(),
+  })
+  .strict();
+
+/**
+ * A rate limit holds a provider (or a model) until `until`. After that one task goes first:
+ * `probe` names it while its run is out, and the others wait until it did not hit the limit.
+ */
+export const holdSchema = z
+  .object({
+    scope: z.enum(HOLD_SCOPES),
+    until: isoTime,
+    source: z.enum(HOLD_SOURCES),
+    since: isoTime,
+    probe: z.object({ task_id: z.string(), since: isoTime }).strict().nullable(),
   })
   .strict();
 
@@ -90,8 +135,13 @@ export const queueSchema = z
     version: z.literal(2),
     revision: z.number().int().min(0),
     paused: z.boolean(),
-    /** model → ISO time until which it is cooling down after a quota error. */
+    /**
+     * model → ISO time until which it rests: a model the gateway could not run, and quota
+     * cooldowns written before quota holds existed.
+     */
     cooldowns: z.record(z.string(), isoTime),
+    /** Quota holds by key: a provider id ("google") or a model ("google/gemini-2.5-flash"). */
+    holds: z.record(z.string(), holdSchema).optional(),
     tasks: z.array(taskSchema),
     history: z.array(historyEntrySchema),
     alerts: z.array(alertSchema),
@@ -106,6 +156,8 @@ export type LastError = z.infer<typeof lastErrorSchema>;
 export type Task = z.infer<typeof taskSchema>;
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type Alert = z.infer<typeof alertSchema>;
+export type Usage = z.infer<typeof usageSchema>;
+export type Hold = z.infer<typeof holdSchema>;
 export type Queue = z.infer<typeof queueSchema>;
 
 

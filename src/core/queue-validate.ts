@@ -1,4 +1,4 @@
-import { ALERT_TYPES, FAILURE_KINDS, TASK_STATES } from "./queue-model.js";
+import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
 import type { LegacyTask, Queue } from "./queue-schema.js";
 
 /**
@@ -28,6 +28,9 @@ const nonEmpty: Check = (v) => (typeof v === "string" && v.length > 0 ? null : f
 const boolean: Check = (v) => (typeof v === "boolean" ? null : fail("expected boolean"));
 const int = (min: number | null): Check => (v) =>
   typeof v === "number" && Number.isSafeInteger(v) && (min === null || v >= min) ? null : fail(`expected an integer${min === null ? "" : ` >= ${min}`}`);
+/** zod's z.number(): finite only (JSON.parse turns 1e999 into Infinity). */
+const number = (min: number, exclusive: boolean): Check => (v) =>
+  typeof v === "number" && Number.isFinite(v) && (exclusive ? v > min : v >= min) ? null : fail(`expected a number ${exclusive ? ">" : ">="} ${min}`);
 const literal = (value: unknown): Check => (v) => (v === value ? null : fail(`expected ${JSON.stringify(value)}`));
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === "string" && values.includes(v) ? null : fail(`expected one of ${values.join(", ")}`));
 const pattern = (re: RegExp): Check => (v) => (typeof v === "string" && re.test(v) ? null : fail(`expected a string matching ${re}`));
@@ -59,16 +62,31 @@ const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null 
 /** A strict object: every key of `shape` checked, none other allowed. */
 function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
-  // When every key is required, passing all checks means all keys are present, and a count
-  // settles whether there is any other (no list to build on the heartbeat's path).
-  const allRequired = keys.every((key) => shape[key]!(undefined) !== null);
+  const isOptional = (key: string): boolean => shape[key]!(undefined) === null;
+  const requiredKeys = keys.filter((key) => !isOptional(key));
+  const optionalKeys = keys.filter(isOptional);
+  // Parallel arrays and index loops: the check runs interpreted, once per heartbeat, and a
+  // for-of with destructuring would allocate two iterators per key (a 100-task queue pushed
+  // the process over its first young-generation collection).
+  const requiredChecks = requiredKeys.map((key) => shape[key]!);
+  const optionalChecks = optionalKeys.map((key) => shape[key]!);
   return (v) => {
     if (!isObject(v)) return fail("expected object");
-    for (const key of keys) {
-      const problem = shape[key]!(v[key]);
-      if (problem) return at(key, problem);
+    for (let i = 0; i < requiredKeys.length; i++) {
+      const problem = requiredChecks[i]!(v[requiredKeys[i]!]);
+      if (problem) return at(requiredKeys[i]!, problem);
     }
-    if (allRequired && Object.keys(v).length === keys.length) return null;
+    // Passing every check means every required key is present; counting the optional ones that
+    // are settles whether there is any other key (no list to build on the heartbeat's path).
+    let expected = requiredKeys.length;
+    for (let i = 0; i < optionalKeys.length; i++) {
+      const value = v[optionalKeys[i]!];
+      if (value === undefined) continue;
+      expected += 1;
+      const problem = optionalChecks[i]!(value);
+      if (problem) return at(optionalKeys[i]!, problem);
+    }
+    if (Object.keys(v).length === expected) return null;
     const extra = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
     if (extra.length === 0) return null;
     return fail(`unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`);
@@ -95,6 +113,7 @@ const record = (value: Check): Check => (v) => {
 };
 
 const anything: Check = () => null;
+const optional = (check: Check): Check => (v) => (v === undefined ? null : check(v));
 
 const lease = object({ token: nonEmpty, expires_at: isoTime, attempt: int(1), model: nonEmpty });
 const run = object({ run_id: nullable(string), session_key: nullable(string), model: nullable(string), started_at: isoTime, attempt: int(1) });
@@ -117,21 +136,36 @@ const task = object({
   last_error: nullable(lastError),
   finished_at: nullable(isoTime),
   metadata: record(anything),
+  idempotent: optional(boolean),
+  max_age_hours: optional(nullable(number(0, true))),
+  age_from: optional(isoTime),
+  reason: optional(oneOf(TASK_REASONS)),
+  interruptions: optional(int(0)),
 });
+const usage = object({ input: int(0), output: int(0), cache_read: int(0), cache_write: int(0), cost_usd: nullable(number(0, false)) });
 const historyEntry = object({
   task_id: string,
-  outcome: oneOf(["done", "failed", "dead"]),
+  outcome: oneOf(HISTORY_OUTCOMES),
   kind: nullable(oneOf(FAILURE_KINDS)),
   started_at: nullable(isoTime),
   ended_at: isoTime,
   model: nullable(string),
+  usage: optional(usage),
 });
-const alert = object({ type: oneOf(ALERT_TYPES), task_id: string, prompt: string, error: string, failures: int(null), at: isoTime });
+const alert = object({ type: oneOf(ALERT_TYPES), task_id: string, prompt: string, error: string, failures: int(null), at: isoTime, reason: optional(oneOf(TASK_REASONS)) });
+const hold = object({
+  scope: oneOf(HOLD_SCOPES),
+  until: isoTime,
+  source: oneOf(HOLD_SOURCES),
+  since: isoTime,
+  probe: nullable(object({ task_id: string, since: isoTime })),
+});
 const queue = object({
   version: literal(2),
   revision: int(0),
   paused: boolean,
   cooldowns: record(isoTime),
+  holds: optional(record(hold)),
   tasks: array(task),
   history: array(historyEntry),
   alerts: array(alert),
@@ -144,7 +178,6 @@ export function checkQueue(data: unknown): { ok: true; queue: Queue } | { ok: fa
   return problem === null ? { ok: true, queue: data as Queue } : { ok: false, problem: describe(problem) };
 }
 
-const optional = (check: Check): Check => (v) => (v === undefined ? null : check(v));
 const numberOrString: Check = (v) => ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" ? null : fail("expected number or string"));
 const legacyEntry: Check = (v) => {
   if (!isObject(v)) return fail("expected object");

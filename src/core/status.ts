@@ -1,6 +1,7 @@
 import type { DeferReason } from "./decide.js";
 import type { ErrorCode } from "./errors.js";
-import type { Alert } from "./queue-schema.js";
+import type { HoldView } from "./holds.js";
+import type { Alert, TaskReason } from "./queue-schema.js";
 
 /** Which host the check saw; "none" means no host state was found (zero sessions assumed). */
 export interface HostInfo {
@@ -11,8 +12,10 @@ export interface HostInfo {
 
 export interface SettledInfo {
   id: string;
-  outcome: "done" | "failed" | "dead" | "lease_expired" | "rejected";
+  outcome: "done" | "failed" | "dead" | "lease_expired" | "rejected" | "review" | "expired";
   error?: string;
+  /** Why a task left rotation (dead, review, expired). */
+  reason?: TaskReason;
 }
 
 interface Common {
@@ -30,6 +33,8 @@ export interface ReadyStatus extends Common {
   task: { id: string; prompt: string; priority: number; attempt: number; source: string };
   recommendation: { prompt: string; model: string; label: string; runTimeoutSeconds: number };
   lease: { token: string; expires_at: string };
+  /** Present when this run is the probe after a quota hold ended (state "probing"). */
+  hold?: HoldView;
 }
 
 export interface DeferredStatus extends Common {
@@ -38,6 +43,8 @@ export interface DeferredStatus extends Common {
   retry_at: string | null;
   /** What to do about it, when the reason needs a person (e.g. `host_setup`: the key to set). */
   detail?: string;
+  /** quota_cooldown: the hold that blocks — scope, key, until, where the time came from, state. */
+  hold?: HoldView;
 }
 
 export interface NoTasksStatus extends Common {

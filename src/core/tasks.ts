@@ -1,13 +1,21 @@
 import type { Policy } from "../policy/schema.js";
 import { TaskManagerError } from "./errors.js";
+import { holdEnd, liftProbedHolds, placeHold } from "./holds.js";
 import { normalizePrompt } from "./prompt.js";
-import type { FailureKind, HistoryEntry, Queue, Task, TaskState } from "./queue-schema.js";
+import type { Alert, FailureKind, HistoryEntry, Queue, Task, TaskReason, TaskState } from "./queue-schema.js";
+import type { ZoneOffset } from "./reset-hint.js";
 import { backoffDelayMs, classifyError } from "./retry.js";
+import type { RunFacts } from "./run-outcome.js";
 import { isoTime } from "./time.js";
 
 /** Bounded run history for `stats`. */
 export const HISTORY_LIMIT = 500;
+/** In rotation: waiting to run, or running. */
 export const ACTIVE_STATES: readonly TaskState[] = ["pending", "claimed", "running"];
+/** What `list` shows and what an `add` is a duplicate of: in rotation, or waiting for a person. */
+export const OPEN_STATES: readonly TaskState[] = [...ACTIVE_STATES, "review"];
+/** Runs in a row that ended with their gateway dying before a task is taken out of rotation. */
+export const CRASH_LOOP_RUNS = 2;
 
 export interface NewTask {
   prompt: string;
@@ -15,6 +23,10 @@ export interface NewTask {
   source?: string;
   key?: string | null;
   metadata?: Record<string, unknown>;
+  /** Safe to repeat; undefined: the policy's idempotentByDefault. */
+  idempotent?: boolean;
+  /** Hours; null: no limit; undefined: the policy's maxAgeHours. */
+  maxAgeHours?: number | null;
 }
 
 export type AddResult = { kind: "added"; queue: Queue; task: Task } | { kind: "duplicate"; queue: Queue; task: Task };
@@ -32,7 +44,7 @@ export function getTask(queue: Queue, id: string): Task {
   return task;
 }
 
-function requireState(task: Task, allowed: readonly TaskState[], action: string): void {
+export function requireState(task: Task, allowed: readonly TaskState[], action: string): void {
   if (!allowed.includes(task.state)) {
     throw new TaskManagerError(
       "E_INVALID_STATE",
@@ -45,12 +57,16 @@ function requireState(task: Task, allowed: readonly TaskState[], action: string)
 /** The active task an addition would duplicate: same key, or same prompt and source. */
 export function findDuplicate(queue: Queue, prompt: string, source: string, key: string | null): Task | undefined {
   return queue.tasks.find(
-    (t) => ACTIVE_STATES.includes(t.state) && (key !== null ? t.key === key : t.prompt === prompt && t.source === source),
+    (t) => OPEN_STATES.includes(t.state) && (key !== null ? t.key === key : t.prompt === prompt && t.source === source),
   );
 }
 
 export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string): AddResult {
   const prompt = normalizePrompt(input.prompt);
+  const maxAge = input.maxAgeHours;
+  if (maxAge !== undefined && maxAge !== null && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new TaskManagerError("E_INVALID_INPUT", `Task max age must be a number of hours above 0, or none; got ${JSON.stringify(maxAge)}.`, { key: "max_age_hours" });
+  }
   const source = input.source ?? "cli";
   const key = input.key ?? null;
   const duplicate = findDuplicate(queue, prompt, source, key);
@@ -73,6 +89,8 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
     last_error: null,
     finished_at: null,
     metadata: input.metadata ?? {},
+    ...(input.idempotent !== undefined ? { idempotent: input.idempotent } : {}),
+    ...(input.maxAgeHours !== undefined ? { max_age_hours: input.maxAgeHours } : {}),
   };
   return { kind: "added", queue: { ...queue, tasks: [...queue.tasks, task] }, task };
 }
@@ -130,63 +148,122 @@ export function ackTask(queue: Queue, id: string, ack: Ack, nowMs: number): { qu
   return { queue: replaceTask(queue, next), task: next };
 }
 
-function historyEntry(task: Task, outcome: HistoryEntry["outcome"], kind: FailureKind | null, nowMs: number): HistoryEntry {
-  return { task_id: task.id, outcome, kind, started_at: task.run?.started_at ?? null, ended_at: isoTime(nowMs), model: task.run?.model ?? null };
+/** A settled run for `history`: the model that really ran (when the host said) and its usage. */
+export function historyEntry(task: Task, outcome: HistoryEntry["outcome"], kind: FailureKind | null, nowMs: number, facts?: RunFacts): HistoryEntry {
+  const entry: HistoryEntry = { task_id: task.id, outcome, kind, started_at: task.run?.started_at ?? null, ended_at: isoTime(nowMs), model: facts?.model ?? task.run?.model ?? null };
+  const usage = facts?.usage;
+  if (usage === undefined) return entry;
+  const tokens = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+  const cost = usage.costUsd !== null && Number.isFinite(usage.costUsd) && usage.costUsd >= 0 ? usage.costUsd : null;
+  return { ...entry, usage: { input: tokens(usage.input), output: tokens(usage.output), cache_read: tokens(usage.cacheRead), cache_write: tokens(usage.cacheWrite), cost_usd: cost } };
 }
 
-function withHistory(queue: Queue, entry: HistoryEntry): Queue {
+export function withHistory(queue: Queue, entry: HistoryEntry): Queue {
   const history = [...queue.history, entry];
   return { ...queue, history: history.length > HISTORY_LIMIT ? history.slice(-HISTORY_LIMIT) : history };
 }
 
-/** running (or claimed, when the caller ran it itself) → done. */
-export function completeTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
+/** An alert for the main session; the task text is cut short (and is data: see alert-text.ts). */
+export function taskAlert(type: Alert["type"], task: Task, error: string, nowMs: number, reason?: TaskReason): Alert {
+  const alert: Alert = { type, task_id: task.id, prompt: task.prompt.slice(0, 200), error: error.slice(0, 500), failures: task.failures + task.quota_failures, at: isoTime(nowMs) };
+  return reason === undefined ? alert : { ...alert, reason };
+}
+
+export function withAlert(queue: Queue, alert: Alert): Queue {
+  return { ...queue, alerts: [...queue.alerts, alert] };
+}
+
+/** A copy of the task without the fields that only mean something out of rotation. */
+export function backInRotation(task: Task): Task {
+  const { reason: _reason, ...rest } = task;
+  return rest;
+}
+
+function withoutInterruptions(task: Task): Task {
+  const { interruptions: _interruptions, ...rest } = task;
+  return rest;
+}
+
+/** running (or claimed, when the caller ran it itself, or under review) → done. */
+export function completeTask(queue: Queue, id: string, nowMs: number, facts?: RunFacts): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
-  requireState(task, ["running", "claimed", "pending"], "mark done");
-  const next: Task = { ...task, state: "done", updated_at: isoTime(nowMs), finished_at: isoTime(nowMs), lease: null, run_at: null };
-  return { queue: withHistory(replaceTask(queue, next), historyEntry(task, "done", null, nowMs)), task: next };
+  requireState(task, ["running", "claimed", "pending", "review"], "mark done");
+  const next: Task = { ...withoutInterruptions(backInRotation(task)), state: "done", updated_at: isoTime(nowMs), finished_at: isoTime(nowMs), lease: null, run_at: null };
+  const out = liftProbedHolds(replaceTask(queue, next), id);
+  return { queue: withHistory(out, historyEntry(task, "done", null, nowMs, facts)), task: next };
 }
 
 export interface FailureInput {
   message: string;
   kind?: FailureKind;
+  /** The host's recorded end of a quota hold (epoch ms). */
+  resetAtMs?: number;
+  /** What the host recorded about the run (model, usage), for `history`. */
+  facts?: RunFacts;
 }
 
 export interface FailContext {
   policy: Policy;
   nowMs: number;
   random: () => number;
+  /** The host's UTC offset, for reset times written as a clock time ("resets at 14:30"). */
+  zone?: ZoneOffset;
+}
+
+/** The counters and record of one failed run, shared by retry, dead and review. */
+export function countFailure(queue: Queue, task: Task, failure: FailureInput, ctx: FailContext): { queue: Queue; task: Task; kind: FailureKind } {
+  const kind = failure.kind ?? classifyError(failure.message);
+  const { nowMs, policy } = ctx;
+  const isQuota = kind === "quota";
+  const base = kind === "interrupted" ? { ...task, interruptions: (task.interruptions ?? 0) + 1 } : withoutInterruptions(task);
+  const next: Task = {
+    ...base,
+    failures: task.failures + (isQuota ? 0 : 1),
+    quota_failures: task.quota_failures + (isQuota ? 1 : 0),
+    last_error: { kind, message: failure.message.slice(0, 2000), at: isoTime(nowMs) },
+    lease: null,
+    updated_at: isoTime(nowMs),
+  };
+  const model = task.run?.model ?? task.lease?.model ?? null;
+  // A rate limit holds the provider (or model) for everyone; anything else ends this task's probe.
+  const out = isQuota && model ? placeHold(queue, model, policy.retry.quotaScope, holdEnd(failure, policy.retry, nowMs, ctx.zone), nowMs) : liftProbedHolds(queue, task.id);
+  return { queue: out, task: next, kind };
+}
+
+/** Why a task that just failed leaves rotation for good, if it does. */
+function deadReason(task: Task, kind: FailureKind, retry: Policy["retry"]): TaskReason | null {
+  if (kind === "interrupted" && (task.interruptions ?? 0) >= CRASH_LOOP_RUNS) return "crash_loop";
+  if (task.failures >= retry.maxAttempts) return "attempts";
+  if (task.quota_failures >= retry.maxQuotaRetries) return "quota_retries";
+  return null;
 }
 
 /**
- * A failed run: back to pending with backoff, or — for a rate limit — with its model put in
- * cooldown so a fallback model can take it; dead (with an alert) once the budget is spent.
+ * A failed run: back to pending with backoff — or, for a rate limit, at once, with its provider
+ * (or model) on hold so another provider's model can take it; dead (with an alert) once the
+ * budget is spent, or when its runs keep dying with their gateway (the crash-loop breaker).
  */
 export function failTask(queue: Queue, id: string, failure: FailureInput, ctx: FailContext): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["running", "claimed", "pending"], "fail");
-  const kind = failure.kind ?? classifyError(failure.message);
   const { nowMs, policy } = ctx;
-  const isQuota = kind === "quota";
-  const failures = task.failures + (isQuota ? 0 : 1);
-  const quotaFailures = task.quota_failures + (isQuota ? 1 : 0);
-  const last_error = { kind, message: failure.message.slice(0, 2000), at: isoTime(nowMs) };
-  const dead = failures >= policy.retry.maxAttempts || quotaFailures >= policy.retry.maxQuotaRetries;
-  let next: Task = { ...task, failures, quota_failures: quotaFailures, last_error, lease: null, updated_at: isoTime(nowMs) };
-  let out = queue;
-  const model = task.run?.model ?? task.lease?.model ?? null;
-  if (isQuota && model) {
-    out = { ...out, cooldowns: { ...out.cooldowns, [model]: isoTime(nowMs + policy.retry.quotaCooldownMs) } };
+  const counted = countFailure(queue, task, failure, ctx);
+  let next = counted.task;
+  let out = counted.queue;
+  const reason = deadReason(next, counted.kind, policy.retry);
+  if (reason !== null) {
+    next = { ...next, state: "dead", reason, finished_at: isoTime(nowMs), run_at: null };
+    out = withHistory(replaceTask(out, next), historyEntry(task, "dead", counted.kind, nowMs, failure.facts));
+    return { queue: withAlert(out, taskAlert("dead", next, next.last_error!.message, nowMs, reason)), task: next };
   }
-  if (dead) {
-    next = { ...next, state: "dead", finished_at: isoTime(nowMs), run_at: null };
-    out = withHistory(replaceTask(out, next), historyEntry(task, "dead", kind, nowMs));
-    const alert = { type: "dead" as const, task_id: task.id, prompt: task.prompt.slice(0, 200), error: last_error.message.slice(0, 500), failures: failures + quotaFailures, at: isoTime(nowMs) };
-    return { queue: { ...out, alerts: [...out.alerts, alert] }, task: next };
-  }
-  const delay = isQuota ? 0 : backoffDelayMs(failures, policy.retry, ctx.random);
+  const delay = counted.kind === "quota" ? 0 : backoffDelayMs(next.failures, policy.retry, ctx.random);
   next = { ...next, state: "pending", run_at: delay > 0 ? isoTime(nowMs + delay) : null };
-  return { queue: withHistory(replaceTask(out, next), historyEntry(task, "failed", kind, nowMs)), task: next };
+  return { queue: withHistory(replaceTask(out, next), historyEntry(task, "failed", counted.kind, nowMs, failure.facts)), task: next };
+}
+
+/** Whether a run that ended with its gateway dying would be this task's crash loop. */
+export function wouldCrashLoop(task: Task): boolean {
+  return (task.interruptions ?? 0) + 1 >= CRASH_LOOP_RUNS;
 }
 
 export function removeTask(queue: Queue, id: string): { queue: Queue; task: Task } {
@@ -194,11 +271,14 @@ export function removeTask(queue: Queue, id: string): { queue: Queue; task: Task
   return { queue: { ...queue, tasks: queue.tasks.filter((t) => t.id !== id) }, task };
 }
 
-/** dead → pending with a fresh budget. */
+/**
+ * dead → pending with a fresh budget (and a clean crash-loop count). A person asked for it, so
+ * its age counts from now: `maxAgeHours` must not expire it straight away.
+ */
 export function retryDeadTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["dead"], "retry");
-  const next: Task = { ...task, state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, updated_at: isoTime(nowMs) };
+  const next: Task = { ...withoutInterruptions(backInRotation(task)), state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, age_from: isoTime(nowMs), updated_at: isoTime(nowMs) };
   return { queue: replaceTask(queue, next), task: next };
 }
 

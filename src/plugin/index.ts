@@ -1,3 +1,4 @@
+import { alertMessage } from "../core/alert-text.js";
 import type { Alert } from "../core/queue-schema.js";
 import { get } from "../host/host-config.js";
 import { isOwnSession } from "../host/port.js";
@@ -95,9 +96,8 @@ export function register(api: PluginApi): void {
 
   const notify = (alerts: Alert[]): void => {
     for (const a of alerts) {
-      const text = a.type === "dead"
-        ? `task-manager: task ${a.task_id} gave up after ${a.failures} failed attempts (${a.error}). Task: "${a.prompt}". \`task-manager dead retry ${a.task_id}\` tries again.`
-        : `task-manager: task ${a.task_id} ${a.error} (the host fell back to another model). Task: "${a.prompt}".`;
+      // Task text and errors go in as labelled, escaped data: they must not read as instructions.
+      const text = alertMessage(a);
       api.runtime?.system?.enqueueSystemEvent?.(text, { sessionKey: main.mainKey, contextKey: `task-manager:${a.task_id}` });
       api.logger.warn(text);
     }

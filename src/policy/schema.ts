@@ -31,11 +31,18 @@ export const retrySchema = z
       .describe("First retry delay; doubles per failure, with jitter."),
     maxDelayMs: z.number().int().min(0).default(3_600_000).describe("Cap on the retry delay."),
     quotaCooldownMs: z.number().int().min(0).default(900_000)
-      .describe("How long a model rests after a rate-limit or quota error."),
+      .describe("How long a quota hold lasts when the failure named no reset time."),
+    quotaScope: z.enum(["provider", "model"]).default("provider")
+      .describe('What a rate limit holds: the whole provider (the part before "/": quota is per account) or only the model that hit it.'),
+    quotaHoldMinMs: z.number().int().min(0).default(60_000)
+      .describe("Shortest quota hold, whatever the failure said: a shorter hint is the per-request back-off the host's own in-run retries already used up."),
+    quotaHoldMaxMs: z.number().int().min(1000).default(86_400_000)
+      .describe("Longest quota hold: covers 5-hour and daily quota windows; a longer (or misread) reset time is probed again after this."),
     maxQuotaRetries: z.number().int().min(1).default(20)
       .describe("Rate-limit failures before a task goes dead anyway."),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.quotaHoldMinMs <= r.quotaHoldMaxMs, { message: "quotaHoldMinMs must not be above quotaHoldMaxMs", path: ["quotaHoldMinMs"] });
 
 export const captureSchema = z
   .object({
@@ -55,6 +62,10 @@ export const policySchema = z
     minFreeMemoryMB: z.number().min(0).default(256)
       .describe("Free memory below which work is deferred."),
     retry: retrySchema.default(retrySchema.parse({})),
+    maxAgeHours: z.number().positive().nullable().default(48)
+      .describe("A task older than this is not started: it becomes expired (with an alert) until revived. null: no limit. `add --max-age` sets it per task."),
+    idempotentByDefault: z.boolean().default(false)
+      .describe("Treat tasks as safe to repeat: a run that timed out or was interrupted after acting is retried instead of put under review. `add --idempotent` / `--no-idempotent` per task."),
     taskTimeoutMinutes: z.number().positive().default(30)
       .describe("A run older than this is a timeout failure."),
     leaseSeconds: z.number().int().min(5).default(300)

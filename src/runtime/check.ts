@@ -7,6 +7,7 @@ import type { StatusObject } from "../core/status.js";
 import { isoTime } from "../core/time.js";
 import type { Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
+import { localZone } from "./deps.js";
 
 export interface CheckOptions {
   /** Plugin mode knows when the main session is mid-run; a skill-mode check IS the main turn. */
@@ -51,6 +52,7 @@ function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof o
     host: ctx.host.info,
     workspace: ctx.workspace.dir,
     startBlocked: seen.startBlocked,
+    zone: localZone,
   });
 }
 

@@ -29,6 +29,13 @@ export function newTaskId(nowMs: number): string {
   return `t_${nowMs.toString(36)}${randomHex(4)}`;
 }
 
+/**
+ * The machine's UTC offset in minutes (east positive) at an instant: a failure that says
+ * "resets at 14:30" means the host's local time. Called only when such a text is read, since
+ * asking loads the time zone (about 0.2 ms).
+ */
+export const localZone = (atMs: number): number => -new Date(atMs).getTimezoneOffset();
+
 /** Logs go to stderr; stdout is reserved for results. */
 export const stderrLogger: Logger = {
   info: (m) => process.stderr.write(`task-manager: ${m}\n`),

@@ -1,7 +1,12 @@
-import { countByState, sortedTasks } from "../core/order.js";
+import * as expiry from "../core/expiry.js";
+import { sortedTasks } from "../core/order.js";
 import type { Queue, Task } from "../core/queue-schema.js";
+import * as review from "../core/review.js";
+import { queueStats, type Stats } from "../core/stats.js";
 import * as tasks from "../core/tasks.js";
 import type { Context } from "./context.js";
+import { localZone } from "./deps.js";
+import { catalogFromHostConfig } from "./model-catalog.js";
 
 /** The fields `list --json` shows for each task. */
 export function taskView(t: Task): Record<string, unknown> {
@@ -18,6 +23,9 @@ export function taskView(t: Task): Record<string, unknown> {
     run_at: t.run_at,
     run: t.run,
     last_error: t.last_error,
+    ...(t.reason !== undefined ? { reason: t.reason } : {}),
+    ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
+    ...(t.max_age_hours !== undefined ? { max_age_hours: t.max_age_hours } : {}),
   };
 }
 
@@ -34,7 +42,12 @@ export async function addTask(ctx: Context, input: tasks.NewTask): Promise<{ sta
 
 export async function listTasks(ctx: Context, all: boolean): Promise<Task[]> {
   const { queue } = await ctx.store.read();
-  return sortedTasks(all ? queue.tasks : queue.tasks.filter((t) => tasks.ACTIVE_STATES.includes(t.state)));
+  return sortedTasks(all ? queue.tasks : queue.tasks.filter((t) => tasks.OPEN_STATES.includes(t.state)));
+}
+
+export async function tasksInState(ctx: Context, state: Task["state"]): Promise<Task[]> {
+  const { queue } = await ctx.store.read();
+  return sortedTasks(queue.tasks.filter((t) => t.state === state));
 }
 
 export async function showTask(ctx: Context, id: string): Promise<Task> {
@@ -56,7 +69,7 @@ export const completeTask = (ctx: Context, id: string): Promise<Task> =>
 
 export const failTask = (ctx: Context, id: string, message: string): Promise<Task> =>
   change(ctx, (queue) => {
-    const r = tasks.failTask(queue, id, { message }, { policy: ctx.policy, nowMs: ctx.deps.now(), random: ctx.deps.random });
+    const r = tasks.failTask(queue, id, { message }, { policy: ctx.policy, nowMs: ctx.deps.now(), random: ctx.deps.random, zone: localZone });
     return { queue: r.queue, result: r.task };
   });
 
@@ -81,33 +94,34 @@ export const purgeDead = (ctx: Context): Promise<number> =>
 export const setPaused = (ctx: Context, paused: boolean): Promise<boolean> =>
   change(ctx, (queue) => ({ queue: queue.paused === paused ? queue : { ...queue, paused }, result: paused }));
 
-export interface Stats {
-  counts: Record<Task["state"], number>;
-  total: number;
-  history: { runs: number; done: number; failed: number; dead: number; success_rate: number | null; mean_run_seconds: number | null };
-  cooldowns: Record<string, string>;
-  paused: boolean;
-}
+export const retryReviewed = (ctx: Context, id: string): Promise<Task> =>
+  change(ctx, (queue) => {
+    const r = review.retryReviewed(queue, id, ctx.deps.now());
+    return { queue: r.queue, result: r.task };
+  });
 
-/** Counts per state and success figures from the bounded run history. */
+export const dropReviewed = (ctx: Context, id: string): Promise<Task> =>
+  change(ctx, (queue) => {
+    const r = review.dropReviewed(queue, id);
+    return { queue: r.queue, result: r.task };
+  });
+
+export const reviveExpired = (ctx: Context, id: string): Promise<Task> =>
+  change(ctx, (queue) => {
+    const r = expiry.reviveExpired(queue, id, ctx.deps.now());
+    return { queue: r.queue, result: r.task };
+  });
+
+export const purgeExpired = (ctx: Context): Promise<number> =>
+  change(ctx, (queue) => {
+    const r = expiry.purgeExpired(queue);
+    return { queue: r.removed > 0 ? r.queue : queue, result: r.removed };
+  });
+
+export type { Stats };
+
+/** Counts, success figures, spend (priced from the host's model catalog) and quota holds. */
 export async function stats(ctx: Context): Promise<Stats> {
   const { queue } = await ctx.store.read();
-  const h = queue.history;
-  const done = h.filter((e) => e.outcome === "done");
-  const durations = done.filter((e) => e.started_at).map((e) => (Date.parse(e.ended_at) - Date.parse(e.started_at!)) / 1000);
-  const nowMs = ctx.deps.now();
-  return {
-    counts: countByState(queue),
-    total: queue.tasks.length,
-    history: {
-      runs: h.length,
-      done: done.length,
-      failed: h.filter((e) => e.outcome === "failed").length,
-      dead: h.filter((e) => e.outcome === "dead").length,
-      success_rate: h.length > 0 ? Math.round((done.length / h.length) * 1000) / 1000 : null,
-      mean_run_seconds: durations.length > 0 ? Math.round((durations.reduce((a, b) => a + b, 0) / durations.length) * 10) / 10 : null,
-    },
-    cooldowns: Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs)),
-    paused: queue.paused,
-  };
+  return queueStats(queue, catalogFromHostConfig(ctx.host.config?.raw), ctx.deps.now());
 }

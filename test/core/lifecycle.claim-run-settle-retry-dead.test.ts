@@ -33,7 +33,7 @@ describe("lifecycle: pending → claimed → running → done / failed → retry
     expect(done.status).toMatchObject({ status: "NO_TASKS", settled: [{ id: task.id, outcome: "done" }] });
   });
 
-  it("a transcript ending in a 429 error is a failure, never done; the model cools down and the fallback takes it", () => {
+  it("a transcript ending in a 429 error is a failure, never done; the provider is held and another provider's model takes it", () => {
     const { queue, id } = runOnce(queueWith(["x"]), T0, { status: "failed", message: "429 rate limited" });
     const task = queue.tasks.find((t) => t.id === id)!;
     // Settled as a quota failure, then re-claimed in the same check on the next whitelisted model.
@@ -41,7 +41,7 @@ describe("lifecycle: pending → claimed → running → done / failed → retry
     expect(task.lease).toMatchObject({ model: p.models[1], attempt: 2 });
     expect(task.failures).toBe(0);
     expect(task.last_error).toMatchObject({ kind: "quota" });
-    expect(queue.cooldowns[p.models[0]!]).toBeDefined();
+    expect(queue.holds?.["google"]).toMatchObject({ scope: "provider", source: "default", probe: null });
     expect(queue.history.at(-1)).toMatchObject({ outcome: "failed", kind: "quota" });
   });
 
@@ -90,10 +90,10 @@ describe("lifecycle: pending → claimed → running → done / failed → retry
     expect(later.status).toMatchObject({ status: "READY", task: { id: first.queue.tasks[0]!.id, attempt: 1 }, settled: [{ outcome: "lease_expired" }] });
   });
 
-  it("a run with no final answer past taskTimeoutMinutes is a timeout failure", () => {
+  it("a run with no final answer past taskTimeoutMinutes, that made no tool call, is a timeout failure (retried)", () => {
     const ready = check(queueWith(["slow"]), T0);
     const acked = ackTask(ready.queue, ready.queue.tasks[0]!.id, { runId: "r", sessionKey: "agent:main:subagent:slow" }, T0);
-    const running = new Map([[runKey(acked.task), { status: "running" } as RunOutcome]]);
+    const running = new Map([[runKey(acked.task), { status: "running", toolCalls: 0 } as RunOutcome]]);
     expect(check(acked.queue, T0 + 29 * 60_000, running).queue.tasks[0]!.state).toBe("running");
     const late = check(acked.queue, T0 + 31 * 60_000, running).queue.tasks[0]!;
     expect(late).toMatchObject({ state: "pending", last_error: { kind: "timeout" } });

@@ -4,18 +4,32 @@ import { z } from "zod";
 import { runCheckTransform } from "../../src/core/check.js";
 import { legacyQueueSchema, queueSchema } from "../../src/core/queue-schema.js";
 import { checkLegacy, checkQueue, isIsoDateTime } from "../../src/core/queue-validate.js";
-import { ackTask, failTask } from "../../src/core/tasks.js";
+import { placeHold } from "../../src/core/holds.js";
+import { sendToReview } from "../../src/core/review.js";
+import { ackTask, addTask, failTask } from "../../src/core/tasks.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
 
-/** A queue touching every field: pending, claimed (lease), running (run), failed (last_error), dead (alert), cooldowns. */
+/**
+ * A queue touching every field: pending, claimed (lease), running (run), failed (last_error),
+ * dead (alert with a reason), under review, expired, a task with every optional field, a run
+ * with usage in history, cooldowns, and quota holds with and without a probe.
+ */
 function richQueue(): unknown {
   const p = policy({ retry: { maxAttempts: 1 } });
-  let q = queueWith(["a", "b", "c", "d"]);
+  let q = queueWith(["a", "b", "c", "d", "e"]);
   q = runCheckTransform({ queue: q, policy: p, observation: idle, outcomes: new Map(), nowMs: T0, random: fixedRandom, newToken: tokens(), host: { kind: "none", state_dir: null, sessions_store: null }, workspace: "/w" }).queue;
   q = ackTask(q, q.tasks[1]!.id, { runId: "r", sessionKey: "agent:main:subagent:x", model: "google/gemini-2.5-flash" }, T0).queue;
-  q = failTask(q, q.tasks[2]!.id, { message: "429 rate limited" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
-  q = failTask(q, q.tasks[3]!.id, { message: "boom" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
-  return JSON.parse(JSON.stringify({ ...q, cooldowns: { "google/gemini-2.5-flash": new Date(T0).toISOString() }, captured: ["agent:main:subagent:y@1"] }));
+  q = failTask(q, q.tasks[2]!.id, { message: "429 rate limited; Retry-After: 600 seconds" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
+  q = failTask(q, q.tasks[3]!.id, { message: "boom", facts: { model: "google/gemini-2.5-pro", usage: { input: 10, output: 5, cacheRead: 1, cacheWrite: 0, costUsd: 0.0001 } } }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
+  q = ackTask(q, q.tasks[4]!.id, { runId: "r2", sessionKey: "agent:main:subagent:z" }, T0).queue;
+  q = sendToReview(q, q.tasks[4]!.id, "timed_out", { message: "no final answer", kind: "timeout", facts: { toolCalls: 2 } }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
+  const optional = addTask(q, { prompt: "f", idempotent: true, maxAgeHours: 12 }, T0, "t_optional1");
+  q = { ...optional.queue, tasks: optional.queue.tasks.map((t) => (t.id === "t_optional1" ? { ...t, state: "expired" as const, reason: "max_age" as const, age_from: new Date(T0).toISOString(), interruptions: 1 } : t)) };
+  q = addTask(q, { prompt: "g", maxAgeHours: null }, T0, "t_optional2").queue;
+  const probe = { task_id: q.tasks[0]!.id, since: new Date(T0).toISOString() };
+  const held = placeHold(q, "google/gemini-2.5-flash", "provider", { untilMs: T0 + 600_000, source: "message" }, T0);
+  const holds = { ...held.holds, anthropic: { scope: "provider" as const, until: new Date(T0).toISOString(), source: "host" as const, since: new Date(T0).toISOString(), probe } };
+  return JSON.parse(JSON.stringify({ ...q, holds, cooldowns: { "google/gemini-2.5-flash": new Date(T0).toISOString() }, captured: ["agent:main:subagent:y@1"] }));
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -44,18 +58,50 @@ const agree = (data: unknown): void => {
 
 describe("the hand-written queue check agrees with the zod schema", () => {
   it("accepts a queue that uses every field", () => {
-    expect(checkQueue(richQueue())).toMatchObject({ ok: true });
-    expect(queueSchema.safeParse(richQueue()).success).toBe(true);
+    const rich = richQueue() as { tasks: Array<Record<string, unknown>>; history: Array<Record<string, unknown>>; alerts: Array<Record<string, unknown>>; holds: Record<string, { probe: unknown }> };
+    // The fixture really holds what the property test below corrupts.
+    expect(rich.tasks.map((t) => t.state).sort()).toEqual(["claimed", "dead", "expired", "pending", "pending", "review", "running"]);
+    for (const key of ["idempotent", "max_age_hours", "age_from", "reason", "interruptions"]) expect(rich.tasks.some((t) => key in t), key).toBe(true);
+    expect(rich.history.some((h) => "usage" in h)).toBe(true);
+    expect(rich.alerts.some((a) => "reason" in a)).toBe(true);
+    expect(Object.values(rich.holds).map((h) => h.probe === null).sort()).toEqual([false, true]);
+    expect(checkQueue(rich)).toMatchObject({ ok: true });
+    expect(queueSchema.safeParse(rich).success).toBe(true);
+  });
+
+  it("queues written before the optional fields existed stay valid", () => {
+    const old = queueWith(["a"]);
+    expect(checkQueue(JSON.parse(JSON.stringify(old)))).toMatchObject({ ok: true });
+    expect("holds" in old).toBe(false);
   });
 
   it("on arbitrary corruptions of a valid queue (replace, delete, add a key)", () => {
     const base = richQueue() as Json;
     const times = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), fc.constantFrom("2026-02-29T00:00:00Z", "2028-02-29T10:00:00+01:00", "2026-11-25T12:00Z", "2026-11-25T24:00:00Z"));
-    const values = fc.oneof(fc.jsonValue() as fc.Arbitrary<Json>, times, fc.integer(), fc.double(), fc.constantFrom(2, -1, 0, 1.5, 2 ** 60, "t_abc", "t_ABC", "pending", "quota", ""));
+    const values = fc.oneof(fc.jsonValue() as fc.Arbitrary<Json>, times, fc.integer(), fc.double(), fc.constantFrom(2, -1, 0, 1.5, 2 ** 60, Infinity, 1e-9, "t_abc", "t_ABC", "pending", "quota", "review", "expired", "interrupted", "crash_loop", "provider", "host", null, true, ""));
     fc.assert(
       fc.property(fc.double({ min: 0, max: 0.999, noNaN: true }), values, fc.constantFrom("replace", "delete", "add") as fc.Arbitrary<"replace" | "delete" | "add">, (pick, value, mode) => agree(mutate(base, pick, value, mode))),
       { numRuns: 3000, seed: 20261125 },
     );
+  });
+
+  it("on every field of that queue set to each edge value in turn (exhaustive, not sampled)", () => {
+    const base = richQueue() as Json;
+    const edges: Json[] = [0, -1, 1, 1e-9, 1.5, 2 ** 60, null, true, "", "x", "t_abc", "2026-11-25T12:00:00Z", "provider", "model", "host", "message", "default", "review", "expired", "interrupted", "crash_loop", "max_age", [], {}];
+    let slots = 0;
+    const count = (node: Json): void => {
+      if (node !== null && typeof node === "object") for (const v of Object.values(node)) (slots += 1), count(v);
+    };
+    count(base);
+    for (let i = 0; i < slots; i++) {
+      const pick = (i + 0.5) / slots;
+      agree(mutate(base, pick, null, "delete"));
+      for (const edge of edges) agree(mutate(base, pick, edge, "replace"));
+    }
+    expect(slots).toBeGreaterThan(200);
+    // JSON.parse turns 1e999 into Infinity: a number check must not take it.
+    agree(JSON.parse(JSON.stringify(base).replace('"max_age_hours":12', '"max_age_hours":1e999')));
+    expect(checkQueue(JSON.parse(JSON.stringify(base).replace('"max_age_hours":12', '"max_age_hours":1e999'))).ok).toBe(false);
   });
 
   it("on date-times: the small regex plus calendar arithmetic accepts exactly what zod's datetime accepts", () => {

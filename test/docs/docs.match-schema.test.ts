@@ -5,6 +5,7 @@ import { generatedArtifacts } from "../../src/policy/artifacts.js";
 import { DEFAULT_POLICY as ZOD_DEFAULTS, policySchema } from "../../src/policy/schema.js";
 import { DEFAULT_POLICY } from "../../src/policy/defaults.js";
 import { DEFER_REASONS } from "../../src/core/decide.js";
+import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "../../src/core/queue-model.js";
 import { ROOT } from "../helpers/cli.js";
 
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), "utf8");
@@ -39,6 +40,18 @@ describe("documents generated from or describing the schema do not drift", () =>
   it("INTEGRATION.md explains every DEFERRED reason", () => {
     const doc = read("INTEGRATION.md");
     for (const reason of DEFER_REASONS) expect(doc).toContain(`\`${reason}\``);
+  });
+
+  it("INTEGRATION.md names every task state, reason, alert type, failure kind, history outcome and hold scope/source", () => {
+    const doc = read("INTEGRATION.md");
+    for (const value of [...TASK_STATES, ...TASK_REASONS, ...ALERT_TYPES, ...FAILURE_KINDS, ...HISTORY_OUTCOMES, ...HOLD_SCOPES, ...HOLD_SOURCES]) {
+      expect(doc, value).toContain(`\`${value}\``);
+    }
+  });
+
+  it("HEARTBEAT.md tells the agent what to do with every alert type", () => {
+    const heartbeat = read("HEARTBEAT.md");
+    for (const type of ALERT_TYPES) expect(heartbeat, type).toContain(`\`${type}\``);
   });
 
   it("SKILL.md has the single-line frontmatter the host accepts, metadata as one line of JSON requiring node", () => {

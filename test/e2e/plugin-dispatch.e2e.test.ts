@@ -20,7 +20,8 @@ describe.each(hostMatrix())("plugin mode on %s: zero-token dispatch inside a rea
       // pinned model as asked; tested with its other host facts.)
       models: kind === "clawdbot" ? ["fake/not-in-catalog", ...CHEAP_MODELS] : [...CHEAP_MODELS],
       maxConcurrent: 1,
-      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000 },
+      // quotaHoldMinMs: holds are at least a minute by default; this test wants the 2 s cooldown.
+      retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 1000, quotaCooldownMs: 2000, quotaHoldMinMs: 1000 },
     });
   }, 180_000);
 

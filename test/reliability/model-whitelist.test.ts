@@ -42,9 +42,19 @@ const task = (i: number): fc.Arbitrary<Task> =>
     metadata: {},
   }));
 
+/** Quota holds on providers or models, waiting, ended, or with a probe out (naming any task). */
+const hold = fc.record({
+  scope: fc.constantFrom("provider" as const, "model" as const),
+  until: iso,
+  source: fc.constantFrom("host" as const, "message" as const, "default" as const),
+  since: iso,
+  probe: fc.option(fc.record({ task_id: fc.constantFrom("t_0", "t_1", "t_5"), since: iso }), { nil: null }),
+});
+const holds = fc.dictionary(fc.oneof(model, model.map((m) => m.slice(0, m.indexOf("/")))), hold, { maxKeys: 3 });
+
 const queue: fc.Arbitrary<Queue> = fc
-  .record({ n: fc.integer({ min: 0, max: 8 }), cooldowns: fc.dictionary(model, iso, { maxKeys: 3 }), paused: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) })
-  .chain(({ n, cooldowns, paused }) => fc.tuple(...Array.from({ length: n }, (_, i) => task(i))).map((tasks) => ({ version: 2 as const, revision: 1, paused, cooldowns, tasks, history: [], alerts: [], captured: [] })));
+  .record({ n: fc.integer({ min: 0, max: 8 }), cooldowns: fc.dictionary(model, iso, { maxKeys: 3 }), holds, paused: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) })
+  .chain(({ n, cooldowns, holds, paused }) => fc.tuple(...Array.from({ length: n }, (_, i) => task(i))).map((tasks) => ({ version: 2 as const, revision: 1, paused, cooldowns, holds, tasks, history: [], alerts: [], captured: [] })));
 
 const policy: fc.Arbitrary<Policy> = fc
   .record({ models: fc.uniqueArray(model, { minLength: 1, maxLength: 4 }), maxConcurrent: fc.integer({ min: 1, max: 64 }), loadThreshold: fc.double({ min: 0.01, max: 100, noNaN: true }) })

@@ -30,7 +30,8 @@ export interface ToolCall {
 export type Reply =
   | { kind: "text"; text: string; delayMs?: number }
   | { kind: "tool"; calls: ToolCall[]; delayMs?: number }
-  | { kind: "error"; status: number; message: string };
+  /** `headers` are sent as well (e.g. a `retry-after` in seconds); they replace the default retry-after-ms. */
+  | { kind: "error"; status: number; message: string; headers?: Record<string, string> };
 
 /** Decides the reply for one request; `index` counts requests since start (0-based). */
 export type Behaviour = (req: ProviderRequest, index: number) => Reply;
@@ -52,6 +53,17 @@ export const fail = (status = 429): Behaviour => () => ({
   status,
   message: status === 429 ? "rate limited" : "internal error",
 });
+
+/**
+ * A provider whose quota is spent until `resetAtMs`: 429 with the reset named in the error body
+ * ("please try again in 20s", as OpenAI writes it), then `then`. Only the body carries the hint:
+ * a long `retry-after` header would make the SDK inside the host sleep through it in-run.
+ */
+export const rateLimitedUntil = (resetAtMs: () => number, then: Behaviour = answer()): Behaviour => (req, i) => {
+  const left = resetAtMs() - Date.now();
+  if (left <= 0) return then(req, i);
+  return { kind: "error", status: 429, message: `rate limited; please try again in ${Math.ceil(left / 1000)}s` };
+};
 
 /** Fails the next `n` requests with `status`, then behaves like `then`. */
 export function failNext(n: number, status = 429, then: Behaviour = answer()): Behaviour {
@@ -107,7 +119,8 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     const reply = behaviour(entry, requests.length - 1);
     if (reply.kind === "error") {
       const headers: Record<string, string> = { "content-type": "application/json" };
-      if (retryAfterMs !== undefined) headers["retry-after-ms"] = String(retryAfterMs);
+      if (reply.headers) Object.assign(headers, reply.headers);
+      else if (retryAfterMs !== undefined) headers["retry-after-ms"] = String(retryAfterMs);
       res.writeHead(reply.status, headers);
       res.end(JSON.stringify({ error: { message: reply.message, type: "fake_error", code: reply.status } }));
       return;

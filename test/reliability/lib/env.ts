@@ -10,7 +10,9 @@ export const CLI = path.join(ROOT, "dist/bin/task-manager.cjs");
 export const DRIVER = path.join(ROOT, "test/reliability/driver.ts");
 
 /** A lenient policy: nothing but the behaviour under test may defer a task. */
-export const OPEN_POLICY = { maxConcurrent: 64, loadThreshold: 1000, minFreeMemoryMB: 0, taskTimeoutMinutes: 1_000_000 };
+// The crash lanes move the clock forward 10 min a step: neither timeouts nor the maximum age
+// may take a task out of rotation before the drain runs it.
+export const OPEN_POLICY = { maxConcurrent: 64, loadThreshold: 1000, minFreeMemoryMB: 0, taskTimeoutMinutes: 1_000_000, maxAgeHours: null };
 
 export interface Sandbox {
   root: string;
