@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import type { RunOutcome } from "../../core/run-outcome.js";
+import type { RunOutcome, RunUsage } from "../../core/run-outcome.js";
 import { cacheFor, type ReadCache } from "../../store/read-cache.js";
 import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../messages.js";
 
@@ -52,7 +52,7 @@ function messageOf(line: string): TranscriptMessage | null {
  * done only when its last message is an assistant answer that did not stop on an error.
  */
 export function outcomeFromTranscript(text: string): RunOutcome {
-  return withToolCalls(outcomeOfLastMessage(lastMessage(text)), text);
+  return withFacts(outcomeOfLastMessage(lastMessage(text)), text);
 }
 
 /** Tool calls in transcript text: assistant content blocks `{"type":"toolCall",…}` (pi-ai's format). */
@@ -60,9 +60,41 @@ export function countToolCalls(text: string): number {
   return text.match(/"type":"toolCall"/g)?.length ?? 0;
 }
 
-/** Adds the tool calls seen in `text` to an outcome that can carry them. */
-function withToolCalls(outcome: RunOutcome, text: string): RunOutcome {
-  return outcome.status === "unknown" || outcome.status === "rejected" ? outcome : { ...outcome, toolCalls: countToolCalls(text) };
+/**
+ * Token usage and cost the host recorded on the assistant messages in `text`, summed (each of
+ * task-manager's runs has a session of its own, so a transcript holds one run), or undefined.
+ */
+export function sumUsage(text: string): RunUsage | undefined {
+  let total: RunUsage | undefined;
+  for (const line of text.split("\n")) {
+    if (!line.includes('"usage"')) continue;
+    const usage = (messageOf(line.trim()) as { role?: string; usage?: RecordedUsage } | null);
+    if (usage?.role !== "assistant" || !usage.usage) continue;
+    const u = usage.usage;
+    total ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: null };
+    total.input += u.input ?? 0;
+    total.output += u.output ?? 0;
+    total.cacheRead += u.cacheRead ?? 0;
+    total.cacheWrite += u.cacheWrite ?? 0;
+    if (typeof u.cost?.total === "number") total.costUsd = (total.costUsd ?? 0) + u.cost.total;
+  }
+  return total;
+}
+
+/** pi-ai's usage record on an assistant message (both hosts write it). */
+interface RecordedUsage {
+  input?: number;
+  output?: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+  cost?: { total?: number };
+}
+
+/** Adds the tool calls and usage seen in `text` to an outcome that can carry them. */
+function withFacts(outcome: RunOutcome, text: string): RunOutcome {
+  if (outcome.status === "unknown" || outcome.status === "rejected") return outcome;
+  const usage = outcome.status === "running" ? undefined : sumUsage(text);
+  return { ...outcome, toolCalls: countToolCalls(text), ...(usage ? { usage } : {}) };
 }
 
 /** The last message (any role) in transcript text. */

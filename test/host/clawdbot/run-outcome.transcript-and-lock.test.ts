@@ -65,6 +65,13 @@ describe("a run's outcome comes from its transcript and session lock, never from
     expect(await readRunOutcome(file())).toEqual({ status: "done", toolCalls: 1 });
     expect(await readRunOutcome(path.join(t.dir, "nope.jsonl"))).toEqual({ status: "unknown" });
   });
+  it("a finished run reports the tokens and cost the host recorded on its answers, summed", async () => {
+    const usage = (input: number, output: number, total: number) => ({ usage: { input, output, cacheRead: 1, cacheWrite: 0, totalTokens: input + output, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total } } });
+    writeFileSync(file(), jsonl([...head, assistant("toolUse", usage(100, 20, 0.002)), assistant("stop", usage(150, 30, 0.003))]));
+    const outcome = await readRunOutcome(file());
+    expect(outcome).toMatchObject({ status: "done", toolCalls: 1, usage: { input: 250, output: 50, cacheRead: 2, cacheWrite: 0 } });
+    expect(outcome.status === "done" && outcome.usage?.costUsd).toBeCloseTo(0.005, 9);
+  });
 });
 
 describe("skill mode: a check settles acked runs from the host's sessions store (real files, real CLI)", () => {
