@@ -64,6 +64,27 @@ function earliest(times: Iterable<string | null>): number | null {
   return min;
 }
 
+/** Whether anything may start now, once a due task exists: a whitelisted model, a slot, a quiet main session and machine. */
+export type Gate = { kind: "open"; model: string } | { kind: "closed"; reason: DeferReason; retryAtMs: number | null };
+
+/**
+ * The cost of running anything at all, in the order a check asks: a model not resting after a
+ * quota error, then slots, the main session, the machine. Shared by `decide` and the status
+ * page's per-task explanation, so both always give the same reason.
+ */
+export function capacityGate(queue: Queue, policy: Policy, obs: Observation, nowMs: number): Gate {
+  const model = availableModels(queue, policy, nowMs)[0];
+  if (model === undefined) {
+    return { kind: "closed", reason: "quota_cooldown", retryAtMs: earliest(policy.models.map((m) => queue.cooldowns[m] ?? null)) };
+  }
+  const retryAtMs = nowMs + RECHECK_MS;
+  if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "closed", reason: "concurrency_limit", retryAtMs };
+  if (obs.mainBusy) return { kind: "closed", reason: "main_busy", retryAtMs };
+  if (obs.loadPerCore > policy.loadThreshold) return { kind: "closed", reason: "system_load", retryAtMs };
+  if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "closed", reason: "memory_pressure", retryAtMs };
+  return { kind: "open", model };
+}
+
 /**
  * The whole decision, as one pure function of (queue, policy, observation, now): which task on
  * which model, or why not now. Order matters: reasons about the queue itself come first, then
@@ -79,15 +100,7 @@ export function decide(queue: Queue, policy: Policy, obs: Observation, nowMs: nu
     const reason = soonest?.last_error?.kind === "quota" ? "quota_cooldown" : "backoff";
     return { kind: "DEFERRED", reason, retryAtMs: soonest?.run_at ? Date.parse(soonest.run_at) : null };
   }
-  const models = availableModels(queue, policy, nowMs);
-  const model = models[0];
-  if (model === undefined) {
-    return { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: earliest(policy.models.map((m) => queue.cooldowns[m] ?? null)) };
-  }
-  const retryAtMs = nowMs + RECHECK_MS;
-  if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "DEFERRED", reason: "concurrency_limit", retryAtMs };
-  if (obs.mainBusy) return { kind: "DEFERRED", reason: "main_busy", retryAtMs };
-  if (obs.loadPerCore > policy.loadThreshold) return { kind: "DEFERRED", reason: "system_load", retryAtMs };
-  if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "DEFERRED", reason: "memory_pressure", retryAtMs };
-  return { kind: "READY", task, model };
+  const gate = capacityGate(queue, policy, obs, nowMs);
+  if (gate.kind === "closed") return { kind: "DEFERRED", reason: gate.reason, retryAtMs: gate.retryAtMs };
+  return { kind: "READY", task, model: gate.model };
 }

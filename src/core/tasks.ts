@@ -194,11 +194,32 @@ export function removeTask(queue: Queue, id: string): { queue: Queue; task: Task
   return { queue: { ...queue, tasks: queue.tasks.filter((t) => t.id !== id) }, task };
 }
 
+/** States a person may send back to pending with a fresh budget (`dead retry`, the status page). */
+export const RETRYABLE_STATES: readonly TaskState[] = ["dead"];
+
 /** dead → pending with a fresh budget. */
 export function retryDeadTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
-  requireState(task, ["dead"], "retry");
+  requireState(task, RETRYABLE_STATES, "retry");
   const next: Task = { ...task, state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, updated_at: isoTime(nowMs) };
+  return { queue: replaceTask(queue, next), task: next };
+}
+
+/** States whose priority still matters: the task has not started, or may run again. */
+export const REPRIORITIZABLE_STATES: readonly TaskState[] = ["pending", "dead"];
+
+/** Largest |priority| accepted: priorities are small ranks, and a bound keeps hand-typed typos visible. */
+export const PRIORITY_LIMIT = 1_000_000;
+
+/** A new run order for a task that has not started (or may run again); the same priority is a no-op. */
+export function setPriority(queue: Queue, id: string, priority: number, nowMs: number): { queue: Queue; task: Task } {
+  if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
+    throw new TaskManagerError("E_INVALID_INPUT", `Priority must be a whole number between -${PRIORITY_LIMIT} and ${PRIORITY_LIMIT} (1 = most urgent), got ${String(priority)}.`, { id, priority });
+  }
+  const task = getTask(queue, id);
+  requireState(task, REPRIORITIZABLE_STATES, "change the priority of");
+  if (task.priority === priority) return { queue, task };
+  const next: Task = { ...task, priority, updated_at: isoTime(nowMs) };
   return { queue: replaceTask(queue, next), task: next };
 }
 

@@ -1,3 +1,4 @@
+import { summarizeHistory, type HistorySummary } from "../core/history.js";
 import { countByState, sortedTasks } from "../core/order.js";
 import type { Queue, Task } from "../core/queue-schema.js";
 import * as tasks from "../core/tasks.js";
@@ -72,6 +73,12 @@ export const retryDead = (ctx: Context, id: string): Promise<Task> =>
     return { queue: r.queue, result: r.task };
   });
 
+export const setPriority = (ctx: Context, id: string, priority: number): Promise<Task> =>
+  change(ctx, (queue) => {
+    const r = tasks.setPriority(queue, id, priority, ctx.deps.now());
+    return { queue: r.queue, result: r.task };
+  });
+
 export const purgeDead = (ctx: Context): Promise<number> =>
   change(ctx, (queue) => {
     const r = tasks.purgeDeadTasks(queue);
@@ -84,30 +91,24 @@ export const setPaused = (ctx: Context, paused: boolean): Promise<boolean> =>
 export interface Stats {
   counts: Record<Task["state"], number>;
   total: number;
-  history: { runs: number; done: number; failed: number; dead: number; success_rate: number | null; mean_run_seconds: number | null };
+  history: HistorySummary;
   cooldowns: Record<string, string>;
   paused: boolean;
+}
+
+/** Model cooldowns still in force at `nowMs` (expired entries stay in the file until rewritten). */
+export function activeCooldowns(queue: Queue, nowMs: number): Record<string, string> {
+  return Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs));
 }
 
 /** Counts per state and success figures from the bounded run history. */
 export async function stats(ctx: Context): Promise<Stats> {
   const { queue } = await ctx.store.read();
-  const h = queue.history;
-  const done = h.filter((e) => e.outcome === "done");
-  const durations = done.filter((e) => e.started_at).map((e) => (Date.parse(e.ended_at) - Date.parse(e.started_at!)) / 1000);
-  const nowMs = ctx.deps.now();
   return {
     counts: countByState(queue),
     total: queue.tasks.length,
-    history: {
-      runs: h.length,
-      done: done.length,
-      failed: h.filter((e) => e.outcome === "failed").length,
-      dead: h.filter((e) => e.outcome === "dead").length,
-      success_rate: h.length > 0 ? Math.round((done.length / h.length) * 1000) / 1000 : null,
-      mean_run_seconds: durations.length > 0 ? Math.round((durations.reduce((a, b) => a + b, 0) / durations.length) * 10) / 10 : null,
-    },
-    cooldowns: Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs)),
+    history: summarizeHistory(queue.history),
+    cooldowns: activeCooldowns(queue, ctx.deps.now()),
     paused: queue.paused,
   };
 }

@@ -1,0 +1,92 @@
+import type { Policy } from "../policy/schema.js";
+import { capacityGate, countActive, type DeferReason, type Gate, type Observation } from "./decide.js";
+import { compareTasks, isDue } from "./order.js";
+import type { Queue, Task } from "./queue-schema.js";
+
+/**
+ * Why one pending task is not running, in the words of the check: one of the DEFERRED reasons,
+ * or `next` (a check would start it now) / `queued` (due, with other due tasks ahead of it).
+ */
+export type WaitReason = DeferReason | "next" | "queued";
+
+export interface Wait {
+  reason: WaitReason;
+  /** When this reason stops holding, if anyone knows (epoch ms). */
+  untilMs: number | null;
+  /** Plain facts behind the reason, e.g. {active: 1, max: 1} or {load: 3.1, threshold: 0.8}. */
+  facts: Record<string, number | string | null>;
+  /** One short English line a page or a log can show as is. */
+  text: string;
+}
+
+/** Everything per-task explanations share, computed once per view (each piece is O(tasks)). */
+export interface WaitContext {
+  queue: Queue;
+  policy: Policy;
+  obs: Observation;
+  nowMs: number;
+  gate: Gate;
+  active: number;
+  /** Due pending tasks in run order: a due task's place in line. */
+  dueOrder: Map<string, number>;
+}
+
+export function waitContext(queue: Queue, policy: Policy, obs: Observation, nowMs: number): WaitContext {
+  const due = queue.tasks.filter((t) => t.state === "pending" && isDue(t, nowMs)).sort(compareTasks);
+  return {
+    queue,
+    policy,
+    obs,
+    nowMs,
+    gate: capacityGate(queue, policy, obs, nowMs),
+    active: countActive(queue, obs),
+    dueOrder: new Map(due.map((t, i) => [t.id, i])),
+  };
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function gateWait(w: WaitContext, gate: Extract<Gate, { kind: "closed" }>): Wait {
+  const { policy, obs } = w;
+  const until = gate.retryAtMs;
+  switch (gate.reason) {
+    case "quota_cooldown":
+      return { reason: gate.reason, untilMs: until, facts: { models: policy.models.length }, text: `every whitelisted model rests after a rate limit (${policy.models.length} of ${policy.models.length})` };
+    case "concurrency_limit":
+      return { reason: gate.reason, untilMs: until, facts: { active: w.active, max: policy.maxConcurrent }, text: `background sessions busy: ${w.active}/${policy.maxConcurrent}` };
+    case "main_busy":
+      return { reason: gate.reason, untilMs: until, facts: {}, text: "the main session is mid-run" };
+    case "system_load":
+      return { reason: gate.reason, untilMs: until, facts: { load: round2(obs.loadPerCore), threshold: policy.loadThreshold }, text: `load per core ${round2(obs.loadPerCore)} > ${policy.loadThreshold}` };
+    case "memory_pressure":
+      return { reason: gate.reason, untilMs: until, facts: { free_mb: obs.freeMemoryMB, min_mb: policy.minFreeMemoryMB }, text: `free memory ${obs.freeMemoryMB} MB < ${policy.minFreeMemoryMB} MB` };
+    default:
+      return { reason: gate.reason, untilMs: until, facts: {}, text: gate.reason.replace(/_/g, " ") };
+  }
+}
+
+/**
+ * Why `task` (pending) waits, asked in the order `decide` asks: paused, its own retry time, then
+ * what holds every task (models, slots, main session, machine), then its place in line.
+ */
+export function explainWait(w: WaitContext, task: Task): Wait {
+  if (w.queue.paused) return { reason: "paused", untilMs: null, facts: {}, text: "the queue is paused" };
+  if (!isDue(task, w.nowMs)) {
+    const untilMs = Date.parse(task.run_at!);
+    return task.last_error?.kind === "quota"
+      ? { reason: "quota_cooldown", untilMs, facts: {}, text: "retry after a rate limit" }
+      : { reason: "backoff", untilMs, facts: { failures: task.failures }, text: `backing off after ${task.failures} failure${task.failures === 1 ? "" : "s"}` };
+  }
+  if (w.gate.kind === "closed") return gateWait(w, w.gate);
+  const place = w.dueOrder.get(task.id) ?? 0;
+  if (place === 0) return { reason: "next", untilMs: null, facts: { model: w.gate.model }, text: `starts at the next check, on ${w.gate.model}` };
+  return { reason: "queued", untilMs: null, facts: { ahead: place }, text: `${place} due task${place === 1 ? "" : "s"} ahead` };
+}
+
+/** Models resting after a quota error, soonest free first. */
+export function modelHolds(queue: Queue, policy: Policy, nowMs: number): Array<{ model: string; untilMs: number; whitelisted: boolean }> {
+  return Object.entries(queue.cooldowns)
+    .map(([model, until]) => ({ model, untilMs: Date.parse(until), whitelisted: policy.models.includes(model) }))
+    .filter((h) => h.untilMs > nowMs)
+    .sort((a, b) => a.untilMs - b.untilMs);
+}
