@@ -322,7 +322,7 @@
     const sp = s.spend;
     const usd = (/** @type {number | null} */ n) => (n === null ? "–" : `$${n.toFixed(4)}`);
     fill($("spend"),
-      sp.by_model.length === 0 ? el("p", { class: "muted" }, "no runs yet") : el("table", {},
+      sp.by_model.length === 0 ? el("p", { class: "muted" }, "no model run recorded yet") : el("table", {},
         el("thead", {}, el("tr", {}, el("th", {}, "model"), el("th", {}, "runs"), el("th", {}, "cost"), el("th", {}, "tokens in / out"))),
         el("tbody", {}, ...sp.by_model.map((r) => el("tr", {}, el("td", {}, el("code", {}, r.model)), el("td", {}, String(r.runs)), el("td", {}, usd(r.cost_usd)), el("td", {}, r.tokens ? `${r.tokens.input} / ${r.tokens.output}` : "–"))))),
       el("p", {}, `total ${usd(sp.total_usd)}`, sp.saved_usd !== null ? ` · saved ${usd(sp.saved_usd)} against ${sp.main_model ?? "the main model"}` : "", sp.note ? el("span", { class: "muted" }, ` · ${sp.note}`) : null),
