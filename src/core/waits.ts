@@ -27,21 +27,34 @@ export interface WaitContext {
   nowMs: number;
   gate: Gate;
   active: number;
-  /** Due pending tasks in run order: a due task's place in line. */
+  /** Pending tasks in the order they will run (see pendingRunOrder). */
+  order: Task[];
+  /** A due task's place in line (0 = next). */
   dueOrder: Map<string, number>;
 }
 
+/** Pending tasks in the order they will run: due ones in run order, then the waiting ones by retry time. */
+export function pendingRunOrder(queue: Queue, nowMs: number): Task[] {
+  const due: Task[] = [];
+  const later: Array<{ at: number; task: Task }> = [];
+  for (const t of queue.tasks) {
+    if (t.state !== "pending") continue;
+    if (isDue(t, nowMs)) due.push(t);
+    else later.push({ at: Date.parse(t.run_at!), task: t });
+  }
+  due.sort(compareTasks);
+  later.sort((a, b) => a.at - b.at || compareTasks(a.task, b.task));
+  return [...due, ...later.map((l) => l.task)];
+}
+
 export function waitContext(queue: Queue, policy: Policy, obs: Observation, nowMs: number): WaitContext {
-  const due = queue.tasks.filter((t) => t.state === "pending" && isDue(t, nowMs)).sort(compareTasks);
-  return {
-    queue,
-    policy,
-    obs,
-    nowMs,
-    gate: capacityGate(queue, policy, obs, nowMs),
-    active: countActive(queue, obs),
-    dueOrder: new Map(due.map((t, i) => [t.id, i])),
-  };
+  const order = pendingRunOrder(queue, nowMs);
+  const dueOrder = new Map<string, number>();
+  for (const [i, t] of order.entries()) {
+    if (!isDue(t, nowMs)) break;
+    dueOrder.set(t.id, i);
+  }
+  return { queue, policy, obs, nowMs, gate: capacityGate(queue, policy, obs, nowMs), active: countActive(queue, obs), order, dueOrder };
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;

@@ -173,20 +173,12 @@ export function countStates(tasks: readonly Task[]): Record<string, number> {
   return counts;
 }
 
-/** Pending tasks in the order they will run: due ones by run order, then waiting ones by retry time. */
-function runOrder(a: Task, b: Task, nowMs: number): number {
-  const da = isDue(a, nowMs);
-  const db = isDue(b, nowMs);
-  if (da !== db) return da ? -1 : 1;
-  if (!da && a.run_at !== b.run_at) return Date.parse(a.run_at!) - Date.parse(b.run_at!);
-  return compareTasks(a, b);
-}
-
-function sortGroup(state: string, tasks: Task[], nowMs: number): Task[] {
-  if (state === "pending") return tasks.sort((a, b) => runOrder(a, b, nowMs));
+function sortGroup(state: string, tasks: Task[], w: WaitContext): Task[] {
+  if (state === "pending") return w.order;
   if (state === "claimed" || state === "running") return tasks.sort(compareTasks);
   // Finished work: most recent first.
-  return tasks.sort((a, b) => (b.finished_at ?? b.updated_at).localeCompare(a.finished_at ?? a.updated_at));
+  const at = (t: Task): string => t.finished_at ?? t.updated_at;
+  return tasks.sort((a, b) => (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
 }
 
 function stateRank(state: string): number {
@@ -219,7 +211,7 @@ export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}
   for (const t of queue.tasks) (byState.get(t.state) ?? byState.set(t.state, []).get(t.state)!).push(t);
   const groups = [...byState.entries()]
     .sort(([a], [b]) => stateRank(a) - stateRank(b) || a.localeCompare(b))
-    .map(([state, tasks]) => ({ state, count: tasks.length, tasks: sortGroup(state, [...tasks], nowMs).slice(0, limit).map((t) => taskRow(t, ctx, w, seen.outcomes)) }));
+    .map(([state, tasks]) => ({ state, count: tasks.length, tasks: sortGroup(state, tasks, w).slice(0, limit).map((t) => taskRow(t, ctx, w, seen.outcomes)) }));
 
   const summary = summarizeHistory(queue.history);
   const next = opts.nextCheckAt?.() ?? null;
