@@ -72,7 +72,11 @@ export function crossSiteRefusal(req: IncomingMessage): string | null {
     } catch {
       return `unreadable Origin "${origin}"`;
     }
-    if (originHost !== (req.headers.host ?? "").toLowerCase()) return `request came from another origin (${origin})`;
+    // Behind a reverse proxy the Host may be rewritten; the proxy's X-Forwarded-Host names the
+    // public one. A cross-site page cannot set either on a request that gets this far (the
+    // custom header above already forced a preflight).
+    const served = [req.headers.host, req.headers["x-forwarded-host"]].flatMap((h) => (typeof h === "string" ? h.split(",") : [])).map((h) => h.trim().toLowerCase());
+    if (!served.includes(originHost)) return `request came from another origin (${origin})`;
   }
   return null;
 }

@@ -129,6 +129,10 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
     expect((await ask("GET", "/task-manager/api/pause", auth)).status).toBe(405);
     expect((await ask("OPTIONS", "/task-manager/api/pause", { Origin: "http://evil.example" })).status).toBe(401);
     expect(readQueue()).toMatchObject({ revision, paused: false });
+    // Behind a proxy that rewrote Host, the public name it forwards is this origin too.
+    const proxied = await post("/task-manager/api/pause", {}, { ...action, Origin: "https://box.example", "X-Forwarded-Host": "box.example" });
+    expect(proxied.status).toBe(200);
+    expect(readQueue().paused).toBe(true);
   });
 
   it("the page's own POST (same origin) pauses, resumes, adds, reprioritises, retries and removes — in the queue file", async () => {
