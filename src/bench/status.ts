@@ -146,7 +146,8 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
     if (status !== 200) throw new Error(`the event stream answered ${status}`);
     // Let the page load's after-effects (garbage collection, lazy compilation: ~20 ms of CPU in
     // the first seconds) pass, so the window shows the steady idle state.
-    await sleep(opts.quick ? 500 : 10_000);
+    const settleMs = opts.quick ? 500 : 10_000;
+    await sleep(settleMs);
     const window = opts.idleWindowMs;
     const before = [cpuMs(serve.pid!), cpuMs(idle.pid!)];
     await sleep(window);
@@ -160,7 +161,7 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
       ratio: perMinute[1]! > 0 ? `${(perMinute[0]! / perMinute[1]!).toFixed(1)}×` : "",
       target: "",
       met: null,
-      note: `CPU time from /proc/<pid>/schedstat over ${Math.round(window / 1000)} s, from 10 s after the page loaded, with its event stream open and the queue unchanged (1,000 tasks); the page's own once-a-minute re-read while visible (one status build) is not in this window`,
+      note: `CPU time from /proc/<pid>/schedstat over ${Math.round(window / 1000)} s, from ${settleMs / 1000} s after the page loaded, with its event stream open and the queue unchanged (1,000 tasks); the page's own once-a-minute re-read while visible (one status build) is not in this window`,
       data: { window_ms: window, serve_cpu_ms_per_min: Number(perMinute[0]!.toFixed(2)), idle_node_cpu_ms_per_min: Number(perMinute[1]!.toFixed(2)) },
     };
   } finally {
