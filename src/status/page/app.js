@@ -197,7 +197,7 @@
         r.session_key ? el("span", {}, " · session ", el("code", {}, r.session_key)) : null,
         r.lease_expires_at ? el("span", {}, " · lease ends ", ticking(r.lease_expires_at, "until")) : null,
         r.timeout_at ? el("span", {}, " · times out ", ticking(r.timeout_at, "until")) : null,
-        r.outcome !== "running" && r.outcome !== "unknown" ? el("span", { class: "muted" }, ` · host says ${r.outcome}; settled at the next check`) : null));
+        t.state === "running" && r.outcome !== "running" && r.outcome !== "unknown" ? el("span", { class: "muted" }, ` · host says ${r.outcome}; settled at the next check`) : null));
     }
     const active = t.state === "pending" || t.state === "claimed" || t.state === "running";
     lines.push(el("div", { class: "attempts", "data-testid": "attempts" },
