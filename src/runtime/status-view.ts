@@ -181,9 +181,10 @@ function sortGroup(state: string, tasks: Task[], w: WaitContext): Task[] {
   return tasks.sort((a, b) => (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
 }
 
-function stateRank(state: string): number {
+/** Known states in STATE_ORDER; a state this version does not know goes just before done. */
+export function stateRank(state: string): number {
   const i = STATE_ORDER.indexOf(state);
-  return i === -1 ? STATE_ORDER.length - 1 : i; // unknown states just before done
+  return i === -1 ? STATE_ORDER.indexOf("done") - 0.5 : i;
 }
 
 function checkText(decision: Decision, w: WaitContext): string {
