@@ -26,6 +26,10 @@ export interface BenchOptions {
   addsPerAdder: number;
   /** Tasks in the queue the CLI checks. */
   cliQueueTasks: number;
+  /** Requests to the status endpoint at each queue size. */
+  statusRequests: number;
+  /** How long an idle `serve` with one open page is watched for CPU use. */
+  idleWindowMs: number;
 }
 
 function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -57,5 +61,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     adders: 8,
     addsPerAdder: n(25),
     cliQueueTasks: 100,
+    statusRequests: n(300),
+    idleWindowMs: quick ? 2000 : Math.max(5000, Math.round(30_000 * scale)),
   };
 }

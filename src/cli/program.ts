@@ -187,6 +187,11 @@ export function buildProgram(): Command {
       else printLine(`purged ${removed}`);
     }));
 
+  common(program.command("priority").description("change a waiting (or dead) task's priority: lower runs first")
+    .argument("<id>", "task id").argument("<n>", "new priority (1 = most urgent)", parseIntOption("priority")))
+    .action(async (id: string, n: number, o: Common) =>
+      withContext(o, async (ctx) => printTask(await ops.setPriority(ctx, id, n), o, `priority ${n}:`)));
+
   common(program.command("pause").description("stop recommending tasks (checks answer DEFERRED/paused)")).action(async (o: Common) =>
     withContext(o, async (ctx) => (await ops.setPaused(ctx, true), o.json ? printJson({ status: "OK", paused: true }) : printLine("paused"))));
   common(program.command("resume").description("undo pause")).action(async (o: Common) =>
@@ -195,6 +200,16 @@ export function buildProgram(): Command {
   common(program.command("run").description("foreground scheduler: a check on every `schedule` tick (one JSON line each)"))
     .addOption(new Option("--once", "run one check and exit").hideHelp())
     .action(async (o: Common & { once?: boolean }) => withContext(o, (ctx) => runForeground(ctx, o.once === true)));
+
+  common(program.command("serve").description("status page on loopback behind a random token; prints the URL to open"))
+    .option("--port <n>", "port (default: any free one)", parseIntOption("--port"), 0)
+    .option("--host <addr>", "loopback address to bind: 127.0.0.1, ::1 or localhost", "127.0.0.1")
+    .action(async (o: Common & { port: number; host: string }) =>
+      withContext(o, async (ctx) => {
+        // Loaded here only: node:http and the page stay out of every other command.
+        const { serveForeground } = await import("./serve.js");
+        await serveForeground(ctx, { host: o.host, port: o.port });
+      }));
 
   common(program.command("doctor").description("what task-manager found: workspace, queue, config, host, schedule")).action(async (o: Common) =>
     withContext(o, async (ctx) => {

@@ -93,16 +93,31 @@ export function decide(queue: Queue, policy: Policy, obs: Observation, nowMs: nu
     const reason = soonest?.last_error?.kind === "quota" ? "quota_cooldown" : "backoff";
     return { kind: "DEFERRED", reason, retryAtMs: soonest?.run_at ? Date.parse(soonest.run_at) : null };
   }
-  const pick = pickModelOrProbe(queue, policy, task, nowMs);
-  if (pick.model === null) {
-    return pick.hold ? { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: pick.retryAtMs, hold: pick.hold } : { kind: "DEFERRED", reason: "quota_cooldown", retryAtMs: pick.retryAtMs };
-  }
+  const capacity = capacityGate(queue, policy, obs, nowMs, task);
+  if (capacity.kind === "closed") return { kind: "DEFERRED", reason: capacity.reason, retryAtMs: capacity.retryAtMs, ...(capacity.hold ? { hold: capacity.hold } : {}) };
+  return { kind: "READY", task: capacity.task, model: capacity.model, probes: capacity.probes };
+}
+
+/** Whether anything may start now, once a due task exists: a model it may use, a slot, a quiet main session and machine. */
+export type Gate =
+  | { kind: "open"; model: string; task: Task; probes: string[] }
+  | { kind: "closed"; reason: DeferReason; retryAtMs: number | null; hold?: HoldView };
+
+/**
+ * The cost of running anything at all, in the order a check asks: a whitelisted model not
+ * resting or held (or the probe task of an ended hold), then slots, the main session, the
+ * machine. Shared by `decide` and the status page's per-task explanation, so both always give
+ * the same reason.
+ */
+export function capacityGate(queue: Queue, policy: Policy, obs: Observation, nowMs: number, best: Task): Gate {
+  const pick = pickModelOrProbe(queue, policy, best, nowMs);
+  if (pick.model === null) return { kind: "closed", reason: "quota_cooldown", retryAtMs: pick.retryAtMs, ...(pick.hold ? { hold: pick.hold } : {}) };
   const retryAtMs = nowMs + RECHECK_MS;
-  if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "DEFERRED", reason: "concurrency_limit", retryAtMs };
-  if (obs.mainBusy) return { kind: "DEFERRED", reason: "main_busy", retryAtMs };
-  if (obs.loadPerCore > policy.loadThreshold) return { kind: "DEFERRED", reason: "system_load", retryAtMs };
-  if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "DEFERRED", reason: "memory_pressure", retryAtMs };
-  return { kind: "READY", task: pick.task, model: pick.model, probes: pick.probes };
+  if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "closed", reason: "concurrency_limit", retryAtMs };
+  if (obs.mainBusy) return { kind: "closed", reason: "main_busy", retryAtMs };
+  if (obs.loadPerCore > policy.loadThreshold) return { kind: "closed", reason: "system_load", retryAtMs };
+  if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "closed", reason: "memory_pressure", retryAtMs };
+  return { kind: "open", model: pick.model, task: pick.task, probes: pick.probes };
 }
 
 /**

@@ -271,6 +271,9 @@ export function removeTask(queue: Queue, id: string): { queue: Queue; task: Task
   return { queue: { ...queue, tasks: queue.tasks.filter((t) => t.id !== id) }, task };
 }
 
+/** States a person may send back to pending (`dead|review|expired retry`, the status page's retry). */
+export const RETRYABLE_STATES: readonly TaskState[] = ["dead", "review", "expired"];
+
 /**
  * dead → pending with a fresh budget (and a clean crash-loop count). A person asked for it, so
  * its age counts from now: `maxAgeHours` must not expire it straight away.
@@ -279,6 +282,24 @@ export function retryDeadTask(queue: Queue, id: string, nowMs: number): { queue:
   const task = getTask(queue, id);
   requireState(task, ["dead"], "retry");
   const next: Task = { ...withoutInterruptions(backInRotation(task)), state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, age_from: isoTime(nowMs), updated_at: isoTime(nowMs) };
+  return { queue: replaceTask(queue, next), task: next };
+}
+
+/** States whose priority still matters: the task has not started, or may run again. */
+export const REPRIORITIZABLE_STATES: readonly TaskState[] = ["pending", "dead", "review", "expired"];
+
+/** Largest |priority| accepted: priorities are small ranks, and a bound keeps hand-typed typos visible. */
+export const PRIORITY_LIMIT = 1_000_000;
+
+/** A new run order for a task that has not started (or may run again); the same priority is a no-op. */
+export function setPriority(queue: Queue, id: string, priority: number, nowMs: number): { queue: Queue; task: Task } {
+  if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
+    throw new TaskManagerError("E_INVALID_INPUT", `Priority must be a whole number between -${PRIORITY_LIMIT} and ${PRIORITY_LIMIT} (1 = most urgent), got ${String(priority)}.`, { id, priority });
+  }
+  const task = getTask(queue, id);
+  requireState(task, REPRIORITIZABLE_STATES, "change the priority of");
+  if (task.priority === priority) return { queue, task };
+  const next: Task = { ...task, priority, updated_at: isoTime(nowMs) };
   return { queue: replaceTask(queue, next), task: next };
 }
 

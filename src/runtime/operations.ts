@@ -85,6 +85,12 @@ export const retryDead = (ctx: Context, id: string): Promise<Task> =>
     return { queue: r.queue, result: r.task };
   });
 
+export const setPriority = (ctx: Context, id: string, priority: number): Promise<Task> =>
+  change(ctx, (queue) => {
+    const r = tasks.setPriority(queue, id, priority, ctx.deps.now());
+    return { queue: r.queue, result: r.task };
+  });
+
 export const purgeDead = (ctx: Context): Promise<number> =>
   change(ctx, (queue) => {
     const r = tasks.purgeDeadTasks(queue);
@@ -93,6 +99,20 @@ export const purgeDead = (ctx: Context): Promise<number> =>
 
 export const setPaused = (ctx: Context, paused: boolean): Promise<boolean> =>
   change(ctx, (queue) => ({ queue: queue.paused === paused ? queue : { ...queue, paused }, result: paused }));
+
+/** Model cooldowns still in force at `nowMs` (expired entries stay in the file until rewritten). */
+export function activeCooldowns(queue: Queue, nowMs: number): Record<string, string> {
+  return Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs));
+}
+
+/** One retry for any task a person may send back (dead, under review, expired), as its own CLI command does. */
+export const retryTask = (ctx: Context, id: string): Promise<Task> =>
+  change(ctx, (queue) => {
+    const now = ctx.deps.now();
+    const state = tasks.getTask(queue, id).state;
+    const r = state === "review" ? review.retryReviewed(queue, id, now) : state === "expired" ? expiry.reviveExpired(queue, id, now) : tasks.retryDeadTask(queue, id, now);
+    return { queue: r.queue, result: r.task };
+  });
 
 export const retryReviewed = (ctx: Context, id: string): Promise<Task> =>
   change(ctx, (queue) => {

@@ -28,7 +28,7 @@ describe("npm run bench", () => {
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
     const ids = report.rows.map((row) => row.id);
-    expect(ids).toEqual(expect.arrayContaining(["cli_check_vs_node", "cli_check_vs_host_sessions", "cli_check_max_rss", "inprocess_10", "inprocess_1000", "inprocess_1000_file_changed", "concurrent_adds"]));
+    expect(ids).toEqual(expect.arrayContaining(["cli_check_vs_node", "cli_check_vs_host_sessions", "cli_check_max_rss", "inprocess_10", "inprocess_1000", "inprocess_1000_file_changed", "status_endpoint_1000", "status_endpoint_2000", "status_serve_idle_cpu", "concurrent_adds"]));
     // Quick mode never starts the host; the row says it was skipped rather than vanishing.
     const host = report.rows.find((row) => row.id === "cli_check_vs_host_sessions")!;
     expect(host.met).toBeNull();
