@@ -102,7 +102,7 @@ export function register(api: PluginApi): void {
       api.logger.warn(text);
     }
   };
-  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
+  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`), debug: (m) => api.logger.debug?.(`task-manager ${m}`) });
   api.registerService({
     id: "task-manager",
     async start(ctx) {

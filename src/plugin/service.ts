@@ -21,6 +21,8 @@ export interface ServiceDeps {
   /** Tells the main session about dead tasks (a system event on its next turn). */
   notify(alerts: Alert[]): void;
   log(message: string): void;
+  /** Every tick's results, for an operator at debug log level. */
+  debug?(message: string): void;
 }
 
 /**
@@ -75,7 +77,8 @@ export class TaskManagerService {
   }
 
   async #tickOnce(): Promise<TickReport> {
-    const report: TickReport = { at: new Date().toISOString(), captured: 0, results: [] };
+    const started = Date.now();
+    const report: TickReport = { at: new Date(started).toISOString(), captured: 0, results: [] };
     if (this.#stopped) return report;
     try {
       const ctx = await this.#deps.context();
@@ -94,7 +97,14 @@ export class TaskManagerService {
       else if (r.status === "DEFERRED" && r.detail) this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
       else if (r.dispatched) this.#deps.log(`tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`);
     }
+    this.#deps.debug?.(`tick ${report.at} took ${Date.now() - started} ms: ${report.results.map(summary).join("; ")}`);
     this.#last = report;
     return report;
   }
+}
+
+/** One result in a few words: status, reason, what was settled. */
+function summary(r: DispatchResult): string {
+  const settled = r.status !== "ERROR" && r.settled?.length ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}` : "";
+  return `${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
 }

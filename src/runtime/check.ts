@@ -9,6 +9,9 @@ import type { Context } from "./context.js";
 import { toErrorStatus } from "./errors.js";
 import { localZone } from "./deps.js";
 
+/** How long before its timeout a running task's tool calls are counted (see observe). */
+const TOOL_CALLS_MARGIN_MS = 60_000;
+
 export interface CheckOptions {
   /** Plugin mode knows when the main session is mid-run; a skill-mode check IS the main turn. */
   mainBusy?: boolean;
@@ -28,8 +31,9 @@ export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): P
     view.busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000),
     Promise.all(running.map(async (t) => {
       // Whether a run acted matters once it is past its time (review instead of a blind retry).
-      const pastTimeout = nowMs - Date.parse(t.run!.started_at) > timeoutMs;
-      return [runKey(t), await view.runOutcome({ sessionKey: t.run!.session_key!, runId: t.run!.run_id, wantToolCalls: pastTimeout })] as const;
+      // Asked a little early: the timeout is judged a moment after this observation.
+      const nearTimeout = nowMs - Date.parse(t.run!.started_at) > timeoutMs - TOOL_CALLS_MARGIN_MS;
+      return [runKey(t), await view.runOutcome({ sessionKey: t.run!.session_key!, runId: t.run!.run_id, wantToolCalls: nearTimeout })] as const;
     })),
   ]);
   const system = ctx.deps.observeSystem();

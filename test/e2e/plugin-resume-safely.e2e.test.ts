@@ -59,8 +59,9 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
       maxConcurrent: 2,
       // A 20 s hint must not be clamped up to the one-minute default minimum.
       retry: { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 600, quotaCooldownMs: 600_000, quotaHoldMinMs: 1000 },
-      // 12 s: long enough for a normal run here, short enough for the stalled one.
-      taskTimeoutMinutes: 0.2,
+      // 30 s: long enough for a normal run on a loaded machine (OpenClaw takes ~10 s for a
+      // trivial one there), short enough for the stalled one.
+      taskTimeoutMinutes: 0.5,
     });
   }, 180_000);
 
@@ -91,11 +92,15 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     const firstOne = after.find(has("Quota job one"))!.at;
     const firstTwo = after.find(has("Quota job two"))!.at;
     expect(Math.abs(firstTwo - firstOne)).toBeGreaterThanOrEqual(2000);
-  });
+  }, 300_000);
 
   it("a task older than its maximum age is not started: expired, with an alert; no model request", async () => {
     const prompt = "Stale job";
+    // Added while paused, so no tick can start it before it is over its age.
+    tm(host, ["pause"]);
     tm(host, ["add", prompt, "--max-age", "0.0003"]); // about one second
+    await new Promise((r) => setTimeout(r, 1500));
+    tm(host, ["resume"]);
     const expired = await waitFor(() => tasks(host).find((t) => t.prompt === prompt && t.state === "expired") as QueueTask | undefined, 30_000, "the task expired");
     expect(expired.reason).toBe("max_age");
     expect(provider.requests.filter(has(prompt))).toHaveLength(0);
@@ -112,7 +117,7 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     expect(tasks(host).find((t) => t.id === reviewed.id)!.state).toBe("review");
     expect(provider.requests.filter(has(prompt)).length).toBe(requests);
     expect((tm(host, ["review", "list"]) as { tasks: QueueTask[] }).tasks.map((t) => t.id)).toContain(reviewed.id);
-  });
+  }, 180_000);
 
   it("a task whose runs take the gateway down twice is stopped: dead, crash_loop", async () => {
     tm(host, ["add", poison]);
@@ -126,7 +131,7 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     // Stopped after two: no third run.
     await new Promise((r) => setTimeout(r, 5000));
     expect(poisonSeen).toBe(2);
-  });
+  }, 600_000);
 
   it("cost figures match the provider's reported usage (10 prompt + 5 completion tokens a request)", async () => {
     const prompt = "Costed job";
