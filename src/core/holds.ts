@@ -42,15 +42,18 @@ export interface HoldEnd {
 }
 
 /**
- * When a hold after this failure ends: the host's recorded reset time, else one read from the
- * error text, else `retry.quotaCooldownMs` — clamped to [quotaHoldMinMs, quotaHoldMaxMs] from now.
+ * When a hold after this failure ends: a reset time the provider stated in the error text, else
+ * the host's recorded resume time, else `retry.quotaCooldownMs` — clamped to
+ * [quotaHoldMinMs, quotaHoldMaxMs] from now. The provider's own hint comes first: OpenClaw
+ * 2026.9.6 records `quotaSuspension.expectedResumeBy` as its suspension time plus 30 minutes,
+ * whatever the provider said.
  */
 export function holdEnd(failure: { message: string; resetAtMs?: number }, retry: Policy["retry"], nowMs: number, zone?: ZoneOffset): HoldEnd {
   let at: number;
   let source: Hold["source"];
-  const fromText = failure.resetAtMs === undefined || !Number.isFinite(failure.resetAtMs) ? resetTimeFromMessage(failure.message, nowMs, zone) : null;
-  if (failure.resetAtMs !== undefined && Number.isFinite(failure.resetAtMs)) [at, source] = [failure.resetAtMs, "host"];
-  else if (fromText !== null) [at, source] = [fromText, "message"];
+  const fromText = resetTimeFromMessage(failure.message, nowMs, zone);
+  if (fromText !== null) [at, source] = [fromText, "message"];
+  else if (failure.resetAtMs !== undefined && Number.isFinite(failure.resetAtMs)) [at, source] = [failure.resetAtMs, "host"];
   else [at, source] = [nowMs + retry.quotaCooldownMs, "default"];
   return { untilMs: Math.min(nowMs + retry.quotaHoldMaxMs, Math.max(nowMs + retry.quotaHoldMinMs, at)), source };
 }

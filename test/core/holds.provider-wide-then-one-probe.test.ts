@@ -43,6 +43,13 @@ describe("quota holds: a rate limit holds the provider until its reset, then one
     expect(after.status).toMatchObject({ status: "READY", recommendation: { model: "google/gemini-2.5-pro" } });
   });
 
+  it("the provider's own reset hint wins over the host's recorded resume time (OpenClaw records +30 min whatever the hint)", () => {
+    const p = policy({ models: ["google/gemini-2.5-flash"] });
+    const a = start(queueWith(["a"]), p, T0);
+    const held = settle(a.queue, p, T0 + 1, runKey(a.task), { status: "failed", message: "429 rate limited; please try again in 20m", resetAtMs: T0 + 30 * MIN });
+    expect(held.queue.holds?.google).toMatchObject({ source: "message", until: new Date(T0 + 1 + 20 * MIN).toISOString() });
+  });
+
   it("while held, DEFERRED quota_cooldown says until when, for what and where the time came from", () => {
     const p = policy({ models: ["google/gemini-2.5-flash"] });
     const a = start(queueWith(["a", "b"]), p, T0);

@@ -61,14 +61,15 @@ describe("reset times read from a rate-limit failure's text", () => {
   });
 });
 
-describe("a hold's end: host record, else the text, else the configured cooldown — clamped", () => {
+describe("a hold's end: the provider's hint in the text, else the host's record, else the configured cooldown — clamped", () => {
   const retry = policy().retry;
 
-  it("the host's recorded reset time wins over the text", () => {
-    expect(holdEnd({ message: "Retry-After: 600 seconds", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({ untilMs: T0 + 2 * H, source: "host" });
+  it("the provider's hint in the text wins over the host's recorded resume time", () => {
+    expect(holdEnd({ message: "Retry-After: 600 seconds", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({ untilMs: T0 + 10 * M, source: "message" });
   });
 
-  it("the text, when the host recorded none", () => {
+  it("the host's recorded resume time, when the text has no hint", () => {
+    expect(holdEnd({ message: "429 rate limited", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({ untilMs: T0 + 2 * H, source: "host" });
     expect(holdEnd({ message: "please try again in 30 minutes" }, retry, T0)).toEqual({ untilMs: T0 + 30 * M, source: "message" });
   });
 
