@@ -76,7 +76,7 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     tm(host, ["add", "Quota job two"]);
     const held = await waitFor(() => (tm(host, ["stats"]) as { holds: HoldView[] }).holds.find((h) => h.key === "fake"), 60_000, "a hold on the fake provider");
     expect(held).toMatchObject({ scope: "provider", source: "message" });
-    // Read from "please try again in Ns": within a few seconds of the provider's reset.
+    // Read from "your quota resets at <time>": within a few seconds of the provider's reset.
     expect(Math.abs(Date.parse(held.until) - resetAt)).toBeLessThan(5000);
     const quota = (r: { messages: unknown }): boolean => has("Quota job")(r);
     const seenAt = Date.now();

@@ -55,14 +55,16 @@ export const fail = (status = 429): Behaviour => () => ({
 });
 
 /**
- * A provider whose quota is spent until `resetAtMs`: 429 with the reset named in the error body
- * ("please try again in 20s", as OpenAI writes it), then `then`. Only the body carries the hint:
- * a long `retry-after` header would make the SDK inside the host sleep through it in-run.
+ * A provider whose quota is spent until `resetAtMs`: 429 with the reset time named in the error
+ * body, then `then`. Only the body carries it: a long `retry-after` header would make the SDK
+ * inside the host sleep through it in-run.
  */
 export const rateLimitedUntil = (resetAtMs: () => number, then: Behaviour = answer()): Behaviour => (req, i) => {
-  const left = resetAtMs() - Date.now();
-  if (left <= 0) return then(req, i);
-  return { kind: "error", status: 429, message: `rate limited; please try again in ${Math.ceil(left / 1000)}s` };
+  const at = resetAtMs();
+  if (at <= Date.now()) return then(req, i);
+  // A quota window, stated as its reset time: OpenClaw paces in-run retries by "try again in N"
+  // hints (and would wait the reset out inside the run), not by a quota window's reset time.
+  return { kind: "error", status: 429, message: `rate limited: your quota resets at ${new Date(at).toISOString()}` };
 };
 
 /** Fails the next `n` requests with `status`, then behaves like `then`. */
