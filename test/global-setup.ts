@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** Builds dist/ and the bundled CLI in dist/bin (tests run what ships) and installs the real host for e2e tests. */
+/** Builds dist/ and the bundled CLI in dist/bin (tests run what ships) and installs both real hosts for e2e tests. */
 export default function setup(): void {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
   if (process.env.TASK_MANAGER_SKIP_HOST === "1") return;
-  const script = `${root}test/e2e/install-host.sh`;
+  const script = `${root}test/e2e/install-hosts.sh`;
   if (existsSync(script)) execFileSync("bash", [script], { cwd: root, stdio: "inherit" });
 }

@@ -60,7 +60,7 @@ export function cliVsNodeRow(opts: BenchOptions, home: BenchHome): Row {
 export function cliVsHostRow(opts: BenchOptions, home: BenchHome): Row {
   const base = { id: "cli_check_vs_host_sessions", measure: "CLI check vs `clawdbot sessions --active 30 --json`", target: "≥ 20× faster" };
   if (!home.hostReady) {
-    const why = opts.skipHost ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)" : `skipped: host not installed at ${HOST_ENTRY} (run test/e2e/install-host.sh)`;
+    const why = opts.skipHost ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)" : `skipped: host not installed at ${HOST_ENTRY} (run test/e2e/install-hosts.sh)`;
     return { ...base, result: "–", reference: why, ratio: "–", met: null, data: { skipped: true, reason: why } };
   }
   const c = commands(home);

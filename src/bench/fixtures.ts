@@ -8,7 +8,7 @@ import { addTask, claimTask } from "../core/tasks.js";
 import { createContext } from "../runtime/context.js";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 
-/** The real host installed by test/e2e/install-host.sh, if it is there. */
+/** The real host installed by test/e2e/install-hosts.sh, if it is there. */
 export const HOST_ENTRY = path.join(PACKAGE_ROOT, ".cache/clawdbot-host/node_modules/clawdbot/dist/entry.js");
 
 /** A private HOME with a Clawdbot state dir and a workspace; nothing outside it is read. */
