@@ -20,6 +20,10 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
   return {
     workspace: ctx.workspace.dir,
     queue_file: ctx.store.file,
+    // Which keys came from where: .taskmanagerrc, with only what the operator set in
+    // plugins.entries.task-manager.config over it.
+    policy_source: ctx.policyFile,
+    policy: ctx.policy,
     counts: countByState(queue),
     paused: queue.paused,
     next,
