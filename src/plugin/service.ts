@@ -11,6 +11,9 @@ export interface TickReport {
   at: string;
   captured: number;
   results: DispatchResult[];
+  /** Wall time of the tick, and the gateway process's CPU time while it ran (µs; other work interleaved at its awaits counts too). */
+  took_ms?: number;
+  cpu_us?: number;
 }
 
 export interface ServiceDeps {
@@ -78,6 +81,7 @@ export class TaskManagerService {
 
   async #tickOnce(): Promise<TickReport> {
     const started = Date.now();
+    const cpu = process.cpuUsage();
     const report: TickReport = { at: new Date(started).toISOString(), captured: 0, results: [] };
     if (this.#stopped) return report;
     try {
@@ -97,7 +101,10 @@ export class TaskManagerService {
       else if (r.status === "DEFERRED" && r.detail) this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
       else if (r.dispatched) this.#deps.log(`tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`);
     }
-    this.#deps.debug?.(`tick ${report.at} took ${Date.now() - started} ms: ${report.results.map(summary).join("; ")}`);
+    const used = process.cpuUsage(cpu);
+    report.took_ms = Date.now() - started;
+    report.cpu_us = used.user + used.system;
+    this.#deps.debug?.(`tick ${report.at} took ${report.took_ms} ms (${report.cpu_us} µs CPU): ${report.results.map(summary).join("; ")}`);
     this.#last = report;
     return report;
   }

@@ -20,7 +20,8 @@ const has = (text: string): ((r: { messages: unknown }) => boolean) => (r) => JS
 
 /** The package as npm would ship it (package.json "files"), packed from this checkout. */
 function pack(dir: string): string {
-  const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+  // dist/ is already built (global setup): no prepare script mid-run.
+  const name = execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
   return path.join(dir, name);
 }
 
