@@ -87,6 +87,8 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: installed and configured the Open
     await host.cli(["plugins", "uninstall", "task-manager", "--force"]);
     const linked = await host.cli(["plugins", "install", "--link", folder, "--force", "--accept-capabilities"], 600_000);
     expect(linked.code, linked.stderr + linked.stdout).toBe(0);
+    // The uninstall left `enabled: false` in the config, and a reinstall keeps an authored value.
+    expect((await host.cli(["plugins", "enable", "task-manager"])).code).toBe(0);
     const seen = await inspect(host);
     expect(seen).toMatchObject({ plugin: { status: "loaded", source: path.join(folder, "dist/plugin/index.js") }, diagnostics: [] });
   }, 900_000);
