@@ -15,7 +15,9 @@ function nodeTooOld(): boolean {
 }
 
 if (nodeTooOld()) {
-  const message = `task-manager needs Node >= 22.12 (this is ${process.version}). Install a newer Node, or run \`source .ci/node-env.sh\` in the package folder to fetch one from the npm registry.`;
+  // Names the binary: under a gateway's exec tool the `node` on PATH is often not the one the
+  // user runs (INTEGRATION.md, "Skill mode's heartbeat on each host").
+  const message = `task-manager needs Node >= 22.12 (this is ${process.version}, ${process.execPath}). Put a newer Node first on PATH — for a gateway's exec tool, set its tools.exec.pathPrepend — or run \`source .ci/node-env.sh\` in a checkout of the package to fetch one from the npm registry.`;
   if (process.argv[2] === "check" || process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ status: "ERROR", code: "E_NODE_VERSION", message })}\n`);
   else process.stderr.write(`task-manager: ${message}\n`);
   process.exit(1);

@@ -20,7 +20,11 @@ describe.skipIf(old === null)("on a Node older than 22.12", () => {
   it("check answers one JSON ERROR naming the version and the fix; other commands say it on stderr", () => {
     const check = spawnSync(old!, [CLI, "check"], { encoding: "utf8" });
     expect(check.status).toBe(1);
-    expect(JSON.parse(check.stdout)).toMatchObject({ status: "ERROR", code: "E_NODE_VERSION", message: expect.stringMatching(/Node >= 22\.12 .*node-env\.sh/) });
+    const error = JSON.parse(check.stdout) as { message: string };
+    expect(error).toMatchObject({ status: "ERROR", code: "E_NODE_VERSION", message: expect.stringMatching(/Node >= 22\.12 .*node-env\.sh/) });
+    // Which binary, and the gateway-side fix: under an exec tool that is what the user needs.
+    expect(error.message).toContain(old!);
+    expect(error.message).toContain("tools.exec.pathPrepend");
     const list = spawnSync(old!, [CLI, "list"], { encoding: "utf8" });
     expect(list.status).toBe(1);
     expect(list.stdout).toBe("");

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, writeRelaxedRc } from "../helpers/cli.js";
+import { writeRelaxedRc } from "../helpers/cli.js";
+import { installSkillPackage } from "./harness/skill-package.js";
 import { hostMatrix, KINDS } from "./helpers.js";
 
 /** Installs the packed package into a real workspace of each host, as a user would. */
@@ -24,12 +25,7 @@ describe.each(hostMatrix())("installed into a real %s workspace", (kind) => {
     workspace = path.join(root, "workspace");
     host(spec.setupArgs(workspace));
     writeRelaxedRc(workspace);
-    skillDir = path.join(workspace, "skills", "task-manager");
-    mkdirSync(skillDir, { recursive: true });
-    // npm pack: exactly what a published package would ship (package.json "files").
-    const tgz = execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", root], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
-    execFileSync("tar", ["xzf", path.join(root, tgz), "-C", skillDir, "--strip-components=1"]);
-    execFileSync("npm", ["install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: skillDir, env: { ...process.env, ...env } });
+    skillDir = installSkillPackage(workspace, root, env);
   }, 300_000);
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -11,12 +11,18 @@ import type { AddressInfo } from "node:net";
 export interface ChatMessage {
   role: string;
   content: unknown;
+  /** On an assistant message: the tool calls it made (OpenAI shape). */
+  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+  /** On a tool message: which call this is the result of. */
+  tool_call_id?: string;
 }
 
 export interface ProviderRequest {
   /** The model id as sent on the wire (without the `fake/` provider prefix). */
   model: string;
   messages: ChatMessage[];
+  /** Names of the tools the host offered the model in this request. */
+  tools: string[];
   stream: boolean;
   at: number;
 }
@@ -110,10 +116,11 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       res.writeHead(404).end();
       return;
     }
-    const body = JSON.parse(await readBody(req)) as Partial<ProviderRequest>;
+    const body = JSON.parse(await readBody(req)) as Partial<Omit<ProviderRequest, "tools">> & { tools?: Array<{ function?: { name?: string } }> };
     const entry: ProviderRequest = {
       model: String(body.model),
       messages: body.messages ?? [],
+      tools: (body.tools ?? []).map((t) => String(t.function?.name)),
       stream: body.stream === true,
       at: Date.now(),
     };
