@@ -8,6 +8,7 @@ import { cliVsHostRow, cliVsNodeRow, memoryRow } from "./cli.js";
 import { contentionRow } from "./contention.js";
 import { makeHome, seedDeferredQueue, writeSessions } from "./fixtures.js";
 import { inProcessRows } from "./inprocess.js";
+import { openclawRows } from "./openclaw.js";
 import { benchOptions } from "./options.js";
 import { idleServeRow, statusEndpointRows } from "./status.js";
 import { renderTable, type Report, type Row } from "./report.js";
@@ -38,6 +39,7 @@ async function run(): Promise<Report> {
     rows.push(await idleServeRow(opts, home));
     log(`${opts.adders} concurrent adders…`);
     rows.push(await contentionRow(opts, home));
+    rows.push(...(await openclawRows(opts, log)));
     return {
       generated_at: new Date().toISOString(),
       node: process.versions.node,
@@ -49,6 +51,7 @@ async function run(): Promise<Report> {
       notes: [
         `queue state for every check: ${opts.cliQueueTasks} tasks (in-process: as labelled), the first claimed under a 6 h lease, maxConcurrent 1 → DEFERRED/concurrency_limit, nothing to write; the file is verified unchanged`,
         "host fixture: private HOME with 1 main + 3 busy sub-agent sessions in sessions.json, read by both task-manager and clawdbot",
+        "OpenClaw rows: a real OpenClaw 2026.9.6 gateway on Node 24 with this package as its plugin (idle, ticking every second) and 3 sub-agent runs of someone else's kept busy by a model that never answers",
         "CLI figures: median (min–max) wall time of interleaved runs (A/B order alternating), after 2 warm-up pairs",
       ],
     };

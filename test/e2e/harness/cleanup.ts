@@ -5,7 +5,7 @@
  * their environment.
  */
 import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { killByHome } from "../../../src/bench/home-processes.js";
 
 /** Every gateway still running, so a crashed test run cannot leak processes. */
 const live = new Set<ChildProcess>();
@@ -36,31 +36,4 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGKILLs every process whose environment has HOME=<home> (Linux /proc); returns their pids. */
-export function killByHome(home: string): number[] {
-  const needle = `HOME=${home}\0`;
-  const killed: number[] = [];
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
-  } catch {
-    return killed;
-  }
-  for (const pid of pids) {
-    if (Number(pid) === process.pid) continue;
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-    } catch {
-      continue;
-    }
-    if (!`\0${environ}`.includes(`\0${needle}`)) continue;
-    try {
-      process.kill(Number(pid), "SIGKILL");
-      killed.push(Number(pid));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return killed;
-}
+export { killByHome };
