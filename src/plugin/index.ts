@@ -1,6 +1,6 @@
 import { alertMessage } from "../core/alert-text.js";
 import type { Alert } from "../core/queue-schema.js";
-import { get } from "../host/host-config.js";
+import { get, interpretHostConfig } from "../host/host-config.js";
 import { isOwnSession } from "../host/port.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { hostSetupAdvice } from "../runtime/host-setup.js";
@@ -59,7 +59,8 @@ export function register(api: PluginApi): void {
     return;
   }
 
-  let workspaceDir = typeof get(api.config, ["agents", "defaults", "workspace"]) === "string" ? (get(api.config, ["agents", "defaults", "workspace"]) as string) : undefined;
+  // The gateway's workspace (its service context says it again at start); "~" expanded.
+  let workspaceDir = interpretHostConfig(api.config, "(gateway config)").workspace ?? undefined;
   let stateDir: string | undefined;
   const context = async (): Promise<Context> => {
     const ws = workspaceDir ?? process.cwd();
@@ -68,8 +69,8 @@ export function register(api: PluginApi): void {
     const location = wiring.location(stateDir);
     return createContext({ workspace: ws, policy, policyFile: source, host: { location, adapter: (config, agentId) => wiring.adapter(location, config, agentId) }, deps: { logger: api.logger } });
   };
-  const agentId = typeof operatorConfig(api).agentId === "string" ? (operatorConfig(api).agentId as string) : "main";
-  const main = sharedMainActivity(mainSessionKey(api.config, agentId), 30 * 60_000);
+  const agentId = operatorConfig(api).agentId;
+  const main = sharedMainActivity(mainSessionKey(api.config, typeof agentId === "string" ? agentId : "main"), 30 * 60_000);
   const surfaces: SurfaceDeps = { context, service: () => processState().live };
   api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), { commands: [wiring.cliName], descriptors: [cliDescriptor(wiring)] });
 

@@ -1,4 +1,4 @@
-import { get, type HostConfig } from "../host/host-config.js";
+import type { HostConfig } from "../host/host-config.js";
 import { locateHost, type HostLocation } from "../host/locate.js";
 import { openclawHost } from "../host/openclaw/adapter.js";
 import { SubagentSpawner } from "../host/openclaw/spawner.js";
@@ -45,9 +45,3 @@ export function openclawWiring(api: PluginApi, subagent: SubagentRuntime, policy
     },
   };
 }
-
-/** The agent the plugin serves: its own config's agentId, else "main". */
-export const configuredAgentId = (config: Record<string, unknown>): string => {
-  const id = get(config, ["plugins", "entries", "task-manager", "config", "agentId"]);
-  return typeof id === "string" && id ? id : "main";
-};
