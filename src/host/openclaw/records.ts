@@ -31,51 +31,41 @@ interface Row {
   sessionId: string;
   status: string | null;
   updatedAt: number;
-  lastRunId: string | null;
-  activeRunId: string | null;
-  startedAt: number | null;
-  endedAt: number | null;
-  model: string | null;
-  provider: string | null;
-  input: number | null;
-  output: number | null;
-  cacheRead: number | null;
-  cacheWrite: number | null;
-  cost: number | null;
-  lastRunError: string | null;
-  resumeBy: number | null;
+  /** A JSON array of the ENTRY_PATHS values, in order (null when the entry is not JSON). */
+  fields: string | null;
 }
 
-const field = (path: string, as: string): string => `CASE WHEN json_valid(entry_json) THEN json_extract(entry_json, '$.${path}') END AS ${as}`;
-
+/** The entry fields read, in one json_extract: each entry (a skills snapshot of ~8 KB) is parsed once. */
+const ENTRY_PATHS = ["lastRunId", "activeWriterRunId", "startedAt", "endedAt", "model", "modelProvider", "inputTokens", "outputTokens", "cacheRead", "cacheWrite", "estimatedCostUsd", "lastRunError", "quotaSuspension.expectedResumeBy"] as const;
 const SELECT = `SELECT session_key AS key, current_session_id AS sessionId, status, updated_at AS updatedAt,
-  ${field("lastRunId", "lastRunId")}, ${field("activeWriterRunId", "activeRunId")},
-  ${field("startedAt", "startedAt")}, ${field("endedAt", "endedAt")},
-  ${field("model", "model")}, ${field("modelProvider", "provider")},
-  ${field("inputTokens", "input")}, ${field("outputTokens", "output")},
-  ${field("cacheRead", "cacheRead")}, ${field("cacheWrite", "cacheWrite")},
-  ${field("estimatedCostUsd", "cost")}, ${field("lastRunError", "lastRunError")},
-  ${field("quotaSuspension.expectedResumeBy", "resumeBy")}
+  CASE WHEN json_valid(entry_json) THEN json_extract(entry_json, ${ENTRY_PATHS.map((p) => `'$.${p}'`).join(", ")}) END AS fields
   FROM session_nodes`;
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
 function toRecord(row: Row): SessionRecord {
-  const hasUsage = row.input !== null || row.output !== null;
+  let values: unknown[] = [];
+  try {
+    values = row.fields === null ? [] : (JSON.parse(row.fields) as unknown[]);
+  } catch {
+    values = [];
+  }
+  const [lastRunId, activeRunId, startedAt, endedAt, model, provider, input, output, cacheRead, cacheWrite, cost, lastRunError, resumeBy] = values;
+  const hasUsage = num(input) !== null || num(output) !== null;
   return {
     key: row.key,
     sessionId: row.sessionId,
     status: text(row.status),
     updatedAt: num(row.updatedAt) ?? 0,
-    lastRunId: text(row.lastRunId),
-    activeRunId: text(row.activeRunId),
-    startedAt: num(row.startedAt),
-    endedAt: num(row.endedAt),
-    model: text(row.provider) && text(row.model) ? `${row.provider}/${row.model}` : null,
-    usage: hasUsage ? { input: num(row.input) ?? 0, output: num(row.output) ?? 0, cacheRead: num(row.cacheRead) ?? 0, cacheWrite: num(row.cacheWrite) ?? 0, costUsd: num(row.cost) } : null,
-    lastRunError: text(row.lastRunError),
-    resumeBy: num(row.resumeBy),
+    lastRunId: text(lastRunId),
+    activeRunId: text(activeRunId),
+    startedAt: num(startedAt),
+    endedAt: num(endedAt),
+    model: text(provider) && text(model) ? `${String(provider)}/${String(model)}` : null,
+    usage: hasUsage ? { input: num(input) ?? 0, output: num(output) ?? 0, cacheRead: num(cacheRead) ?? 0, cacheWrite: num(cacheWrite) ?? 0, costUsd: num(cost) } : null,
+    lastRunError: text(lastRunError),
+    resumeBy: num(resumeBy),
   };
 }
 

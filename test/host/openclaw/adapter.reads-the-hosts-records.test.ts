@@ -98,7 +98,7 @@ describe("the OpenClaw adapter reads the host's own records", () => {
     expect(await view.runOutcome({ sessionKey: key("r"), runId: null })).toEqual({ status: "rejected", message: "Session transcript keyed user is outside the current turn: e6a2b870" });
   });
 
-  it("a run still marked running whose gateway died is interrupted, not busy; one whose gateway lives is busy", async () => {
+  it("a run still marked running whose gateway died is settled as interrupted; running runs count as busy", async () => {
     const db = agentDb();
     const now = Date.now();
     session(db, { key: key("orphan"), status: "running", entry: { startedAt: now - 60_000 }, messages: [user("x"), toolCall()] });
@@ -106,7 +106,8 @@ describe("the OpenClaw adapter reads the host's own records", () => {
     // The orphan started under a gateway that has since been replaced; the live one under this process.
     bootDb([{ pid: Number(deadPid()), startedAt: now - 120_000 }, { pid: process.pid, startedAt: now - 30_000 }]);
     const view = openclawHost(state, null, "main").view();
-    expect(await view.busySubagents(now, 60_000)).toEqual([key("live")]);
+    // Busy as the host's status says until the next gateway marks the orphan failed.
+    expect((await view.busySubagents(now, 60_000)).sort()).toEqual([key("live"), key("orphan")]);
     expect(await view.runOutcome({ sessionKey: key("orphan"), runId: null })).toEqual({ status: "interrupted", toolCalls: 1 });
     expect(await view.runOutcome({ sessionKey: key("live"), runId: null })).toEqual({ status: "running" });
     expect(await view.runOutcome({ sessionKey: key("live"), runId: null, wantToolCalls: true })).toEqual({ status: "running", toolCalls: 0 });
