@@ -29,11 +29,14 @@ function pidAlive(pid: number): boolean {
 export function openclawHost(stateDir: string, config: HostConfig | null, agentId: string): HostPort & { close(): void } {
   const agentFile = agentDatabase(stateDir, config, agentId);
   const stateFile = `${stateDir}/state/openclaw.sqlite`;
-  let agentDb: Database | null | undefined;
-  let stateDb: Database | null | undefined;
+  let agentDb: Database | null = null;
+  let stateDb: Database | null = null;
+  // A database that does not exist yet is looked for again next time, not remembered as absent:
+  // a fresh gateway creates the agent's database with its first session, after the plugin's
+  // first read (seen on 2026.9.6: a run that ended was never settled in that gateway).
   const db = {
-    agent: (): Database | null => (agentDb === undefined ? (agentDb = openReadOnly(agentFile)) : agentDb),
-    state: (): Database | null => (stateDb === undefined ? (stateDb = openReadOnly(stateFile)) : stateDb),
+    agent: (): Database | null => (agentDb ??= openReadOnly(agentFile)),
+    state: (): Database | null => (stateDb ??= openReadOnly(stateFile)),
   };
   return {
     info: { kind: "openclaw", state_dir: stateDir, sessions_store: agentFile },
@@ -42,7 +45,7 @@ export function openclawHost(stateDir: string, config: HostConfig | null, agentI
     close() {
       agentDb?.close();
       stateDb?.close();
-      agentDb = stateDb = undefined;
+      agentDb = stateDb = null;
     },
   };
 }
