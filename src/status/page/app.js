@@ -20,6 +20,14 @@
   const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
   /**
+   * The key, when this page's own URL carries it: the Control UI shows the page in a sandboxed
+   * frame (an opaque origin, no cookies), so the page sends the key itself — as a header, and in
+   * the event stream's URL (EventSource sends no headers). A top-level visit traded it for a
+   * cookie before the page loaded, and this is null.
+   */
+  const key = new URLSearchParams(location.search).get("token");
+
+  /**
    * Builds an element; strings become text nodes. The only way text reaches the page.
    * @param {string} tag
    * @param {Record<string, string>} [attrs]
@@ -104,9 +112,13 @@
    * @param {Record<string, unknown>} [body] a POST when given
    */
   async function api(path, body) {
+    /** @type {Record<string, string>} */
+    const headers = key ? { Authorization: `Bearer ${key}` } : {};
+    /** @type {RequestCredentials} */
+    const credentials = key ? "omit" : "same-origin";
     const init = body === undefined
-      ? { credentials: /** @type {const} */ ("same-origin") }
-      : { method: "POST", credentials: /** @type {const} */ ("same-origin"), headers: { "Content-Type": "application/json", "X-Task-Manager-Action": "1" }, body: JSON.stringify(body) };
+      ? { credentials, headers }
+      : { method: "POST", credentials, headers: { ...headers, "Content-Type": "application/json", "X-Task-Manager-Action": "1" }, body: JSON.stringify(body) };
     const res = await fetch(`api/${path}`, init);
     const data = await res.json().catch(() => ({ status: "ERROR", code: "E_HTTP", message: `HTTP ${res.status}` }));
     if (!res.ok) throw new Error(`${data.code ?? res.status}: ${data.message ?? "failed"}`);
@@ -348,7 +360,7 @@
 
   function listen() {
     const live = $("live");
-    const source = new EventSource("api/events");
+    const source = new EventSource(key ? `api/events?token=${encodeURIComponent(key)}` : "api/events");
     source.addEventListener("open", () => { live.textContent = "live"; live.className = "live on"; });
     source.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "live off"; });
     source.addEventListener("change", () => void load());
