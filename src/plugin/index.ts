@@ -12,6 +12,7 @@ import { openclawWiring } from "./openclaw.js";
 import { loadPluginPolicy } from "./policy.js";
 import { processState, sharedMainActivity } from "./process-state.js";
 import { TaskManagerService } from "./service.js";
+import { mountStatusPage, pageMethod } from "./status-page.js";
 import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod, type SurfaceDeps } from "./surfaces.js";
 import type { HostWiring } from "./wiring.js";
 
@@ -103,6 +104,7 @@ export function register(api: PluginApi): void {
     }
   };
   const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
+  const page = mountStatusPage(api, { kind: wiring.kind, context, mainBusy: () => main.busy(), nextCheckAt: () => service.nextRun()?.getTime() ?? null });
   api.registerService({
     id: "task-manager",
     async start(ctx) {
@@ -121,13 +123,17 @@ export function register(api: PluginApi): void {
     async stop() {
       const state = processState();
       if (state.live === service) state.live = null;
-      // Timers, the tick in flight, sockets and database handles: a reload must find nothing held.
+      // Timers, the tick in flight, sockets, open event streams and database handles: a reload
+      // must find nothing held.
+      page?.close();
       await service.stop();
       wiring.close();
     },
   });
   api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
   api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));
+  // The key opens the page and its actions: only for clients that may run agents anyway.
+  api.registerGatewayMethod("task-manager.page", pageMethod(page), { scope: "operator.write" });
 }
 
 /** The plugin entry both hosts load: OpenClaw reads {id, name, description, register}, Clawdbot `register`. */
