@@ -5,6 +5,7 @@ import { isOwnSession } from "../host/port.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { hostSetupAdvice } from "../runtime/host-setup.js";
 import { captureAgentEnd } from "./capture.js";
+import { flowMirrorFor } from "./flow-mirror.js";
 import { clawdbotWiring } from "./clawdbot.js";
 import type { PluginApi } from "./host-api.js";
 import { mainSessionKey } from "./main-activity.js";
@@ -103,7 +104,15 @@ export function register(api: PluginApi): void {
       api.logger.warn(text);
     }
   };
-  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`) });
+  const mirror = wiring.kind === "openclaw" ? flowMirrorFor(api, main.mainKey) : null;
+  const service = new TaskManagerService({
+    context,
+    spawner: wiring.spawner,
+    main,
+    notify,
+    log: (m) => api.logger.info(`task-manager ${m}`),
+    ...(mirror ? { afterTick: (ctx: Context) => mirror.sync(ctx, main.busy()) } : {}),
+  });
   const page = mountStatusPage(api, { kind: wiring.kind, context, mainBusy: () => main.busy(), nextCheckAt: () => service.nextRun()?.getTime() ?? null });
   api.registerService({
     id: "task-manager",
@@ -116,6 +125,8 @@ export function register(api: PluginApi): void {
         processState().live = service;
         api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
         for (const check of hostSetupAdvice(c.host.info.kind, c.host.config?.raw ?? null, c.policy.models, c.policy.schedule)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
+        // The host's records show the queue from the start, not from the first tick.
+        void mirror?.sync(c, main.busy());
       } catch (err) {
         api.logger.error(`task-manager: not started: ${(err as Error).message}`);
       }

@@ -21,6 +21,8 @@ export interface ServiceDeps {
   /** Tells the main session about dead tasks (a system event on its next turn). */
   notify(alerts: Alert[]): void;
   log(message: string): void;
+  /** After each tick, with the tick's context (OpenClaw: the Task Flow mirror). Must not throw. */
+  afterTick?(ctx: Context): Promise<unknown>;
 }
 
 /**
@@ -86,6 +88,7 @@ export class TaskManagerService {
         if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);
         if (result.status !== "READY") break;
       }
+      await this.#deps.afterTick?.(ctx);
     } catch (err) {
       report.results.push(toErrorStatus(err));
     }
