@@ -17,7 +17,7 @@ export interface MirroredTask {
   state: string;
   prompt: string;
   wait: { reason: string; until: string | null; text: string } | null;
-  run: { model: string | null } | null;
+  run: { model: string | null; run_id: string | null } | null;
   last_error: { kind: string; message: string } | null;
 }
 
@@ -50,7 +50,9 @@ export function flowTarget(t: MirroredTask): FlowTarget | null {
       return { status: "waiting", step: `${t.wait.reason.replace(/_/g, " ")}: ${t.wait.text}`, wait: { reason: t.wait.reason, until: t.wait.until } };
     case "claimed":
     case "running":
-      return { status: "running", step: `${t.state} on ${t.run?.model ?? "a cheap model"}` };
+      // The run itself is the host's own task record (`openclaw tasks show <run id>`); it cannot
+      // be linked into the flow (see INTEGRATION.md), so the step names it.
+      return { status: "running", step: `${t.state} on ${t.run?.model ?? "a cheap model"}${t.run?.run_id ? ` (run ${t.run.run_id})` : ""}` };
     case "review":
       return { status: "blocked", step: "needs review: it may have acted before it was interrupted", summary: `needs review (${errorText(t)}); task-manager review retry|drop ${t.id}` };
     case "done":

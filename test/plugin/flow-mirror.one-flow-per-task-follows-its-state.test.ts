@@ -49,7 +49,7 @@ class Flows implements BoundManagedFlows {
   }
 }
 
-const task = (id: string, state: string, wait: MirroredTask["wait"] = null): MirroredTask => ({ id, state, prompt: `do ${id}`, wait, run: state === "running" ? { model: "fake/cheap-flash" } : null, last_error: state === "dead" ? { kind: "server", message: "500 internal error" } : null });
+const task = (id: string, state: string, wait: MirroredTask["wait"] = null): MirroredTask => ({ id, state, prompt: `do ${id}`, wait, run: state === "running" ? { model: "fake/cheap-flash", run_id: `task-manager:${id}:1` } : null, last_error: state === "dead" ? { kind: "server", message: "500 internal error" } : null });
 const backoff = { reason: "backoff", until: "2030-01-01T00:00:00.000Z", text: "backing off after 1 failure" };
 const ids = (...tasks: MirroredTask[]): Set<string> => new Set(tasks.map((t) => t.id));
 const present = (...taskIds: string[]): Set<string> => new Set(taskIds);
@@ -61,7 +61,7 @@ describe("Task Flow mirror: task state → flow status", () => {
     expect(flowTarget(task("t_a", "pending", backoff))).toEqual({ status: "waiting", step: "backoff: backing off after 1 failure", wait: { reason: "backoff", until: backoff.until } });
     expect(flowTarget(task("t_a", "pending", { reason: "quota_hold", until: backoff.until, text: "model fake/x is on hold" }))?.status).toBe("waiting");
     expect(flowTarget(task("t_a", "claimed"))?.status).toBe("running");
-    expect(flowTarget(task("t_a", "running"))).toEqual({ status: "running", step: "running on fake/cheap-flash" });
+    expect(flowTarget(task("t_a", "running"))).toEqual({ status: "running", step: "running on fake/cheap-flash (run task-manager:t_a:1)" });
     expect(flowTarget(task("t_a", "review"))?.status).toBe("blocked");
     expect(flowTarget(task("t_a", "done"))?.status).toBe("succeeded");
     expect(flowTarget(task("t_a", "dead"))).toMatchObject({ status: "failed", summary: "dead: server: 500 internal error" });
