@@ -1,8 +1,9 @@
 /**
  * Each task-manager task as a managed Task Flow on OpenClaw, so it shows in `openclaw tasks flow
- * list` and the Control UI with its state. One-way: the queue file stays the truth, the flow is
- * its picture (cancelling the flow in the host does not touch the task). A task maps to one flow,
- * found again through its stateJson; a retried task's finished flow is reopened.
+ * list` with its state (the Control UI's Tasks page lists runs, which the host records itself).
+ * One-way: the queue file stays the truth, the flow is its picture (cancelling the flow in the
+ * host does not touch the task). A task maps to one flow, found again through its stateJson; a
+ * retried task's finished flow is reopened.
  */
 import type { Context } from "../runtime/context.js";
 import { buildStatusView } from "../runtime/status-view.js";
