@@ -125,19 +125,29 @@
     return data;
   }
 
+  /** After a failed read, the next try comes sooner than the once-a-minute refresh: 2 s, doubling to 30 s. */
+  let retryMs = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let retryTimer;
+
   async function load() {
     if (loading) {
       again = true;
       return;
     }
     loading = true;
+    clearTimeout(retryTimer);
     try {
       const next = /** @type {StatusView} */ (await api("status"));
       skewMs = Date.parse(next.generated_at) - Date.now();
       view = next;
       render(next);
+      if (retryMs > 0) $("message").hidden = true;
+      retryMs = 0;
     } catch (err) {
-      say(`Could not load the status: ${err instanceof Error ? err.message : String(err)}`, true);
+      retryMs = Math.min(30_000, retryMs > 0 ? retryMs * 2 : 2000);
+      say(`Could not load the status (trying again in ${retryMs / 1000} s): ${err instanceof Error ? err.message : String(err)}`, true);
+      retryTimer = setTimeout(() => void load(), retryMs);
     } finally {
       loading = false;
       if (again) {
@@ -358,11 +368,26 @@
     document.body.dataset.revision = String(v.revision);
   }
 
-  function listen() {
+  /**
+   * The event stream. The browser reconnects by itself after a dropped connection, but gives up
+   * on an answer other than 200 (a gateway mid-reload answers 503): then a new stream in 5 s.
+   * Every reopening re-reads the status, since changes made meanwhile sent no event here.
+   */
+  function listen(first = true) {
     const live = $("live");
     const source = new EventSource(key ? `api/events?token=${encodeURIComponent(key)}` : "api/events");
-    source.addEventListener("open", () => { live.textContent = "live"; live.className = "live on"; });
-    source.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "live off"; });
+    let opened = !first;
+    source.addEventListener("open", () => {
+      live.textContent = "live";
+      live.className = "live on";
+      if (opened) void load();
+      opened = true;
+    });
+    source.addEventListener("error", () => {
+      live.textContent = "reconnecting…";
+      live.className = "live off";
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => listen(false), 5000);
+    });
     source.addEventListener("change", () => void load());
   }
 
