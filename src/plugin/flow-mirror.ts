@@ -148,6 +148,12 @@ function apply(flows: BoundManagedFlows, flow: FlowRecord, target: FlowTarget, s
 export const MIRROR_LIMIT = 200;
 
 /**
+ * An unchanged queue file is synced again after this long, not at every tick: a wait can end
+ * without a write (a backoff runs out), and the host's records may trail by this much.
+ */
+export const RESYNC_MS = 60_000;
+
+/**
  * The mirror as the service runs it after each tick: one sync at a time (two at once would both
  * create a flow for a new task), never throws into the tick, and says each distinct failure once
  * rather than every tick.
@@ -157,6 +163,8 @@ export class FlowMirror {
   readonly #warn: (message: string) => void;
   #lastError: string | null = null;
   #chain: Promise<unknown> = Promise.resolve();
+  /** The queue revision and time of the last sync that went through. */
+  #synced: { revision: number; at: number } | null = null;
 
   constructor(flows: BoundManagedFlows, warn: (message: string) => void) {
     this.#flows = flows;
@@ -169,12 +177,17 @@ export class FlowMirror {
     return run;
   }
 
+  /** The sync's report; null when it failed (said once) or the queue had not changed (a tick every second must not rebuild the view every second). */
   async #syncOnce(ctx: Context, mainBusy: boolean): Promise<MirrorReport | null> {
     try {
-      const view = await buildStatusView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
       const { queue } = await ctx.store.read();
+      const now = ctx.deps.now();
+      if (this.#synced && this.#synced.revision === queue.revision && now - this.#synced.at < RESYNC_MS) return null;
+      const view = await buildStatusView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
       const report = await syncFlows(this.#flows, view.groups.flatMap((g) => g.tasks), new Set(queue.tasks.map((t) => t.id)));
       this.#lastError = null;
+      // A refused write is retried at the next tick, not a minute later.
+      this.#synced = report.refused === 0 ? { revision: queue.revision, at: now } : null;
       return report;
     } catch (err) {
       const message = (err as Error).message;

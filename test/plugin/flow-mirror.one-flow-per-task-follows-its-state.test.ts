@@ -1,5 +1,9 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FLOW_CONTROLLER, flowTarget, syncFlows, type MirroredTask } from "../../src/plugin/flow-mirror.js";
+import { FLOW_CONTROLLER, FlowMirror, flowTarget, RESYNC_MS, syncFlows, type MirroredTask } from "../../src/plugin/flow-mirror.js";
+import { createContext } from "../../src/runtime/context.js";
+import { addTask } from "../../src/runtime/operations.js";
+import { tempDir } from "../helpers/cli.js";
 import type { BoundManagedFlows, FlowMutation, FlowRecord } from "../../src/plugin/host-api.js";
 
 /**
@@ -114,5 +118,52 @@ describe("Task Flow mirror: one flow per task, written only when the task change
     await flows.createManaged({ controllerId: "someone-else", goal: "theirs", stateJson: { task_id: "t_1" } });
     await syncFlows(flows, [task("t_1", "running")], new Set());
     expect([...flows.rows.values()].find((f) => f.controllerId === "someone-else")).toMatchObject({ status: "queued", revision: 0, cancelRequestedAt: null });
+  });
+});
+
+describe("Task Flow mirror as the service runs it: not every tick", () => {
+  it("an unchanged queue is not synced again within a minute; a write, or a minute, makes it sync", async () => {
+    const t = tempDir();
+    try {
+      let now = Date.parse("2026-11-28T10:00:00Z");
+      const ctx = () => createContext({ workspace: t.dir, deps: { env: { HOME: path.join(t.dir, "home") }, now: () => now, logger: { info() {}, warn() {}, error() {} } } });
+      const flows = new Flows();
+      let listed = 0;
+      const list = flows.list.bind(flows);
+      flows.list = async () => (listed++, list());
+      const mirror = new FlowMirror(flows, () => undefined);
+      await addTask(await ctx(), { prompt: "a" });
+      expect(await mirror.sync(await ctx(), false)).toMatchObject({ created: 1 });
+      expect(await mirror.sync(await ctx(), false)).toBeNull();
+      now += RESYNC_MS - 1;
+      expect(await mirror.sync(await ctx(), false)).toBeNull();
+      expect(listed).toBe(1);
+      await addTask(await ctx(), { prompt: "b" });
+      expect(await mirror.sync(await ctx(), false)).toMatchObject({ created: 1 });
+      now += RESYNC_MS;
+      expect(await mirror.sync(await ctx(), false)).toEqual({ created: 0, updated: 0, cancelled: 0, refused: 0 });
+      expect(listed).toBe(3);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("never throws into the tick, and says a failure once, not at every tick", async () => {
+    const t = tempDir();
+    try {
+      const ctx = () => createContext({ workspace: t.dir, deps: { env: { HOME: path.join(t.dir, "home") }, logger: { info() {}, warn() {}, error() {} } } });
+      const flows = new Flows();
+      flows.list = async () => {
+        throw new Error("TaskFlow persistence failed.");
+      };
+      const warnings: string[] = [];
+      const mirror = new FlowMirror(flows, (m) => warnings.push(m));
+      await addTask(await ctx(), { prompt: "a" });
+      expect(await mirror.sync(await ctx(), false)).toBeNull();
+      expect(await mirror.sync(await ctx(), false)).toBeNull();
+      expect(warnings).toEqual(["Task Flow mirror: TaskFlow persistence failed."]);
+    } finally {
+      t.cleanup();
+    }
   });
 });
