@@ -10,7 +10,7 @@ import { makeHome, seedDeferredQueue, writeSessions } from "./fixtures.js";
 import { inProcessRows } from "./inprocess.js";
 import { openclawRows } from "./openclaw.js";
 import { benchOptions } from "./options.js";
-import { idleServeRow, statusEndpointRows } from "./status.js";
+import { gatewayIdlePageRow, idleServeRow, statusEndpointRows } from "./status.js";
 import { renderTable, type Report, type Row } from "./report.js";
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
@@ -37,6 +37,8 @@ async function run(): Promise<Report> {
     rows.push(...(await statusEndpointRows(opts, home)));
     log("idle serve with one page open…");
     rows.push(await idleServeRow(opts, home));
+    log("OpenClaw gateway, idle, with and without a page open…");
+    rows.push(await gatewayIdlePageRow(opts, home));
     log(`${opts.adders} concurrent adders…`);
     rows.push(await contentionRow(opts, home));
     rows.push(...(await openclawRows(opts, log)));

@@ -3,7 +3,7 @@ import { openclawHost } from "../host/openclaw/adapter.js";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 import { CLI } from "./cli.js";
 import { makeHome, seedDeferredQueue } from "./fixtures.js";
-import { NODE24, OPENCLAW_ENTRY, openclawInstalled, startBenchGateway, startForeignRuns, type BenchGateway } from "./openclaw-gateway.js";
+import { NODE24, OPENCLAW_ENTRY, openclawInstalled, startBenchGateway, startForeignRuns, type BenchGateway } from "./gateway.js";
 import type { BenchOptions } from "./options.js";
 import { interleave, type Command } from "./proc.js";
 import type { Row } from "./report.js";
@@ -28,7 +28,8 @@ export async function openclawRows(opts: BenchOptions, log: (m: string) => void)
     return [skipped(ids[0], "OpenClaw: CLI check on Node 24", "≤ 1.3×", why), skipped(ids[1], "OpenClaw: observing the host", "", why), skipped(ids[2], "OpenClaw: idle plugin tick", "0 requests", why)];
   }
   log("OpenClaw: starting a private gateway (tens of seconds)…");
-  const gw = await startBenchGateway();
+  // Its own workspace's queue is empty: the plugin's ticks are idle; the CLI checks another one.
+  const gw = await startBenchGateway({ schedule: "*/1 * * * * *", models: ["fake/cheap-flash"], loadThreshold: 100, minFreeMemoryMB: 0 }, async () => undefined);
   try {
     await startForeignRuns(gw, 3);
     await waitBusy(gw, 3);

@@ -5,7 +5,7 @@ import { PACKAGE_ROOT } from "../runtime/workspace.js";
  * Benchmark knobs, all from the environment so `npm run bench` needs no arguments:
  * - TASK_MANAGER_BENCH_QUICK=1   tiny iteration counts, no host (the test suite uses this);
  * - TASK_MANAGER_BENCH_SCALE=x   multiplies every iteration count (default 1; 0.2 for a smoke run);
- * - TASK_MANAGER_BENCH_SKIP_HOST=1  skip the `clawdbot sessions` comparison;
+ * - TASK_MANAGER_BENCH_SKIP_HOST=1  skip the rows that need a real host (`clawdbot sessions`, the OpenClaw gateway);
  * - TASK_MANAGER_BENCH_OUT=file  where the JSON goes (default bench-results.json in the repo).
  */
 export interface BenchOptions {
@@ -30,6 +30,10 @@ export interface BenchOptions {
   statusRequests: number;
   /** How long an idle `serve` with one open page is watched for CPU use. */
   idleWindowMs: number;
+  /** The OpenClaw gateway row: window length, window pairs (without/with a page), settle time after start. */
+  gatewayWindowMs: number;
+  gatewayPairs: number;
+  gatewaySettleMs: number;
 }
 
 function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -63,5 +67,8 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     cliQueueTasks: 100,
     statusRequests: n(300),
     idleWindowMs: quick ? 2000 : Math.max(5000, Math.round(30_000 * scale)),
+    gatewayWindowMs: Math.max(10_000, Math.round(60_000 * scale)),
+    gatewayPairs: n(4),
+    gatewaySettleMs: Math.max(10_000, Math.round(30_000 * scale)),
   };
 }

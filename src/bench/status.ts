@@ -10,9 +10,10 @@ import { createContext } from "../runtime/context.js";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 import { createStatusHandler, type StatusHandler } from "../status/handler.js";
 import { seedDeferredQueue, type BenchHome } from "./fixtures.js";
+import { OPENCLAW_ENTRY, openclawInstalled, processCpuMs, startBenchGateway } from "./gateway.js";
 import type { BenchOptions } from "./options.js";
 import type { Row } from "./report.js";
-import { formatMs, roundSummary, summarize } from "./stats.js";
+import { formatMs, formatSpread, roundSummary, summarize } from "./stats.js";
 
 const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
 
@@ -168,5 +169,74 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
   } finally {
     stream?.destroy();
     await Promise.all([stopChild(serve), stopChild(idle)]);
+  }
+}
+
+/** Opens what a page holds open: its first status read, then the event stream. Returns the closer. */
+async function openPage(base: string, headers: Record<string, string>, tasks: number): Promise<() => void> {
+  const agent = new Agent({ keepAlive: false });
+  await get(`${base}api/status`, agent, tasks, headers);
+  const stream = request(`${base}api/events`, { headers });
+  const status = await new Promise<number>((resolve, reject) => {
+    stream.on("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    stream.on("error", reject);
+    stream.end();
+  });
+  if (status !== 200) throw new Error(`the event stream answered ${status}`);
+  return () => {
+    stream.destroy();
+    agent.destroy();
+  };
+}
+
+/**
+ * The gateway's CPU with one status page open against the same gateway with none: a real
+ * OpenClaw gateway with this plugin loaded, windows alternating (none, page, none, page…) so both
+ * see the same machine and the gateway's own background work. A page window opens the page at
+ * its start — one status build, then the event stream — as a visible page re-reads once a minute.
+ */
+export async function gatewayIdlePageRow(opts: BenchOptions, home: BenchHome): Promise<Row> {
+  const base = { id: "status_gateway_idle_cpu", measure: "OpenClaw gateway with the plugin, idle: CPU per minute, one page open vs none", target: "", met: null } as const;
+  if (opts.skipHost || !openclawInstalled()) {
+    const why = opts.skipHost ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)" : `skipped: OpenClaw not installed at ${OPENCLAW_ENTRY} (run test/e2e/install-hosts.sh)`;
+    return { ...base, result: "–", reference: why, ratio: "–", data: { skipped: true, reason: why } };
+  }
+  const tasks = 1000;
+  // A schedule that never fires in the run: the plugin's own ticks would land in some windows only.
+  const gateway = await startBenchGateway({ schedule: "0 0 1 1 *", loadThreshold: 100 }, async (workspace) => void (await seedDeferredQueue({ ...home, workspace }, tasks)));
+  try {
+    await sleep(opts.gatewaySettleMs); // start-up work (catalogs, maintenance, the plugin's first Task Flow sync)
+    const pageBase = `http://127.0.0.1:${gateway.port}/task-manager/`;
+    const headers = { Authorization: `Bearer ${gateway.pageKey}` };
+    const window = opts.gatewayWindowMs;
+    const perMinute = async (): Promise<number> => {
+      const before = processCpuMs(gateway.pid);
+      await sleep(window);
+      return ((processCpuMs(gateway.pid) - before) * 60_000) / window;
+    };
+    const without: number[] = [];
+    const withPage: number[] = [];
+    for (let i = 0; i < opts.gatewayPairs; i++) {
+      without.push(await perMinute());
+      const close = await openPage(pageBase, headers, tasks);
+      try {
+        withPage.push(await perMinute());
+      } finally {
+        close();
+      }
+    }
+    const a = summarize(without);
+    const b = summarize(withPage);
+    return {
+      ...base,
+      result: `${formatSpread(b)} with the page`,
+      reference: `${formatSpread(a)} without`,
+      // /proc/<pid>/stat counts in 10 ms ticks: a whole-millisecond difference is all it can say.
+      ratio: `${(b.median / a.median).toFixed(2)}× (${b.median >= a.median ? "+" : "−"}${Math.abs(b.median - a.median).toFixed(0)} ms/min)`,
+      note: `gateway process CPU (user + system, all threads, /proc/<pid>/stat), ${opts.gatewayPairs} pairs of ${Math.round(window / 1000)} s windows alternating without/with one page (${tasks.toLocaleString("en")} tasks; each page window opens the page at its start: one status build, then the event stream), after ${Math.round(opts.gatewaySettleMs / 1000)} s of settling; the plugin's schedule set to never fire during the run; median (min–max) per minute`,
+      data: { window_ms: window, pairs: opts.gatewayPairs, tasks, without_page_cpu_ms_per_min: roundSummary(a, 1), with_page_cpu_ms_per_min: roundSummary(b, 1), difference_ms_per_min: Number((b.median - a.median).toFixed(1)) },
+    };
+  } finally {
+    await gateway.stop();
   }
 }

@@ -3,14 +3,14 @@ import { GatewaySpawner } from "../host/clawdbot/spawner.js";
 import type { GatewayAddress } from "../host/gateway-client.js";
 import { interpretHostConfig } from "../host/host-config.js";
 import type { HostLocation } from "../host/locate.js";
+import { gatewayPort } from "./gateway-port.js";
 import type { PluginApi } from "./host-api.js";
 import type { HostWiring } from "./wiring.js";
 
 /** The gateway's own address: the running gateway exports its port and token to its env. */
 function gatewayAddress(config: Record<string, unknown>): GatewayAddress {
   const host = interpretHostConfig(config, "(gateway config)");
-  const port = Number(process.env.CLAWDBOT_GATEWAY_PORT) || host.gatewayPort || 18789;
-  return { url: `ws://127.0.0.1:${port}`, token: process.env.CLAWDBOT_GATEWAY_TOKEN || host.gatewayToken };
+  return { url: `ws://127.0.0.1:${gatewayPort("clawdbot", config)}`, token: process.env.CLAWDBOT_GATEWAY_TOKEN || host.gatewayToken };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
 /**
  * The parts of the hosts' plugin APIs task-manager uses — Clawdbot 2026.1.24
  * (dist/plugins/registry.js createApi) and OpenClaw 2026.9.6 (a superset: runtime.subagent,
@@ -101,6 +103,63 @@ export interface SubagentRuntime {
   run(params: { sessionKey: string; message: string; provider?: string; model?: string; deliver?: boolean; idempotencyKey?: string; lane?: string }): Promise<{ runId: string; sessionKey?: string }>;
 }
 
+/** A node:http handler as both hosts call it: true when it answered. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+
+/** OpenClaw's api.registerHttpRoute (docs plugins/architecture-internals/gateway-routes.md). */
+export interface HttpRouteParams {
+  path: string;
+  /** "gateway": the gateway's own auth (bearer, or the Control UI's GET-only frame grant); "plugin": ours. */
+  auth: "gateway" | "plugin";
+  match?: "exact" | "prefix";
+  handler: HttpHandler;
+}
+
+/** OpenClaw's Control UI contribution (docs plugins/sdk-overview/host-hooks.md); only the tab is used. */
+export interface ControlUiTabDescriptor {
+  surface: "tab";
+  id: string;
+  label: string;
+  description?: string;
+  icon?: string;
+  group?: "control" | "agent";
+  /** A gateway HTTP path the Control UI shows in a sandboxed frame. */
+  path?: string;
+  /** The tab's own Control UI address, /<slug>. */
+  slug?: string;
+  requiredScopes?: string[];
+}
+
+/** OpenClaw's managed Task Flow records (api.runtime.tasks.async.managedFlows; docs plugins/sdk-runtime/background-work.md). */
+export interface FlowRecord {
+  flowId: string;
+  revision: number;
+  status: string;
+  controllerId?: string;
+  goal: string;
+  currentStep?: string | null;
+  stateJson?: unknown;
+  cancelRequestedAt?: number | null;
+  endedAt?: number | null;
+}
+
+export type FlowMutation = { applied: true; flow: FlowRecord } | { applied: false; code: string; current?: FlowRecord };
+
+/** Managed flows bound to one owner session: every write names the revision it read. */
+export interface BoundManagedFlows {
+  list(): Promise<FlowRecord[]>;
+  createManaged(params: { controllerId: string; goal: string; status?: string; currentStep?: string | null; stateJson?: unknown; waitJson?: unknown }): Promise<FlowRecord>;
+  setWaiting(params: { flowId: string; expectedRevision: number; currentStep?: string | null; stateJson?: unknown; waitJson?: unknown; blockedSummary?: string | null }): Promise<FlowMutation>;
+  resume(params: { flowId: string; expectedRevision: number; status?: "queued" | "running"; currentStep?: string | null; stateJson?: unknown }): Promise<FlowMutation>;
+  finish(params: { flowId: string; expectedRevision: number; stateJson?: unknown }): Promise<FlowMutation>;
+  fail(params: { flowId: string; expectedRevision: number; stateJson?: unknown; blockedSummary?: string | null }): Promise<FlowMutation>;
+  requestCancel(params: { flowId: string; expectedRevision: number }): Promise<FlowMutation>;
+}
+
+export interface TasksRuntime {
+  async?: { managedFlows?: { bindSession(params: { sessionKey: string }): BoundManagedFlows } };
+}
+
 export interface PluginApi {
   id: string;
   /** OpenClaw: "full" for the live instance; "discovery", "cli-metadata", … for inert loads. */
@@ -112,12 +171,21 @@ export interface PluginApi {
     system?: { enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void };
     /** OpenClaw only. */
     subagent?: SubagentRuntime;
+    /** OpenClaw only: the task ledger and Task Flow. */
+    tasks?: TasksRuntime;
   };
   registerService(service: PluginService): void;
   /** A factory is called per agent session, with that session's key. */
   registerTool(tool: PluginTool | ((ctx: ToolContext) => PluginTool | null), opts?: { optional?: boolean; name?: string }): void;
   registerCommand(command: PluginCommand): void;
-  registerGatewayMethod(method: string, handler: (opts: GatewayMethodOptions) => void | Promise<void>): void;
+  /** OpenClaw reads `scope`; Clawdbot ignores the options. */
+  registerGatewayMethod(method: string, handler: (opts: GatewayMethodOptions) => void | Promise<void>, opts?: { scope?: string }): void;
+  /** Both hosts; Clawdbot's matches one exact path and never authenticates, OpenClaw's takes `auth` and `match`. */
+  registerHttpRoute?(params: HttpRouteParams): void;
+  /** Clawdbot: a handler offered every request the gateway does not answer itself (removed in OpenClaw). */
+  registerHttpHandler?(handler: HttpHandler): void;
+  /** OpenClaw only. */
+  session?: { controls?: { registerControlUiDescriptor?(descriptor: ControlUiTabDescriptor): void } };
   registerCli(registrar: (ctx: { program: CliProgram }) => void, opts?: { commands?: string[]; descriptors?: Array<{ name: string; description: string; hasSubcommands: boolean }> }): void;
   /** before_agent_start: Clawdbot; before_agent_run: OpenClaw (which dropped before_agent_start). */
   on(hook: "before_agent_start" | "before_agent_run", handler: (event: AgentStartEvent, ctx: AgentHookContext) => void | Promise<void>): void;

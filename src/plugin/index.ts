@@ -5,6 +5,7 @@ import { isOwnSession } from "../host/port.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { hostSetupAdvice } from "../runtime/host-setup.js";
 import { captureAgentEnd } from "./capture.js";
+import { flowMirrorFor } from "./flow-mirror.js";
 import { clawdbotWiring } from "./clawdbot.js";
 import type { PluginApi } from "./host-api.js";
 import { mainSessionKey } from "./main-activity.js";
@@ -12,6 +13,7 @@ import { openclawWiring } from "./openclaw.js";
 import { loadPluginPolicy } from "./policy.js";
 import { processState, sharedMainActivity } from "./process-state.js";
 import { TaskManagerService } from "./service.js";
+import { mountStatusPage, pageMethod } from "./status-page.js";
 import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod, type SurfaceDeps } from "./surfaces.js";
 import type { HostWiring } from "./wiring.js";
 
@@ -103,7 +105,17 @@ export function register(api: PluginApi): void {
       api.logger.warn(text);
     }
   };
-  const service = new TaskManagerService({ context, spawner: wiring.spawner, main, notify, log: (m) => api.logger.info(`task-manager ${m}`), debug: (m) => api.logger.debug?.(`task-manager ${m}`) });
+  const mirror = wiring.kind === "openclaw" ? flowMirrorFor(api, main.mainKey) : null;
+  const service = new TaskManagerService({
+    context,
+    spawner: wiring.spawner,
+    main,
+    notify,
+    log: (m) => api.logger.info(`task-manager ${m}`),
+    debug: (m) => api.logger.debug?.(`task-manager ${m}`),
+    ...(mirror ? { afterTick: (ctx: Context) => mirror.sync(ctx, main.busy()) } : {}),
+  });
+  const page = mountStatusPage(api, { kind: wiring.kind, context, mainBusy: () => main.busy(), nextCheckAt: () => service.nextRun()?.getTime() ?? null });
   api.registerService({
     id: "task-manager",
     async start(ctx) {
@@ -115,6 +127,8 @@ export function register(api: PluginApi): void {
         processState().live = service;
         api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
         for (const check of hostSetupAdvice(c.host.info.kind, c.host.config?.raw ?? null, c.policy.models, c.policy.schedule)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
+        // The host's records show the queue from the start, not from the first tick.
+        void mirror?.sync(c, main.busy());
       } catch (err) {
         api.logger.error(`task-manager: not started: ${(err as Error).message}`);
       }
@@ -122,13 +136,17 @@ export function register(api: PluginApi): void {
     async stop() {
       const state = processState();
       if (state.live === service) state.live = null;
-      // Timers, the tick in flight, sockets and database handles: a reload must find nothing held.
+      // Timers, the tick in flight, sockets, open event streams and database handles: a reload
+      // must find nothing held.
+      page?.close();
       await service.stop();
       wiring.close();
     },
   });
   api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));
   api.registerGatewayMethod("task-manager.tick", tickMethod(surfaces));
+  // The key opens the page and its actions: only for clients that may run agents anyway.
+  api.registerGatewayMethod("task-manager.page", pageMethod(page), { scope: "operator.write" });
 }
 
 /** The plugin entry both hosts load: OpenClaw reads {id, name, description, register}, Clawdbot `register`. */

@@ -13,6 +13,8 @@ interface ProcessState {
   mains: Map<string, MainActivity>;
   /** The started service, if any: the one schedule and tick chain of this process. */
   live: TaskManagerService | null;
+  /** The status page's key in this gateway process (status-page.ts). */
+  pageKey?: string;
 }
 
 const KEY = Symbol.for("task-manager.plugin.process-state");

@@ -26,6 +26,8 @@ export interface ServiceDeps {
   log(message: string): void;
   /** Every tick's results, for an operator at debug log level. */
   debug?(message: string): void;
+  /** After each tick, with the tick's context (OpenClaw: the Task Flow mirror). Must not throw. */
+  afterTick?(ctx: Context): Promise<unknown>;
 }
 
 /**
@@ -93,6 +95,7 @@ export class TaskManagerService {
         if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);
         if (result.status !== "READY") break;
       }
+      await this.#deps.afterTick?.(ctx);
     } catch (err) {
       report.results.push(toErrorStatus(err));
     }

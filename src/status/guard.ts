@@ -3,9 +3,10 @@ import type { IncomingMessage } from "node:http";
 
 /**
  * Who may talk to the status page.
- * - `host`: the host already authenticated the request (the gateway's `auth: "gateway"` route).
- * - `token`: `task-manager serve`'s own random token, from `Authorization: Bearer`, the
- *   `?token=` query (the printed URL), or the cookie the page sets after the first visit.
+ * - `host`: the host already authenticated the request (a route behind the host's own auth).
+ * - `token`: a random key of our own (`task-manager serve`, or the page in a gateway), from
+ *   `Authorization: Bearer`, the `?token=` query (the printed URL, the Control UI tab's frame),
+ *   or the cookie a top-level visit trades the query for.
  */
 export type StatusAuth = { kind: "host" } | { kind: "token"; token: string; cookieName: string };
 
@@ -27,8 +28,16 @@ function cookie(req: IncomingMessage, name: string): string | null {
   return null;
 }
 
-/** Where a presented token came from; `query` means the page should trade it for a cookie. */
-export type TokenCheck = { ok: true; via: "host" | "header" | "cookie" | "query" } | { ok: false };
+/** Where a presented token came from; `query` on a top-level visit means: trade it for a cookie. */
+export type TokenVia = "host" | "header" | "cookie" | "query";
+export type TokenCheck = { ok: true; via: TokenVia } | { ok: false };
+
+/**
+ * A request that carries the key itself (header or query) cannot be forged by another site: a
+ * browser never attaches either on its own, so whoever sent it knew the key. Only the cookie (and
+ * the host's own auth, which may be a cookie or network identity) is ambient.
+ */
+export const carriesKey = (via: TokenVia): boolean => via === "header" || via === "query";
 
 export function checkToken(req: IncomingMessage, url: URL, auth: StatusAuth): TokenCheck {
   if (auth.kind === "host") return { ok: true, via: "host" };
@@ -56,12 +65,16 @@ export function hostAllowed(req: IncomingMessage, allowedHosts: readonly string[
  * Browsers mark every request with Sec-Fetch-Site and Origin; a script on another origin can make
  * a browser send a POST (a form, or fetch in no-cors mode) and the browser adds cookies, but it
  * cannot add a custom header without a preflight. So an action needs: the custom header, a JSON
- * body, and — when the browser says where the request came from — this very origin.
+ * body, and — when the credential was ambient (cookie, host auth) and the browser says where the
+ * request came from — this very origin. A request that carries the key itself is exempt from the
+ * origin check: the Control UI runs the page in a sandboxed frame whose origin is opaque
+ * (`Origin: null`, `Sec-Fetch-Site: cross-site`), and the key is the proof.
  */
-export function crossSiteRefusal(req: IncomingMessage): string | null {
+export function crossSiteRefusal(req: IncomingMessage, via: TokenVia): string | null {
   if (req.headers[ACTION_HEADER] !== "1") return `actions need the header ${ACTION_HEADER}: 1 (sent by the status page itself)`;
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") return "actions take a JSON body (Content-Type: application/json)";
+  if (carriesKey(via)) return null;
   const site = req.headers["sec-fetch-site"];
   if (site !== undefined && site !== "same-origin" && site !== "none") return `request came from another site (Sec-Fetch-Site: ${String(site)})`;
   const origin = req.headers.origin;

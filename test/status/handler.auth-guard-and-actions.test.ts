@@ -68,7 +68,7 @@ afterEach(async () => {
 
 describe("status handler: who may ask", () => {
   it("401 without the token, on the page, the API and the event stream", async () => {
-    for (const p of ["/task-manager/", "/task-manager/api/status", "/task-manager/api/events", "/task-manager/app.js"]) {
+    for (const p of ["/task-manager/", "/task-manager/api/status", "/task-manager/api/events"]) {
       const r = await ask("GET", p);
       expect(r.status, p).toBe(401);
       expect(JSON.parse(r.body)).toMatchObject({ code: "E_UNAUTHORIZED" });
@@ -88,6 +88,40 @@ describe("status handler: who may ask", () => {
     expect(page.status).toBe(200);
     expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
     expect(page.body).toContain("<title>task-manager</title>");
+  });
+
+  it("the script and stylesheet are the package's static code: served without the token (a sandboxed frame's requests carry none)", async () => {
+    for (const [p, type] of [["/task-manager/app.js", "text/javascript"], ["/task-manager/style.css", "text/css"]] as const) {
+      const r = await ask("GET", p);
+      expect(r.status, p).toBe(200);
+      expect(r.headers["content-type"]).toContain(type);
+      expect(r.body).not.toContain(TOKEN);
+    }
+    expect((await ask("POST", "/task-manager/app.js")).status).toBe(405);
+  });
+
+  it("a frame that loads the page with ?token= keeps it (no cookie, no redirect); a top-level visit trades it", async () => {
+    const framed = await ask("GET", `/task-manager/?token=${TOKEN}`, { "Sec-Fetch-Dest": "iframe" });
+    expect(framed.status).toBe(200);
+    expect(framed.headers["set-cookie"]).toBeUndefined();
+    expect(framed.body).toContain("<title>task-manager</title>");
+    expect((await ask("GET", `/task-manager/?token=${TOKEN}`, { "Sec-Fetch-Dest": "document" })).status).toBe(303);
+    expect((await ask("GET", `/task-manager/?token=wrong`, { "Sec-Fetch-Dest": "iframe" })).status).toBe(401);
+  });
+
+  it("the API answers any origin that presents the key (CORS), never with credentials; preflights are answered", async () => {
+    const r = await ask("GET", "/task-manager/api/status", { ...auth, Origin: "null" });
+    expect(r.status).toBe(200);
+    expect(r.headers["access-control-allow-origin"]).toBe("*");
+    expect(r.headers["access-control-allow-credentials"]).toBeUndefined();
+    const denied = await ask("GET", "/task-manager/api/status", { Origin: "null" });
+    expect([denied.status, denied.headers["access-control-allow-origin"]]).toEqual([401, "*"]);
+    const preflight = await ask("OPTIONS", "/task-manager/api/tasks/t_abc/retry", { Origin: "null", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,x-task-manager-action" });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers["access-control-allow-headers"]).toBe("authorization, content-type, x-task-manager-action");
+    expect(preflight.headers["access-control-allow-credentials"]).toBeUndefined();
+    // The page itself is not an API: no CORS there.
+    expect((await ask("GET", "/task-manager/", auth)).headers["access-control-allow-origin"]).toBeUndefined();
   });
 
   it("a Host other than the one it serves under is refused (DNS rebinding), token or not", async () => {
@@ -110,16 +144,21 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
     expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
   });
 
-  it("a POST without the action header, or from another origin or site, is refused and changes nothing", async () => {
+  it("a POST without the action header, or from another origin or site with the cookie, is refused and changes nothing", async () => {
     cli(["add", "one"]);
     const revision = readQueue().revision;
+    // The cookie is the ambient credential a cross-site page can make the browser send.
+    const cookie = { Cookie: `${COOKIE}=${TOKEN}` };
+    const withCookie = { ...cookie, "X-Task-Manager-Action": "1", "Content-Type": "application/json" };
     const refusals = [
-      { ...auth, "Content-Type": "application/json" }, // no custom header: what a cross-site form or no-cors fetch sends
-      { ...auth, "X-Task-Manager-Action": "1", "Content-Type": "text/plain" },
-      { ...action, Origin: "http://evil.example" },
-      { ...action, Origin: "http://localhost:1" },
-      { ...action, "Sec-Fetch-Site": "cross-site" },
-      { ...action, "Sec-Fetch-Site": "same-site" },
+      { ...cookie, "Content-Type": "application/json" }, // no custom header: what a cross-site form or no-cors fetch sends
+      { ...cookie, "X-Task-Manager-Action": "1", "Content-Type": "text/plain" },
+      { ...auth, "Content-Type": "application/json" }, // the key does not excuse a missing header or body type
+      { ...withCookie, Origin: "http://evil.example" },
+      { ...withCookie, Origin: "http://localhost:1" },
+      { ...withCookie, Origin: "null" },
+      { ...withCookie, "Sec-Fetch-Site": "cross-site" },
+      { ...withCookie, "Sec-Fetch-Site": "same-site" },
     ];
     for (const headers of refusals) {
       const r = await post("/task-manager/api/pause", {}, headers);
@@ -127,12 +166,21 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
       expect(JSON.parse(r.body)).toMatchObject({ code: "E_CROSS_SITE" });
     }
     expect((await ask("GET", "/task-manager/api/pause", auth)).status).toBe(405);
-    expect((await ask("OPTIONS", "/task-manager/api/pause", { Origin: "http://evil.example" })).status).toBe(401);
     expect(readQueue()).toMatchObject({ revision, paused: false });
     // Behind a proxy that rewrote Host, the public name it forwards is this origin too.
-    const proxied = await post("/task-manager/api/pause", {}, { ...action, Origin: "https://box.example", "X-Forwarded-Host": "box.example" });
+    const proxied = await post("/task-manager/api/pause", {}, { ...withCookie, Origin: "https://box.example", "X-Forwarded-Host": "box.example" });
     expect(proxied.status).toBe(200);
     expect(readQueue().paused).toBe(true);
+  });
+
+  it("a request that carries the key itself may act from an opaque origin (the Control UI's sandboxed frame)", async () => {
+    const framed = { ...action, Origin: "null", "Sec-Fetch-Site": "cross-site" };
+    expect((await post("/task-manager/api/pause", {}, framed)).status).toBe(200);
+    expect(readQueue().paused).toBe(true);
+    const byQuery = { "X-Task-Manager-Action": "1", "Content-Type": "application/json", Origin: "null", "Sec-Fetch-Site": "cross-site" };
+    expect((await post(`/task-manager/api/resume?token=${TOKEN}`, {}, byQuery)).status).toBe(200);
+    expect(readQueue().paused).toBe(false);
+    expect((await post("/task-manager/api/pause?token=wrong", {}, byQuery)).status).toBe(401);
   });
 
   it("the page's own POST (same origin) pauses, resumes, adds, reprioritises, retries and removes — in the queue file", async () => {

@@ -10,10 +10,10 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliJson, ROOT, tempDir } from "../helpers/cli.js";
 import { launchChromium, type Browser } from "./lib/browser.js";
+import { card, countdownTicks, countsOf, HOSTILE, hostileShownAsText, shownCounts, shownNonZero, until } from "./lib/page.js";
 import { startServe, type Served } from "./lib/serve.js";
 
 const OUTPUT = path.join(ROOT, ".cache", "test-output", "status-page");
-const HOSTILE = `<img src=x onerror=alert(1)><script>window.__pwned = 1</script> & "quotes"`;
 
 let t: { dir: string; cleanup: () => void };
 let served: Served | null = null;
@@ -27,15 +27,6 @@ const env = (): NodeJS.ProcessEnv => ({ HOME: path.join(t.dir, "home") });
 const cli = <T = Record<string, unknown>>(...args: string[]): T => cliJson<T>([...args, "-w", ws(), "--json"], { env: env() }).body;
 const add = (prompt: string): string => cli<{ task: { id: string } }>("add", prompt).task.id;
 const queueFile = (): { paused: boolean; tasks: Array<{ id: string; state: string }> } => JSON.parse(readFileSync(path.join(ws(), "memory", "pending_tasks.json"), "utf8"));
-const card = (id: string): string => `[data-testid=task][data-task-id="${id}"]`;
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   t = tempDir();
@@ -80,30 +71,18 @@ describe("task-manager serve, driven in headless Chromium", () => {
 
   it("shows the same counts as `task-manager list --all --json`", async () => {
     const tasks = cli<{ tasks: Array<{ state: string }> }>("list", "--all").tasks;
-    const expected: Record<string, number> = {};
-    for (const task of tasks) expected[task.state] = (expected[task.state] ?? 0) + 1;
-    const shown = await page.$$eval("[data-testid^=count-]", (els) => els.map((e) => [e.getAttribute("data-testid")!.slice(6), Number(e.querySelector("b")!.textContent)] as const));
-    const nonZero = Object.fromEntries(shown.filter(([state, n]) => state !== "total" && n > 0));
-    expect(nonZero).toEqual(expected);
-    expect(Object.fromEntries(shown).total).toBe(tasks.length);
-    expect(expected).toEqual({ pending: 3, dead: 1 });
+    expect(await shownNonZero(page)).toEqual(countsOf(tasks));
+    expect((await shownCounts(page)).total).toBe(tasks.length);
+    expect(countsOf(tasks)).toEqual({ pending: 3, dead: 1 });
   });
 
   it("a task backing off shows why and a countdown that ticks", async () => {
-    const wait = page.locator(`${card(ids.backoff)} [data-testid=wait]`);
-    await expect.poll(() => wait.getAttribute("data-reason")).toBe("backoff");
-    const countdown = wait.locator("[data-testid=countdown]");
-    const first = await countdown.textContent();
-    expect(first).toMatch(/^in (\d+m )?\d+s$/);
-    await until(async () => (await countdown.textContent()) !== first, 3000, "the countdown to tick");
+    await countdownTicks(page, ids.backoff, "backoff");
     expect(await page.textContent(`${card(ids.backoff)} [data-testid=last-error]`)).toContain("connection reset");
   });
 
   it("the hostile prompt is shown as text: no element made from it, no script run, no dialog", async () => {
-    expect(await page.textContent(`${card(ids.hostile)} [data-testid=prompt]`)).toBe(HOSTILE);
-    // Expressions, not functions: the tests are type-checked without the DOM library.
-    expect(await page.evaluate("document.querySelectorAll('img, main script').length")).toBe(0);
-    expect(await page.evaluate("typeof window.__pwned")).toBe("undefined");
+    await hostileShownAsText(page, ids.hostile);
     await page.waitForTimeout(300);
     expect(dialogs).toEqual([]);
   });

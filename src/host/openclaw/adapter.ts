@@ -29,10 +29,11 @@ function pidAlive(pid: number): boolean {
 export function openclawHost(stateDir: string, config: HostConfig | null, agentId: string): HostPort & { close(): void } {
   const agentFile = agentDatabase(stateDir, config, agentId);
   const stateFile = `${stateDir}/state/openclaw.sqlite`;
-  // A database that does not exist yet (a gateway that has not run a session) is looked for
-  // again next time: only an open connection is kept.
   let agentDb: Database | null = null;
   let stateDb: Database | null = null;
+  // A database that does not exist yet is looked for again next time, not remembered as absent:
+  // a fresh gateway creates the agent's database with its first session, after the plugin's
+  // first read (seen on 2026.9.6: a run that ended was never settled in that gateway).
   const db = {
     agent: (): Database | null => (agentDb ??= openReadOnly(agentFile)),
     state: (): Database | null => (stateDb ??= openReadOnly(stateFile)),

@@ -20,6 +20,14 @@
   const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
   /**
+   * The key, when this page's own URL carries it: the Control UI shows the page in a sandboxed
+   * frame (an opaque origin, no cookies), so the page sends the key itself — as a header, and in
+   * the event stream's URL (EventSource sends no headers). A top-level visit traded it for a
+   * cookie before the page loaded, and this is null.
+   */
+  const key = new URLSearchParams(location.search).get("token");
+
+  /**
    * Builds an element; strings become text nodes. The only way text reaches the page.
    * @param {string} tag
    * @param {Record<string, string>} [attrs]
@@ -104,14 +112,23 @@
    * @param {Record<string, unknown>} [body] a POST when given
    */
   async function api(path, body) {
+    /** @type {Record<string, string>} */
+    const headers = key ? { Authorization: `Bearer ${key}` } : {};
+    /** @type {RequestCredentials} */
+    const credentials = key ? "omit" : "same-origin";
     const init = body === undefined
-      ? { credentials: /** @type {const} */ ("same-origin") }
-      : { method: "POST", credentials: /** @type {const} */ ("same-origin"), headers: { "Content-Type": "application/json", "X-Task-Manager-Action": "1" }, body: JSON.stringify(body) };
+      ? { credentials, headers }
+      : { method: "POST", credentials, headers: { ...headers, "Content-Type": "application/json", "X-Task-Manager-Action": "1" }, body: JSON.stringify(body) };
     const res = await fetch(`api/${path}`, init);
     const data = await res.json().catch(() => ({ status: "ERROR", code: "E_HTTP", message: `HTTP ${res.status}` }));
     if (!res.ok) throw new Error(`${data.code ?? res.status}: ${data.message ?? "failed"}`);
     return data;
   }
+
+  /** After a failed read, the next try comes sooner than the once-a-minute refresh: 2 s, doubling to 30 s. */
+  let retryMs = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let retryTimer;
 
   async function load() {
     if (loading) {
@@ -119,13 +136,18 @@
       return;
     }
     loading = true;
+    clearTimeout(retryTimer);
     try {
       const next = /** @type {StatusView} */ (await api("status"));
       skewMs = Date.parse(next.generated_at) - Date.now();
       view = next;
       render(next);
+      if (retryMs > 0) $("message").hidden = true;
+      retryMs = 0;
     } catch (err) {
-      say(`Could not load the status: ${err instanceof Error ? err.message : String(err)}`, true);
+      retryMs = Math.min(30_000, retryMs > 0 ? retryMs * 2 : 2000);
+      say(`Could not load the status (trying again in ${retryMs / 1000} s): ${err instanceof Error ? err.message : String(err)}`, true);
+      retryTimer = setTimeout(() => void load(), retryMs);
     } finally {
       loading = false;
       if (again) {
@@ -346,11 +368,26 @@
     document.body.dataset.revision = String(v.revision);
   }
 
-  function listen() {
+  /**
+   * The event stream. The browser reconnects by itself after a dropped connection, but gives up
+   * on an answer other than 200 (a gateway mid-reload answers 503): then a new stream in 5 s.
+   * Every reopening re-reads the status, since changes made meanwhile sent no event here.
+   */
+  function listen(first = true) {
     const live = $("live");
-    const source = new EventSource("api/events");
-    source.addEventListener("open", () => { live.textContent = "live"; live.className = "live on"; });
-    source.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "live off"; });
+    const source = new EventSource(key ? `api/events?token=${encodeURIComponent(key)}` : "api/events");
+    let opened = !first;
+    source.addEventListener("open", () => {
+      live.textContent = "live";
+      live.className = "live on";
+      if (opened) void load();
+      opened = true;
+    });
+    source.addEventListener("error", () => {
+      live.textContent = "reconnecting…";
+      live.className = "live off";
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => listen(false), 5000);
+    });
     source.addEventListener("change", () => void load());
   }
 
