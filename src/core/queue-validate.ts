@@ -59,10 +59,17 @@ export function isIsoDateTime(s: string): boolean {
 }
 const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null : fail(`expected an ISO date-time with offset, like 2026-01-27T10:00:00.000Z`));
 
+/**
+ * Checks made by `optional()`: an object's key may then be absent. Marked, not probed with
+ * `undefined`: probing every key built a failure message per required key at module load, a
+ * visible part of a CLI check's start.
+ */
+const OPTIONAL = new WeakSet<Check>();
+
 /** A strict object: every key of `shape` checked, none other allowed. */
 function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
-  const isOptional = (key: string): boolean => shape[key]!(undefined) === null;
+  const isOptional = (key: string): boolean => OPTIONAL.has(shape[key]!);
   const requiredKeys = keys.filter((key) => !isOptional(key));
   const optionalKeys = keys.filter(isOptional);
   // Parallel arrays and index loops: the check runs interpreted, once per heartbeat, and a
@@ -113,7 +120,11 @@ const record = (value: Check): Check => (v) => {
 };
 
 const anything: Check = () => null;
-const optional = (check: Check): Check => (v) => (v === undefined ? null : check(v));
+const optional = (check: Check): Check => {
+  const optionalCheck: Check = (v) => (v === undefined ? null : check(v));
+  OPTIONAL.add(optionalCheck);
+  return optionalCheck;
+};
 
 const lease = object({ token: nonEmpty, expires_at: isoTime, attempt: int(1), model: nonEmpty });
 const run = object({ run_id: nullable(string), session_key: nullable(string), model: nullable(string), started_at: isoTime, attempt: int(1) });

@@ -45,6 +45,6 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const staleFromEnv = Number(deps.env.TASK_MANAGER_LOCK_STALE_MS);
   const staleMs = opts.lockStaleMs ?? (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);
   const store = new QueueStore({ workspace: workspace.dir, file, now: deps.now, ...(staleMs ? { lock: { staleMs } } : {}) });
-  const host = opts.host ? opts.host.adapter(hostConfig, loaded.policy.agentId) : hostAdapter(location, hostConfig, loaded.policy.agentId);
+  const host = opts.host ? opts.host.adapter(hostConfig, loaded.policy.agentId) : await hostAdapter(location, hostConfig, loaded.policy.agentId);
   return { workspace, policy: loaded.policy, policyFile: loaded.file, store, hostLocation: location, host, deps };
 }

@@ -7,7 +7,7 @@ import { crashPoint } from "./faults.js";
 import { acquireLock, DEFAULT_LOCK, type LockOptions } from "./lock.js";
 import { decodeQueue, encodeQueue, type QueueOrigin } from "./queue-codec.js";
 import { publish, quarantine, readRaw, sweepStaged, type RawQueueFile } from "./queue-file.js";
-import { cacheFor, freezeQueue, type ReadCache } from "./read-cache.js";
+import { cacheFor, freezeQueue, readCachingEnabled, type ReadCache } from "./read-cache.js";
 
 const snapshotCaches = new Map<string, ReadCache<Snapshot>>();
 import { assertNoLinks } from "./safe-path.js";
@@ -54,13 +54,14 @@ export class QueueStore {
   /**
    * A consistent snapshot (the file is only ever replaced by rename). An unchanged v2 file is
    * served from the read cache (one lstat), so an idle tick does not re-parse the queue; the
-   * snapshot is frozen because later reads share it.
+   * snapshot is frozen because later reads share it (not in a one-shot process, which has no
+   * cache and no later reads).
    */
   async read(): Promise<Snapshot> {
     this.#assertSafe();
     const load = async (): Promise<Snapshot> => {
       const snapshot = await this.#decode(await readRaw(this.file));
-      return Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) });
+      return readCachingEnabled() ? Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) }) : snapshot;
     };
     return cacheFor(snapshotCaches, this.file).read(this.file, load, (s) => s.origin === "v2");
   }

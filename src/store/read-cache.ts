@@ -38,6 +38,7 @@ export class ReadCache<T> {
   #value: T | undefined;
 
   async read(file: string, load: () => Promise<T>, cacheable: (value: T) => boolean): Promise<T> {
+    if (!caching) return load();
     const before = identityOf(file, Date.now());
     if (before !== null && before.key === this.#key) return this.#value as T;
     this.#key = null;
@@ -51,6 +52,18 @@ export class ReadCache<T> {
     return value;
   }
 }
+
+let caching = true;
+
+/**
+ * For a one-shot process (the CLI): it reads each file once, so a cache could never be hit and
+ * would only add two lstats per file and the freezing of every snapshot.
+ */
+export function disableReadCaching(): void {
+  caching = false;
+}
+
+export const readCachingEnabled = (): boolean => caching;
 
 /**
  * One cache per file path for the life of the process: the plugin builds a fresh context

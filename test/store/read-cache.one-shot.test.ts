@@ -1,0 +1,27 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { addTask } from "../../src/core/tasks.js";
+import { QueueStore } from "../../src/store/queue-store.js";
+import { RACY_WINDOW_MS, disableReadCaching } from "../../src/store/read-cache.js";
+import { tempDir } from "../helpers/cli.js";
+
+// Its own file: the switch is process-wide (vitest gives each file fresh modules).
+let ws: { dir: string; cleanup: () => void };
+beforeEach(() => (ws = tempDir("tm-one-shot-")));
+afterEach(() => ws.cleanup());
+
+describe("a one-shot process (the CLI) does not cache what it reads", () => {
+  it("reads an unchanged, settled queue file again each time, and leaves the snapshot unfrozen", async () => {
+    mkdirSync(path.join(ws.dir, "memory"));
+    const store = new QueueStore({ workspace: ws.dir, file: path.join(ws.dir, "memory/pending_tasks.json") });
+    await store.mutate((q) => ({ queue: addTask(q, { prompt: "one" }, Date.now(), "t_one").queue, result: null }));
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    disableReadCaching();
+    const first = await store.read();
+    const second = await store.read();
+    expect(second).not.toBe(first);
+    expect(second.queue.tasks[0]?.prompt).toBe("one");
+    expect(Object.isFrozen(first.queue.tasks[0])).toBe(false);
+  });
+});
