@@ -4,31 +4,38 @@ import { build, type Plugin } from "esbuild";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 
 /**
- * Bundles the CLI that tsc compiled (dist/cli/main.js) into one CommonJS file,
- * dist/bin/task-manager.cjs. The heartbeat check is a fresh process every tick, and what it pays
- * beyond starting Node is mostly loading code (see `npm run bench`):
- * - one file instead of ~35 ES modules;
+ * Bundles the CLI that tsc compiled into two CommonJS files in dist/bin/:
+ * - task-manager.cjs, the entry (dist/cli/main.js): the Node version guard and the fast path's
+ *   argument check, small enough that nothing else is compiled before they run;
+ * - check.cjs, the heartbeat check (dist/cli/check-command.js and everything it needs), loaded
+ *   by the entry after it has turned on Node's compile cache (Node >= 24, see main.ts) — the
+ *   cache covers only modules loaded after it is on.
+ * The heartbeat check is a fresh process every tick, and what it pays beyond starting Node is
+ * mostly loading code (see `npm run bench`):
+ * - one file instead of ~40 ES modules;
  * - CommonJS, because an ES module import of a builtin builds a facade that reads every export,
  *   and `node:fs`'s getters then load fs/promises, streams and readline for nothing;
  * - whitespace and syntax minified: 0.5–1 ms less to parse, measured side by side; names are
  *   kept, so stack traces still name the functions.
- * The check's modules are in the bundle (started lazily, so the Node version guard runs first);
- * every other command loads dist/cli/program.js, the unbundled ES modules, as before. Packages
+ * Every other command loads dist/cli/program.js, the unbundled ES modules, as before. Packages
  * are not bundled: commander, zod, cosmiconfig… load from node_modules when a command needs them.
  */
 const outdir = path.join(PACKAGE_ROOT, "dist", "bin");
-const entryName = "task-manager";
 
-/** `./program.js` stays outside the bundle, imported from its tsc output next door. */
-const programOutside: Plugin = {
-  name: "program-outside",
+/**
+ * What the entry does not contain: `./program.js` is imported from its tsc output, and
+ * `./check-command.js` from the check bundle next door.
+ */
+const entryOutside: Plugin = {
+  name: "entry-outside",
   setup(b) {
     b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: "../cli/program.js", external: true }));
+    b.onResolve({ filter: /^\.\/check(-command\.js|\.cjs)$/ }, () => ({ path: "./check.cjs", external: true }));
   },
 };
 
-const result = await build({
-  entryPoints: { [entryName]: path.join(PACKAGE_ROOT, "dist", "cli", "main.js") },
+const bundle = (name: string, entry: string, plugins: Plugin[]) => build({
+  entryPoints: { [name]: path.join(PACKAGE_ROOT, "dist", "cli", entry) },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,
@@ -38,7 +45,7 @@ const result = await build({
   packages: "external",
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [programOutside],
+  plugins,
   // import.meta does not exist in CommonJS; the bundle's own URL stands in (same depth in dist/).
   define: { "import.meta.url": "__bundleUrl" },
   // "use strict" first: after the banner, esbuild's own directive would be a plain string.
@@ -46,11 +53,13 @@ const result = await build({
   logLevel: "warning",
   write: false,
 });
+// The check lands before the entry that loads it.
+const outputs = [...(await bundle("check", "check-command.js", [])).outputFiles, ...(await bundle("task-manager", "main.js", [entryOutside])).outputFiles];
 // Each file lands by rename and stale files go last, so a CLI running during a rebuild (tests
 // do this) never sees a missing or half-written file.
 mkdirSync(outdir, { recursive: true });
 const written = new Set<string>();
-for (const file of result.outputFiles) {
+for (const file of outputs) {
   const temp = `${file.path}.tmp-${process.pid}`;
   writeFileSync(temp, file.contents, { mode: 0o755 });
   renameSync(temp, file.path);
