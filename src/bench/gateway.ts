@@ -8,14 +8,15 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, request, type Server } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GatewayClient, PROTOCOL } from "../host/gateway-client.js";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 import { isolatedEnv } from "./fixtures.js";
-import { killByHome } from "./home-processes.js";
+import { killByHome, killGroup } from "./home-processes.js";
+import { freePort, privateOpenclawEnv } from "./private-host.js";
 
 /** OpenClaw 2026.9.6 and the Node 24 it needs, as test/e2e/install-hosts.sh installs them. */
 export const OPENCLAW_ENTRY = path.join(PACKAGE_ROOT, ".cache/openclaw-host/node_modules/openclaw/openclaw.mjs");
@@ -61,17 +62,6 @@ function modelsConfig(baseUrl: string): Record<string, unknown> {
   return { mode: "merge", providers: { fake: { baseUrl, apiKey: "k", api: "openai-completions", models: [model("expensive-large", 15, 75), model("cheap-flash", 0.1, 0.4)] } } };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The HTTP status of one GET, or 0 when nothing answers yet. */
 function statusOf(port: number, pathname: string): Promise<number> {
   return new Promise((resolve) => {
@@ -99,13 +89,7 @@ export async function startBenchGateway(pluginConfig: Record<string, unknown>, s
   const env: NodeJS.ProcessEnv = {
     ...base,
     PATH: `${path.dirname(NODE24)}${path.delimiter}${base.PATH ?? ""}`,
-    OPENCLAW_STATE_DIR: stateDir,
-    OPENCLAW_CONFIG_PATH: configPath,
-    OPENCLAW_GATEWAY_TOKEN: token,
-    OPENCLAW_NO_RESPAWN: "1",
-    OPENCLAW_SKIP_CHANNELS: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    OPENCLAW_EXEC_SHELL_SNAPSHOT: "0",
+    ...privateOpenclawEnv(stateDir, configPath, token),
   };
   let child: ChildProcess | null = null;
   let client: GatewayClient | null = null;
@@ -174,14 +158,6 @@ export async function startBenchGateway(pluginConfig: Record<string, unknown>, s
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already gone
   }
 }
 

@@ -1,5 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 
+/** SIGKILLs a detached child's whole process group (the gateway and what it spawned into it). */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 /**
  * SIGKILLs every process whose environment has HOME=<home> (Linux /proc) and returns their pids.
  * A private host's gateway detaches helpers into process groups of their own (OpenClaw's spawn

@@ -5,7 +5,7 @@
  * their environment.
  */
 import type { ChildProcess } from "node:child_process";
-import { killByHome } from "../../../src/bench/home-processes.js";
+import { killByHome, killGroup } from "../../../src/bench/home-processes.js";
 
 /** Every gateway still running, so a crashed test run cannot leak processes. */
 const live = new Set<ChildProcess>();
@@ -13,7 +13,7 @@ const live = new Set<ChildProcess>();
 const homes = new Set<string>();
 
 process.once("exit", () => {
-  for (const child of live) killGroup(child, "SIGKILL");
+  for (const child of live) killGroup(child.pid);
   for (const home of homes) killByHome(home);
 });
 
@@ -27,13 +27,5 @@ export function forgetHome(home: string): void {
   homes.delete(home);
 }
 
-export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
-export { killByHome };
+export { killByHome, killGroup };

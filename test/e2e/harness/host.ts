@@ -11,9 +11,9 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { freePort } from "../../../src/bench/private-host.js";
 import { GatewayClient, type GatewayEvent } from "../../../src/host/gateway-client.js";
 import { forgetHome, killByHome, killGroup, track } from "./cleanup.js";
 import { KINDS, type HostKind, type KindSpec } from "./kinds.js";
@@ -128,11 +128,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const exited = new Promise<void>((r) => proc.once("exit", () => r()));
       proc.kill(signal);
       // OpenClaw drains running work on SIGTERM (tens of seconds); don't wait forever.
-      const timer = setTimeout(() => killGroup(proc, "SIGKILL"), 45_000);
+      const timer = setTimeout(() => killGroup(proc.pid), 45_000);
       await exited;
       clearTimeout(timer);
       // Orphaned helpers (if any) die with the group.
-      killGroup(proc, "SIGKILL");
+      killGroup(proc.pid);
     }
     // Helpers the gateway detached into groups of their own (OpenClaw's spawn broker).
     killByHome(root);
@@ -316,18 +316,6 @@ async function connectWhenReady(spec: KindSpec, child: ChildProcess, port: numbe
     if (Date.now() > deadline) throw new Error(`gateway not ready after ${timeoutMs} ms (last: ${lastError})`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 function tail(file: string, lines = 60): string {

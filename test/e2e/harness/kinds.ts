@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { privateOpenclawEnv } from "../../../src/bench/private-host.js";
 import { PROTOCOL } from "../../../src/host/gateway-client.js";
 
 export type HostKind = "openclaw" | "clawdbot";
@@ -70,15 +71,7 @@ export const KINDS: Record<HostKind, KindSpec> = {
     stateDirName: ".openclaw",
     configName: "openclaw.json",
     envPrefix: "OPENCLAW_",
-    env: (stateDir, configPath, token) => ({
-      OPENCLAW_STATE_DIR: stateDir,
-      OPENCLAW_CONFIG_PATH: configPath,
-      OPENCLAW_GATEWAY_TOKEN: token,
-      OPENCLAW_NO_RESPAWN: "1",
-      OPENCLAW_SKIP_CHANNELS: "1",
-      OPENCLAW_DISABLE_BONJOUR: "1",
-      OPENCLAW_EXEC_SHELL_SNAPSHOT: "0",
-    }),
+    env: privateOpenclawEnv,
     // Bare `setup` opens a chat; --baseline writes config, workspace and session folders only.
     setupArgs: (workspace) => ["setup", "--baseline", "--workspace", workspace],
     gatewayArgs: (port, token) => ["gateway", "run", "--port", String(port), "--bind", "loopback", "--token", token],
