@@ -23,10 +23,42 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     reporters: ["default"],
     projects: [
-      { test: { ...shared, name: "unit", include: ["test/{core,cli,host,plugin,store,docs,bench,status}/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 0 } } },
-      { test: { ...shared, name: "reliability", include: ["test/reliability/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { test: { ...shared, name: "browser", include: ["test/ui/**/*.test.ts"], fileParallelism: false, sequence: { groupOrder: 2 } } },
-      { test: { ...shared, name: "e2e", include: ["test/e2e/**/*.test.ts"], fileParallelism: false, sequence: { groupOrder: 3 } } },
+      {
+        test: {
+          ...shared,
+          name: "unit",
+          include: ["test/{core,cli,host,plugin,store,docs,bench,status}/**/*.test.ts"],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "browser",
+          include: ["test/ui/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
+        },
+      },
     ],
   },
 });

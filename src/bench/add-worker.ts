@@ -19,16 +19,31 @@ export interface WorkerReport {
 
 async function work(workspace: string, worker: number, count: number): Promise<WorkerReport> {
   const ctx = await createContext({ workspace });
-  const report: WorkerReport = { worker, added: 0, duplicates: 0, lockWaitMs: [], opMs: [], errors: [] };
+  const report: WorkerReport = {
+    worker,
+    added: 0,
+    duplicates: 0,
+    lockWaitMs: [],
+    opMs: [],
+    errors: [],
+  };
   for (let i = 0; i < count; i++) {
     const start = performance.now();
     let locked = start;
     try {
-      const { result } = await ctx.store.mutate((queue) => {
-        locked = performance.now();
-        const r = addTask(queue, { prompt: `adder ${worker} task ${i}`, source: "bench", key: `w${worker}-${i}` }, ctx.deps.now(), ctx.deps.newId());
-        return { queue: r.queue, result: r.kind };
-      }, { waitMs: 30_000 });
+      const { result } = await ctx.store.mutate(
+        (queue) => {
+          locked = performance.now();
+          const r = addTask(
+            queue,
+            { prompt: `adder ${worker} task ${i}`, source: "bench", key: `w${worker}-${i}` },
+            ctx.deps.now(),
+            ctx.deps.newId(),
+          );
+          return { queue: r.queue, result: r.kind };
+        },
+        { waitMs: 30_000 },
+      );
       if (result === "added") report.added += 1;
       else report.duplicates += 1;
     } catch (err) {
@@ -41,8 +56,11 @@ async function work(workspace: string, worker: number, count: number): Promise<W
 }
 
 const [workspace, worker, count] = process.argv.slice(2);
-if (!workspace || !process.send) throw new Error("add-worker is started by the contention bench (fork with IPC)");
+if (!workspace || !process.send)
+  throw new Error("add-worker is started by the contention bench (fork with IPC)");
 process.send({ ready: true });
 process.once("message", () => {
-  void work(workspace, Number(worker), Number(count)).then((report) => process.send!({ report }, () => process.exit(0)));
+  void work(workspace, Number(worker), Number(count)).then((report) =>
+    process.send!({ report }, () => process.exit(0)),
+  );
 });

@@ -11,7 +11,9 @@ export const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
 function expectDeferred(stdout: string): string | null {
   try {
     const status = JSON.parse(stdout) as { status?: string; reason?: string };
-    return status.status === "DEFERRED" && status.reason === "concurrency_limit" ? null : `expected DEFERRED/concurrency_limit, got ${stdout.slice(0, 300)}`;
+    return status.status === "DEFERRED" && status.reason === "concurrency_limit"
+      ? null
+      : `expected DEFERRED/concurrency_limit, got ${stdout.slice(0, 300)}`;
   } catch {
     return `stdout is not one JSON document: ${stdout.slice(0, 300)}`;
   }
@@ -20,7 +22,9 @@ function expectDeferred(stdout: string): string | null {
 function expectSessions(stdout: string): string | null {
   try {
     const out = JSON.parse(stdout) as { count?: number };
-    return typeof out.count === "number" && out.count >= 4 ? null : `expected the bench's 4 sessions, got ${stdout.slice(0, 300)}`;
+    return typeof out.count === "number" && out.count >= 4
+      ? null
+      : `expected the bench's 4 sessions, got ${stdout.slice(0, 300)}`;
   } catch {
     return `stdout is not JSON: ${stdout.slice(0, 300)}`;
   }
@@ -29,9 +33,21 @@ function expectSessions(stdout: string): string | null {
 export function commands(home: BenchHome): { floor: Command; check: Command; sessions: Command } {
   return {
     floor: { label: "node -e 0", file: process.execPath, args: ["-e", "0"], env: home.env },
-    check: { label: "task-manager check", file: process.execPath, args: [CLI, "check", "-w", home.workspace], env: home.env, verify: expectDeferred },
+    check: {
+      label: "task-manager check",
+      file: process.execPath,
+      args: [CLI, "check", "-w", home.workspace],
+      env: home.env,
+      verify: expectDeferred,
+    },
     // As a user (and the original heartbeat script) runs it: entry.js, respawn included.
-    sessions: { label: "clawdbot sessions", file: process.execPath, args: [HOST_ENTRY, "sessions", "--active", "30", "--json"], env: home.env, verify: expectSessions },
+    sessions: {
+      label: "clawdbot sessions",
+      file: process.execPath,
+      args: [HOST_ENTRY, "sessions", "--active", "30", "--json"],
+      env: home.env,
+      verify: expectSessions,
+    },
   };
 }
 
@@ -52,16 +68,34 @@ export function cliVsNodeRow(opts: BenchOptions, home: BenchHome): Row {
     ratio: `${ratio.toFixed(2)}×`,
     target: "≤ 1.5×",
     met: ratio <= 1.5,
-    data: { pairs: opts.cliPairs, check_ms: roundSummary(check, 2), node_ms: roundSummary(floor, 2), ratio: Number(ratio.toFixed(3)) },
+    data: {
+      pairs: opts.cliPairs,
+      check_ms: roundSummary(check, 2),
+      node_ms: roundSummary(floor, 2),
+      ratio: Number(ratio.toFixed(3)),
+    },
   };
 }
 
 /** The CLI check against the original design's session check, on the same private host. */
 export function cliVsHostRow(opts: BenchOptions, home: BenchHome): Row {
-  const base = { id: "cli_check_vs_host_sessions", measure: "CLI check vs `clawdbot sessions --active 30 --json`", target: "≥ 20× faster" };
+  const base = {
+    id: "cli_check_vs_host_sessions",
+    measure: "CLI check vs `clawdbot sessions --active 30 --json`",
+    target: "≥ 20× faster",
+  };
   if (!home.hostReady) {
-    const why = opts.skipHost ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)" : `skipped: host not installed at ${HOST_ENTRY} (run test/e2e/install-hosts.sh)`;
-    return { ...base, result: "–", reference: why, ratio: "–", met: null, data: { skipped: true, reason: why } };
+    const why = opts.skipHost
+      ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
+      : `skipped: host not installed at ${HOST_ENTRY} (run test/e2e/install-hosts.sh)`;
+    return {
+      ...base,
+      result: "–",
+      reference: why,
+      ratio: "–",
+      met: null,
+      data: { skipped: true, reason: why },
+    };
   }
   const c = commands(home);
   const runs = interleave(c.check, c.sessions, opts.hostPairs, 1);
@@ -74,7 +108,12 @@ export function cliVsHostRow(opts: BenchOptions, home: BenchHome): Row {
     reference: `clawdbot: ${formatSpread(sessions, ms)}`,
     ratio: `${speedup.toFixed(1)}× faster`,
     met: speedup >= 20,
-    data: { pairs: opts.hostPairs, check_ms: roundSummary(check, 2), host_ms: roundSummary(sessions, 2), speedup: Number(speedup.toFixed(2)) },
+    data: {
+      pairs: opts.hostPairs,
+      check_ms: roundSummary(check, 2),
+      host_ms: roundSummary(sessions, 2),
+      speedup: Number(speedup.toFixed(2)),
+    },
   };
 }
 
@@ -101,6 +140,12 @@ export function memoryRow(opts: BenchOptions, home: BenchHome): Row {
     target: "≤ 60 MiB",
     met: s.median <= 60,
     note: `max RSS via ${method}, median of ${opts.memoryRuns} runs`,
-    data: { runs: opts.memoryRuns, method, check_mib: roundSummary(s, 1), node_mib: roundSummary(f, 1), host_mib: hostMiB },
+    data: {
+      runs: opts.memoryRuns,
+      method,
+      check_mib: roundSummary(s, 1),
+      node_mib: roundSummary(f, 1),
+      host_mib: hostMiB,
+    },
   };
 }

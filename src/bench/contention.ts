@@ -18,8 +18,16 @@ interface Adder {
   done: Promise<WorkerReport>;
 }
 
-function startWorker(workspace: string, index: number, count: number, env: NodeJS.ProcessEnv): Adder {
-  const child = fork(WORKER, [workspace, String(index), String(count)], { env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+function startWorker(
+  workspace: string,
+  index: number,
+  count: number,
+  env: NodeJS.ProcessEnv,
+): Adder {
+  const child = fork(WORKER, [workspace, String(index), String(count)], {
+    env,
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
   let markReady: () => void = () => undefined;
   let failReady: (err: Error) => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
@@ -35,7 +43,9 @@ function startWorker(workspace: string, index: number, count: number, env: NodeJ
       failReady(err);
       reject(err);
     };
-    child.once("exit", (code) => fail(new Error(`adder ${index} exited (${code}) before reporting`)));
+    child.once("exit", (code) =>
+      fail(new Error(`adder ${index} exited (${code}) before reporting`)),
+    );
     child.once("error", fail);
   });
   // Awaited later; this only keeps an early failure from counting as unhandled meanwhile.
@@ -50,7 +60,9 @@ function startWorker(workspace: string, index: number, count: number, env: NodeJ
 export async function contentionRow(opts: BenchOptions, home: BenchHome): Promise<Row> {
   const workspace = path.join(home.root, "workspace-contention");
   mkdirSync(workspace, { recursive: true });
-  const workers = Array.from({ length: opts.adders }, (_, i) => startWorker(workspace, i, opts.addsPerAdder, home.env));
+  const workers = Array.from({ length: opts.adders }, (_, i) =>
+    startWorker(workspace, i, opts.addsPerAdder, home.env),
+  );
   await Promise.all(workers.map((w) => w.ready));
   const start = performance.now();
   for (const w of workers) w.child.send("go");
@@ -60,7 +72,11 @@ export async function contentionRow(opts: BenchOptions, home: BenchHome): Promis
   const ctx = await createContext({ workspace, deps: { env: home.env } });
   const { queue } = await ctx.store.read();
   const keys = new Set(queue.tasks.map((t) => t.key));
-  const found = Array.from({ length: opts.adders }, (_, w) => Array.from({ length: opts.addsPerAdder }, (_, i) => keys.has(`w${w}-${i}`))).flat().filter(Boolean).length;
+  const found = Array.from({ length: opts.adders }, (_, w) =>
+    Array.from({ length: opts.addsPerAdder }, (_, i) => keys.has(`w${w}-${i}`)),
+  )
+    .flat()
+    .filter(Boolean).length;
   const lost = expected - found;
   const errors = reports.flatMap((r) => r.errors);
   const wait = summarize(reports.flatMap((r) => r.lockWaitMs));
@@ -75,6 +91,16 @@ export async function contentionRow(opts: BenchOptions, home: BenchHome): Promis
     target: "0 lost",
     met: lost === 0 && errors.length === 0 && queue.tasks.length === expected,
     note: `lock wait = call → transform running (includes the locked read); per add p50 ${formatMs(op.median)}, p99 ${formatMs(op.p99)}; revision ${queue.revision}${errors.length > 0 ? `; first error: ${errors[0]}` : ""}`,
-    data: { adders: opts.adders, expected, found, lost, errors: errors.length, wall_ms: round(wallMs, 1), ops_per_sec: round(opsPerSec, 1), lock_wait_ms: roundSummary(wait), op_ms: roundSummary(op) },
+    data: {
+      adders: opts.adders,
+      expected,
+      found,
+      lost,
+      errors: errors.length,
+      wall_ms: round(wallMs, 1),
+      ops_per_sec: round(opsPerSec, 1),
+      lock_wait_ms: roundSummary(wait),
+      op_ms: roundSummary(op),
+    },
   };
 }

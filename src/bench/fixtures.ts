@@ -9,7 +9,10 @@ import { createContext } from "../runtime/context.js";
 import { PACKAGE_ROOT } from "../runtime/workspace.js";
 
 /** The real host installed by test/e2e/install-hosts.sh, if it is there. */
-export const HOST_ENTRY = path.join(PACKAGE_ROOT, ".cache/clawdbot-host/node_modules/clawdbot/dist/entry.js");
+export const HOST_ENTRY = path.join(
+  PACKAGE_ROOT,
+  ".cache/clawdbot-host/node_modules/clawdbot/dist/entry.js",
+);
 
 /** A private HOME with a Clawdbot state dir and a workspace; nothing outside it is read. */
 export interface BenchHome {
@@ -31,10 +34,22 @@ export interface BenchHome {
 export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("VITEST") || k.startsWith("CLAWDBOT_") || k.startsWith("TASK_MANAGER_") || k === "NODE_ENV" || k === "NODE_OPTIONS") continue;
+    if (
+      k.startsWith("VITEST") ||
+      k.startsWith("CLAWDBOT_") ||
+      k.startsWith("TASK_MANAGER_") ||
+      k === "NODE_ENV" ||
+      k === "NODE_OPTIONS"
+    )
+      continue;
     env[k] = v;
   }
-  return { ...env, HOME: home, NO_COLOR: "1", PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
+  return {
+    ...env,
+    HOME: home,
+    NO_COLOR: "1",
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
+  };
 }
 
 /** Makes the private home; with `withHost`, lets the real host set it up (about 2 s). */
@@ -45,14 +60,27 @@ export function makeHome(withHost: boolean): BenchHome {
   const env = isolatedEnv(root);
   let hostReady = false;
   if (withHost && existsSync(HOST_ENTRY)) {
-    const r = spawnSync(process.execPath, [HOST_ENTRY, "setup", "--workspace", workspace], { env, encoding: "utf8", timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`clawdbot setup failed (${r.status}): ${r.stderr}${r.stdout}`);
+    const r = spawnSync(process.execPath, [HOST_ENTRY, "setup", "--workspace", workspace], {
+      env,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (r.status !== 0)
+      throw new Error(`clawdbot setup failed (${r.status}): ${r.stderr}${r.stdout}`);
     hostReady = true;
   }
   const sessionsDir = path.join(stateDir, "agents", "main", "sessions");
   mkdirSync(sessionsDir, { recursive: true });
   mkdirSync(workspace, { recursive: true });
-  return { root, stateDir, sessionsDir, workspace, env, hostReady, dispose: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    stateDir,
+    sessionsDir,
+    workspace,
+    env,
+    hostReady,
+    dispose: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -60,16 +88,34 @@ export function makeHome(withHost: boolean): BenchHome {
  * is the user's turn), so both task-manager and `clawdbot sessions` have real entries to read.
  */
 export function writeSessions(home: BenchHome, nowMs: number): void {
-  const store: Record<string, { sessionId: string; updatedAt: number; model: string; label?: string }> = {
-    "agent:main:main": { sessionId: "s-main", updatedAt: nowMs - 60_000, model: "fake/expensive-large" },
+  const store: Record<
+    string,
+    { sessionId: string; updatedAt: number; model: string; label?: string }
+  > = {
+    "agent:main:main": {
+      sessionId: "s-main",
+      updatedAt: nowMs - 60_000,
+      model: "fake/expensive-large",
+    },
   };
   for (let i = 1; i <= 3; i++) {
     const sessionId = `s-sub-${i}`;
-    store[`agent:main:subagent:bench-${i}`] = { sessionId, updatedAt: nowMs - i * 1000, model: "fake/cheap-flash", label: `bench-${i}` };
-    const line = { type: "message", message: { role: "user", content: [{ type: "text", text: `sub-agent task ${i}` }] } };
+    store[`agent:main:subagent:bench-${i}`] = {
+      sessionId,
+      updatedAt: nowMs - i * 1000,
+      model: "fake/cheap-flash",
+      label: `bench-${i}`,
+    };
+    const line = {
+      type: "message",
+      message: { role: "user", content: [{ type: "text", text: `sub-agent task ${i}` }] },
+    };
     writeFileSync(path.join(home.sessionsDir, `${sessionId}.jsonl`), `${JSON.stringify(line)}\n`);
   }
-  writeFileSync(path.join(home.sessionsDir, "sessions.json"), `${JSON.stringify(store, null, 2)}\n`);
+  writeFileSync(
+    path.join(home.sessionsDir, "sessions.json"),
+    `${JSON.stringify(store, null, 2)}\n`,
+  );
 }
 
 /** `count` pending tasks made by the core's own addTask, so they are exactly what `add` writes. */
@@ -77,7 +123,16 @@ export function pendingTasks(count: number, nowMs: number): Task[] {
   const tasks: Task[] = [];
   for (let i = 0; i < count; i++) {
     const id = `t_bench${i.toString(36).padStart(6, "0")}`;
-    const r = addTask(emptyQueue(), { prompt: `Resume bench task ${i}: summarise the notes in memory/notes-${i}.md`, priority: 1 + (i % 5), source: "bench" }, nowMs - (count - i) * 1000, id);
+    const r = addTask(
+      emptyQueue(),
+      {
+        prompt: `Resume bench task ${i}: summarise the notes in memory/notes-${i}.md`,
+        priority: 1 + (i % 5),
+        source: "bench",
+      },
+      nowMs - (count - i) * 1000,
+      id,
+    );
     tasks.push(r.task);
   }
   return tasks;
@@ -94,7 +149,14 @@ export async function seedDeferredQueue(home: BenchHome, count: number): Promise
   await ctx.store.mutate(() => {
     const base: Queue = { ...emptyQueue(), tasks: pendingTasks(count, nowMs) };
     const first = base.tasks[0];
-    const queue = first ? claimTask(base, first, { token: "bench", model: ctx.policy.models[0]!, leaseSeconds: 6 * 3600 }, nowMs).queue : base;
+    const queue = first
+      ? claimTask(
+          base,
+          first,
+          { token: "bench", model: ctx.policy.models[0]!, leaseSeconds: 6 * 3600 },
+          nowMs,
+        ).queue
+      : base;
     return { queue, result: null };
   });
   return ctx.store.file;

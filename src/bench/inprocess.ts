@@ -16,7 +16,11 @@ function fileIdentity(file: string): string {
   return `${s.ino}:${s.size}:${s.mtimeNs}`;
 }
 
-async function timeTicks(ctx: Context, ticks: number, beforeTick?: (i: number) => void): Promise<number[]> {
+async function timeTicks(
+  ctx: Context,
+  ticks: number,
+  beforeTick?: (i: number) => void,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < ticks; i++) {
     beforeTick?.(i);
@@ -24,7 +28,9 @@ async function timeTicks(ctx: Context, ticks: number, beforeTick?: (i: number) =
     const status = await runCheck(ctx);
     samples.push(performance.now() - start);
     if (status.status !== "DEFERRED" || status.reason !== "concurrency_limit") {
-      throw new Error(`in-process tick ${i}: expected DEFERRED/concurrency_limit, got ${JSON.stringify(status).slice(0, 300)}`);
+      throw new Error(
+        `in-process tick ${i}: expected DEFERRED/concurrency_limit, got ${JSON.stringify(status).slice(0, 300)}`,
+      );
     }
   }
   return samples;
@@ -48,7 +54,8 @@ async function measureIdle(s: Seeded): Promise<Summary> {
   await timeTicks(s.ctx, Math.min(200, Math.max(5, Math.round(s.ticks / 10))));
   const before = fileIdentity(s.file);
   const idle = summarize(await timeTicks(s.ctx, s.ticks));
-  if (fileIdentity(s.file) !== before) throw new Error(`in-process idle ticks at ${s.tasks} tasks rewrote the queue file`);
+  if (fileIdentity(s.file) !== before)
+    throw new Error(`in-process idle ticks at ${s.tasks} tasks rewrote the queue file`);
   return idle;
 }
 
@@ -90,7 +97,9 @@ export async function inProcessRows(opts: BenchOptions, home: BenchHome): Promis
 async function missRow(m: Seeded): Promise<Row> {
   const ticks = Math.max(3, Math.round(m.ticks / 4));
   const base = Date.now() / 1000 - 120;
-  const changed = summarize(await timeTicks(m.ctx, ticks, (i) => utimesSync(m.file, base + i / 1000, base + i / 1000)));
+  const changed = summarize(
+    await timeTicks(m.ctx, ticks, (i) => utimesSync(m.file, base + i / 1000, base + i / 1000)),
+  );
   return {
     id: `inprocess_${m.tasks}_file_changed`,
     measure: `in-process check, ${m.tasks.toLocaleString("en")} tasks, file touched before every tick`,

@@ -47,7 +47,10 @@ async function run(): Promise<Report> {
       node: process.versions.node,
       platform: `${os.platform()} ${os.arch()}`,
       cpus: os.availableParallelism(),
-      load: { start: Number(loadAtStart.toFixed(2)), end: Number((os.loadavg()[0] ?? 0).toFixed(2)) },
+      load: {
+        start: Number(loadAtStart.toFixed(2)),
+        end: Number((os.loadavg()[0] ?? 0).toFixed(2)),
+      },
       options: { ...opts, duration_s: Math.round((Date.now() - started) / 100) / 10 },
       rows,
       notes: [

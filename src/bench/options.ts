@@ -40,7 +40,8 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}".`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}".`);
   return value;
 }
 

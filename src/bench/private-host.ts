@@ -6,7 +6,11 @@ import { createServer } from "node:net";
  * around a gateway that a throwaway one must not (a respawning supervisor, chat channels,
  * Bonjour adverts, a snapshot of the user's shell for the exec tool).
  */
-export function privateOpenclawEnv(stateDir: string, configPath: string, token: string): Record<string, string> {
+export function privateOpenclawEnv(
+  stateDir: string,
+  configPath: string,
+  token: string,
+): Record<string, string> {
   return {
     OPENCLAW_STATE_DIR: stateDir,
     OPENCLAW_CONFIG_PATH: configPath,

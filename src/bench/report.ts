@@ -43,11 +43,17 @@ function cell(row: Row, key: keyof Row): string {
 
 /** A plain-text table (no colours: it ends up in logs and closing notes). */
 export function renderTable(report: Report): string {
-  const widths = COLUMNS.map((c) => Math.max(c.title.length, ...report.rows.map((r) => cell(r, c.key).length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const widths = COLUMNS.map((c) =>
+    Math.max(c.title.length, ...report.rows.map((r) => cell(r, c.key).length)),
+  );
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   const rule = `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`;
   const body = report.rows.map((r) => line(COLUMNS.map((c) => cell(r, c.key))));
-  const notes = [...report.rows.filter((r) => r.note).map((r) => `${r.id}: ${r.note}`), ...report.notes];
+  const notes = [
+    ...report.rows.filter((r) => r.note).map((r) => `${r.id}: ${r.note}`),
+    ...report.notes,
+  ];
   return [
     `task-manager bench — node ${report.node}, ${report.platform}, ${report.cpus} cpus, load ${report.load.start}→${report.load.end}, ${report.generated_at}`,
     line(COLUMNS.map((c) => c.title)),

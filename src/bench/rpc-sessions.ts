@@ -6,7 +6,14 @@
 import { GatewayClient, PROTOCOL } from "../host/gateway-client.js";
 
 const url = process.argv[2] ?? "";
-const client = await GatewayClient.connect({ url, token: process.env.TM_BENCH_TOKEN ?? null }, { protocol: PROTOCOL.openclaw, timeoutMs: 30_000 });
-const listed = await client.request<{ count?: number; sessions?: unknown[] }>("sessions.list", {}, { timeoutMs: 30_000 });
+const client = await GatewayClient.connect(
+  { url, token: process.env.TM_BENCH_TOKEN ?? null },
+  { protocol: PROTOCOL.openclaw, timeoutMs: 30_000 },
+);
+const listed = await client.request<{ count?: number; sessions?: unknown[] }>(
+  "sessions.list",
+  {},
+  { timeoutMs: 30_000 },
+);
 client.close();
 process.stdout.write(String(listed.count ?? listed.sessions?.length ?? 0));

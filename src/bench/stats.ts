@@ -39,8 +39,15 @@ export function formatSpread(s: Summary, format: (v: number) => string = formatM
   return `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
 }
 
-export const round = (v: number, digits = 3): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+export const round = (v: number, digits = 3): number =>
+  Number.isFinite(v) ? Number(v.toFixed(digits)) : v;
 
 export function roundSummary(s: Summary, digits = 3): Summary {
-  return { n: s.n, median: round(s.median, digits), p99: round(s.p99, digits), min: round(s.min, digits), max: round(s.max, digits) };
+  return {
+    n: s.n,
+    median: round(s.median, digits),
+    p99: round(s.p99, digits),
+    min: round(s.min, digits),
+    max: round(s.max, digits),
+  };
 }

@@ -32,11 +32,21 @@ async function endpoint(home: BenchHome, tasks: number): Promise<Endpoint> {
   const handler = createStatusHandler({ context: async () => ctx, auth: { kind: "host" } });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { tasks, server, handler, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/task-manager/api/status` };
+  return {
+    tasks,
+    server,
+    handler,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/task-manager/api/status`,
+  };
 }
 
 /** One GET over a kept-alive connection; checks the document so a broken answer cannot pass as a fast one. */
-function get(url: string, agent: Agent, tasks: number, headers: Record<string, string> = {}): Promise<{ ms: number; bytes: number }> {
+function get(
+  url: string,
+  agent: Agent,
+  tasks: number,
+  headers: Record<string, string> = {},
+): Promise<{ ms: number; bytes: number }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     request(url, { agent, headers }, (res) => {
@@ -46,10 +56,17 @@ function get(url: string, agent: Agent, tasks: number, headers: Record<string, s
         const ms = performance.now() - start;
         const body = Buffer.concat(chunks);
         const total = (JSON.parse(body.toString("utf8")) as { total?: number }).total;
-        if (res.statusCode !== 200 || total !== tasks) return reject(new Error(`status endpoint at ${tasks} tasks answered ${res.statusCode} with total ${String(total)}`));
+        if (res.statusCode !== 200 || total !== tasks)
+          return reject(
+            new Error(
+              `status endpoint at ${tasks} tasks answered ${res.statusCode} with total ${String(total)}`,
+            ),
+          );
         resolve({ ms, bytes: body.length });
       });
-    }).on("error", reject).end();
+    })
+      .on("error", reject)
+      .end();
   });
 }
 
@@ -84,8 +101,16 @@ export async function statusEndpointRows(opts: BenchOptions, home: BenchHome): P
         ratio: k === 0 ? "1.0×" : `${(s.median / first.median).toFixed(1)}×`,
         target: "",
         met: null,
-        note: k === 0 ? `loopback HTTP, keep-alive, requests alternating between the sizes; ${Math.round(bytes[k]! / 1024)} KiB per answer at ${e.tasks} tasks (100 listed per state)` : `${Math.round(bytes[k]! / 1024)} KiB per answer`,
-        data: { tasks: e.tasks, requests: samples[k]!.length, bytes: bytes[k]!, request_ms: roundSummary(s, 4) },
+        note:
+          k === 0
+            ? `loopback HTTP, keep-alive, requests alternating between the sizes; ${Math.round(bytes[k]! / 1024)} KiB per answer at ${e.tasks} tasks (100 listed per state)`
+            : `${Math.round(bytes[k]! / 1024)} KiB per answer`,
+        data: {
+          tasks: e.tasks,
+          requests: samples[k]!.length,
+          bytes: bytes[k]!,
+          request_ms: roundSummary(s, 4),
+        },
       };
     });
   } finally {
@@ -120,15 +145,21 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
   const workspace = path.join(home.root, "serve-idle");
   mkdirSync(workspace, { recursive: true });
   await seedDeferredQueue({ ...home, workspace }, 1000);
-  const serve = spawn(process.execPath, [CLI, "serve", "-w", workspace], { env: home.env, stdio: ["ignore", "pipe", "ignore"] });
-  const idle = spawn(process.execPath, ["-e", "setInterval(() => {}, 3_600_000)"], { stdio: "ignore" });
+  const serve = spawn(process.execPath, [CLI, "serve", "-w", workspace], {
+    env: home.env,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const idle = spawn(process.execPath, ["-e", "setInterval(() => {}, 3_600_000)"], {
+    stdio: "ignore",
+  });
   let stream: ReturnType<typeof request> | null = null;
   try {
     let out = "";
     serve.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
     const deadline = Date.now() + 20_000;
     while (!out.includes("\n")) {
-      if (Date.now() > deadline || serve.exitCode !== null) throw new Error(`serve printed no URL: ${out}`);
+      if (Date.now() > deadline || serve.exitCode !== null)
+        throw new Error(`serve printed no URL: ${out}`);
       await sleep(25);
     }
     const url = new URL(out.split("\n")[0]!.trim());
@@ -151,7 +182,10 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
     const perMinute = async (): Promise<[number, number]> => {
       const before = [cpuMs(serve.pid!), cpuMs(idle.pid!)] as const;
       await sleep(window);
-      return [((cpuMs(serve.pid!) - before[0]) * 60_000) / window, ((cpuMs(idle.pid!) - before[1]) * 60_000) / window];
+      return [
+        ((cpuMs(serve.pid!) - before[0]) * 60_000) / window,
+        ((cpuMs(idle.pid!) - before[1]) * 60_000) / window,
+      ];
     };
     const afterLoad = await perMinute();
     const steady = await perMinute();
@@ -164,7 +198,12 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
       target: "",
       met: null,
       note: `CPU time (/proc/<pid>/schedstat) of serve with one page's event stream open and the queue unchanged (1,000 tasks), ${Math.round(window / 1000)} s windows: ${formatMs(afterLoad[0])}/min in the first window after the page loaded (the load's garbage collection), ${formatMs(steady[0])}/min in the next; the page's own once-a-minute re-read while visible is one status build (see the status endpoint rows)`,
-      data: { window_ms: window, serve_cpu_ms_per_min: Number(steady[0].toFixed(2)), serve_cpu_ms_per_min_after_load: Number(afterLoad[0].toFixed(2)), idle_node_cpu_ms_per_min: Number(steady[1].toFixed(2)) },
+      data: {
+        window_ms: window,
+        serve_cpu_ms_per_min: Number(steady[0].toFixed(2)),
+        serve_cpu_ms_per_min_after_load: Number(afterLoad[0].toFixed(2)),
+        idle_node_cpu_ms_per_min: Number(steady[1].toFixed(2)),
+      },
     };
   } finally {
     stream?.destroy();
@@ -173,7 +212,11 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
 }
 
 /** Opens what a page holds open: its first status read, then the event stream. Returns the closer. */
-async function openPage(base: string, headers: Record<string, string>, tasks: number): Promise<() => void> {
+async function openPage(
+  base: string,
+  headers: Record<string, string>,
+  tasks: number,
+): Promise<() => void> {
   const agent = new Agent({ keepAlive: false });
   await get(`${base}api/status`, agent, tasks, headers);
   const stream = request(`${base}api/events`, { headers });
@@ -196,14 +239,30 @@ async function openPage(base: string, headers: Record<string, string>, tasks: nu
  * its start — one status build, then the event stream — as a visible page re-reads once a minute.
  */
 export async function gatewayIdlePageRow(opts: BenchOptions, home: BenchHome): Promise<Row> {
-  const base = { id: "status_gateway_idle_cpu", measure: "OpenClaw gateway with the plugin, idle: CPU per minute, one page open vs none", target: "", met: null } as const;
+  const base = {
+    id: "status_gateway_idle_cpu",
+    measure: "OpenClaw gateway with the plugin, idle: CPU per minute, one page open vs none",
+    target: "",
+    met: null,
+  } as const;
   if (opts.skipHost || !openclawInstalled()) {
-    const why = opts.skipHost ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)" : `skipped: OpenClaw not installed at ${OPENCLAW_ENTRY} (run test/e2e/install-hosts.sh)`;
-    return { ...base, result: "–", reference: why, ratio: "–", data: { skipped: true, reason: why } };
+    const why = opts.skipHost
+      ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
+      : `skipped: OpenClaw not installed at ${OPENCLAW_ENTRY} (run test/e2e/install-hosts.sh)`;
+    return {
+      ...base,
+      result: "–",
+      reference: why,
+      ratio: "–",
+      data: { skipped: true, reason: why },
+    };
   }
   const tasks = 1000;
   // A schedule that never fires in the run: the plugin's own ticks would land in some windows only.
-  const gateway = await startBenchGateway({ schedule: "0 0 1 1 *", loadThreshold: 100 }, async (workspace) => void (await seedDeferredQueue({ ...home, workspace }, tasks)));
+  const gateway = await startBenchGateway(
+    { schedule: "0 0 1 1 *", loadThreshold: 100 },
+    async (workspace) => void (await seedDeferredQueue({ ...home, workspace }, tasks)),
+  );
   try {
     await sleep(opts.gatewaySettleMs); // start-up work (catalogs, maintenance, the plugin's first Task Flow sync)
     const pageBase = `http://127.0.0.1:${gateway.port}/task-manager/`;
@@ -234,7 +293,14 @@ export async function gatewayIdlePageRow(opts: BenchOptions, home: BenchHome): P
       // /proc/<pid>/stat counts in 10 ms ticks: a whole-millisecond difference is all it can say.
       ratio: `${(b.median / a.median).toFixed(2)}× (${b.median >= a.median ? "+" : "−"}${Math.abs(b.median - a.median).toFixed(0)} ms/min)`,
       note: `gateway process CPU (user + system, all threads, /proc/<pid>/stat), ${opts.gatewayPairs} pairs of ${Math.round(window / 1000)} s windows alternating without/with one page (${tasks.toLocaleString("en")} tasks; each page window opens the page at its start: one status build, then the event stream), after ${Math.round(opts.gatewaySettleMs / 1000)} s of settling; the plugin's schedule set to never fire during the run; median (min–max) per minute`,
-      data: { window_ms: window, pairs: opts.gatewayPairs, tasks, without_page_cpu_ms_per_min: roundSummary(a, 1), with_page_cpu_ms_per_min: roundSummary(b, 1), difference_ms_per_min: Number((b.median - a.median).toFixed(1)) },
+      data: {
+        window_ms: window,
+        pairs: opts.gatewayPairs,
+        tasks,
+        without_page_cpu_ms_per_min: roundSummary(a, 1),
+        with_page_cpu_ms_per_min: roundSummary(b, 1),
+        difference_ms_per_min: Number((b.median - a.median).toFixed(1)),
+      },
     };
   } finally {
     await gateway.stop();

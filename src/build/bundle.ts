@@ -29,32 +29,44 @@ const outdir = path.join(PACKAGE_ROOT, "dist", "bin");
 const entryOutside: Plugin = {
   name: "entry-outside",
   setup(b) {
-    b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: "../cli/program.js", external: true }));
-    b.onResolve({ filter: /^\.\/check(-command\.js|\.cjs)$/ }, () => ({ path: "./check.cjs", external: true }));
+    b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({
+      path: "../cli/program.js",
+      external: true,
+    }));
+    b.onResolve({ filter: /^\.\/check(-command\.js|\.cjs)$/ }, () => ({
+      path: "./check.cjs",
+      external: true,
+    }));
   },
 };
 
-const bundle = (name: string, entry: string, plugins: Plugin[]) => build({
-  entryPoints: { [name]: path.join(PACKAGE_ROOT, "dist", "cli", entry) },
-  outdir,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node22",
-  packages: "external",
-  minifyWhitespace: true,
-  minifySyntax: true,
-  plugins,
-  // import.meta does not exist in CommonJS; the bundle's own URL stands in (same depth in dist/).
-  define: { "import.meta.url": "__bundleUrl" },
-  // "use strict" first: after the banner, esbuild's own directive would be a plain string.
-  banner: { js: '"use strict";\nvar __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  logLevel: "warning",
-  write: false,
-});
+const bundle = (name: string, entry: string, plugins: Plugin[]) =>
+  build({
+    entryPoints: { [name]: path.join(PACKAGE_ROOT, "dist", "cli", entry) },
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node22",
+    packages: "external",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    plugins,
+    // import.meta does not exist in CommonJS; the bundle's own URL stands in (same depth in dist/).
+    define: { "import.meta.url": "__bundleUrl" },
+    // "use strict" first: after the banner, esbuild's own directive would be a plain string.
+    banner: {
+      js: '"use strict";\nvar __bundleUrl = require("node:url").pathToFileURL(__filename).href;',
+    },
+    logLevel: "warning",
+    write: false,
+  });
 // The check lands before the entry that loads it.
-const outputs = [...(await bundle("check", "check-command.js", [])).outputFiles, ...(await bundle("task-manager", "main.js", [entryOutside])).outputFiles];
+const outputs = [
+  ...(await bundle("check", "check-command.js", [])).outputFiles,
+  ...(await bundle("task-manager", "main.js", [entryOutside])).outputFiles,
+];
 // Each file lands by rename and stale files go last, so a CLI running during a rebuild (tests
 // do this) never sees a missing or half-written file.
 mkdirSync(outdir, { recursive: true });
@@ -65,5 +77,8 @@ for (const file of outputs) {
   renameSync(temp, file.path);
   written.add(path.basename(file.path));
 }
-for (const name of readdirSync(outdir)) if (!written.has(name)) rmSync(path.join(outdir, name), { force: true });
-process.stderr.write(`bundle: wrote ${[...written].join(", ")} to ${path.relative(PACKAGE_ROOT, outdir)}/\n`);
+for (const name of readdirSync(outdir))
+  if (!written.has(name)) rmSync(path.join(outdir, name), { force: true });
+process.stderr.write(
+  `bundle: wrote ${[...written].join(", ")} to ${path.relative(PACKAGE_ROOT, outdir)}/\n`,
+);

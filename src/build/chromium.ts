@@ -10,7 +10,16 @@ export const CHROMIUM = "/usr/bin/chromium";
  * Flags for a closed network: without them Chromium keeps trying to reach Google's services
  * (component updates, sync, QUIC probes), which here is a flood of refused connections.
  */
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export interface Browser {
   context: BrowserContext;
@@ -20,11 +29,20 @@ export interface Browser {
 
 /** Debian's Chromium with a fresh profile (nothing carried over between runs). */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`,
+    );
   const profile = mkdtempSync(path.join(os.tmpdir(), "tm-chromium-"));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 }, timeout: 60_000 });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1200, height: 900 },
+      timeout: 60_000,
+    });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
     throw err;

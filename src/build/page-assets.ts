@@ -11,4 +11,6 @@ const from = path.join(PACKAGE_ROOT, "src", "status", "page");
 const to = path.join(PACKAGE_ROOT, "dist", "status", "page");
 rmSync(to, { recursive: true, force: true });
 cpSync(from, to, { recursive: true, filter: (src) => !src.endsWith("tsconfig.json") });
-process.stderr.write(`page-assets: copied ${path.relative(PACKAGE_ROOT, from)}/ to ${path.relative(PACKAGE_ROOT, to)}/\n`);
+process.stderr.write(
+  `page-assets: copied ${path.relative(PACKAGE_ROOT, from)}/ to ${path.relative(PACKAGE_ROOT, to)}/\n`,
+);

@@ -27,4 +27,5 @@ export function parseFastCheck(args: readonly string[]): { workspace: string | u
 }
 
 /** A value commander would take the same way: present, non-empty, not option-like. */
-const isPlainValue = (value: string | undefined): value is string => value !== undefined && value !== "" && !value.startsWith("-");
+const isPlainValue = (value: string | undefined): value is string =>
+  value !== undefined && value !== "" && !value.startsWith("-");

@@ -21,13 +21,18 @@ if (nodeTooOld()) {
   // Names the binary: under a gateway's exec tool the `node` on PATH is often not the one the
   // user runs (INTEGRATION.md, "Skill mode's heartbeat on each host").
   const message = `task-manager needs Node >= 22.12 (this is ${process.version}, ${process.execPath}). Put a newer Node first on PATH — for a gateway's exec tool, set its tools.exec.pathPrepend — or run \`source .ci/node-env.sh\` in a checkout of the package to fetch one from the npm registry.`;
-  if (process.argv[2] === "check" || process.argv.includes("--json")) process.stdout.write(`${JSON.stringify({ status: "ERROR", code: "E_NODE_VERSION", message })}\n`);
+  if (process.argv[2] === "check" || process.argv.includes("--json"))
+    process.stdout.write(
+      `${JSON.stringify({ status: "ERROR", code: "E_NODE_VERSION", message })}\n`,
+    );
   else process.stderr.write(`task-manager: ${message}\n`);
   process.exit(1);
 }
 
 start().catch((err: unknown) => {
-  process.stderr.write(`task-manager: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `task-manager: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 });
 
@@ -51,6 +56,7 @@ async function start(): Promise<void> {
  * ES module loader, ~25 ms on Node 22); unbundled (tsc's output), the module itself.
  */
 async function loadCheck(): Promise<typeof import("./check-command.js")> {
-  if (typeof require === "function") return require("./check.cjs") as typeof import("./check-command.js");
+  if (typeof require === "function")
+    return require("./check.cjs") as typeof import("./check-command.js");
   return import("./check-command.js");
 }

@@ -11,7 +11,9 @@ export async function runForeground(ctx: Context, once: boolean): Promise<void> 
   const schedule = resolveSchedule(ctx.policy.schedule, ctx.host.config?.heartbeatEvery ?? null);
   validateSchedule(schedule, ctx.policyFile);
   const scheduler = startScheduler(schedule, tick);
-  ctx.deps.logger.info(`run: schedule ${schedule.pattern}${schedule.intervalSeconds ? ` every ${schedule.intervalSeconds}s` : ""} (${schedule.source}); next ${scheduler.nextRun()?.toISOString() ?? "never"}`);
+  ctx.deps.logger.info(
+    `run: schedule ${schedule.pattern}${schedule.intervalSeconds ? ` every ${schedule.intervalSeconds}s` : ""} (${schedule.source}); next ${scheduler.nextRun()?.toISOString() ?? "never"}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       scheduler.stop();

@@ -3,10 +3,15 @@ import { serveStatusPage } from "../status/serve.js";
 import { printLine } from "./output.js";
 
 /** `task-manager serve`: the status page on loopback until SIGINT/SIGTERM; stdout gets exactly one line, the URL. */
-export async function serveForeground(ctx: Context, opts: { host?: string; port?: number }): Promise<void> {
+export async function serveForeground(
+  ctx: Context,
+  opts: { host?: string; port?: number },
+): Promise<void> {
   const serving = await serveStatusPage({ context: ctx, logger: ctx.deps.logger, ...opts });
   printLine(serving.url);
-  ctx.deps.logger.info(`serve: status page for ${ctx.workspace.dir} on ${serving.url.replace(/\?token=.*/, "")} (open the URL above; Ctrl-C stops)`);
+  ctx.deps.logger.info(
+    `serve: status page for ${ctx.workspace.dir} on ${serving.url.replace(/\?token=.*/, "")} (open the URL above; Ctrl-C stops)`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       void serving.close().then(() => {

@@ -24,7 +24,8 @@ const EXTRA_ESCAPES = /[<>&\u2028\u2029\p{Cf}]/gu;
 
 function escapeUnit(char: string): string {
   let out = "";
-  for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  for (let i = 0; i < char.length; i++)
+    out += `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`;
   return out;
 }
 
@@ -63,5 +64,11 @@ function headline(alert: Alert, id: string): string {
 /** The system-event text for one alert: what happened and what to run, then the task and error as data. */
 export function alertMessage(alert: Alert): string {
   const id = safeId(alert.task_id);
-  return [headline(alert, id), "Task text:", asDataBlock(alert.prompt), "Last error:", asDataBlock(alert.error)].join("\n");
+  return [
+    headline(alert, id),
+    "Task text:",
+    asDataBlock(alert.prompt),
+    "Last error:",
+    asDataBlock(alert.error),
+  ].join("\n");
 }

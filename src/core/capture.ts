@@ -9,7 +9,13 @@ export const CAPTURED_LIMIT = 500;
  * a marker of where its transcript ended), and a run already captured is never captured again,
  * even after its task is done and gone.
  */
-export function captureFailedRun(queue: Queue, captureId: string, input: NewTask, nowMs: number, id: string): { queue: Queue; task: Task | null } {
+export function captureFailedRun(
+  queue: Queue,
+  captureId: string,
+  input: NewTask,
+  nowMs: number,
+  id: string,
+): { queue: Queue; task: Task | null } {
   if (queue.captured.includes(captureId)) return { queue, task: null };
   const added = addTask(queue, input, nowMs, id);
   const captured = [...added.queue.captured, captureId].slice(-CAPTURED_LIMIT);

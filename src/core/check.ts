@@ -52,14 +52,26 @@ export function runCheckTransform(input: CheckInput): CheckResult {
   const settled: SettledInfo[] = [
     ...leases.expired.map((t) => ({ id: t.id, outcome: "lease_expired" as const })),
     ...settledRun.settled,
-    ...stale.expired.map((t) => ({ id: t.id, outcome: "expired" as const, reason: "max_age" as const })),
+    ...stale.expired.map((t) => ({
+      id: t.id,
+      outcome: "expired" as const,
+      reason: "max_age" as const,
+    })),
   ];
   const decided = decide(queue, policy, obs, nowMs);
-  const decision: Decision = decided.kind === "READY" && input.startBlocked ? { kind: "DEFERRED", reason: "host_setup", retryAtMs: null } : decided;
+  const decision: Decision =
+    decided.kind === "READY" && input.startBlocked
+      ? { kind: "DEFERRED", reason: "host_setup", retryAtMs: null }
+      : decided;
   let claimed: { task: Task; token: string } | null = null;
   if (decision.kind === "READY") {
     const token = input.newToken();
-    const result = claimTask(queue, decision.task, { token, model: decision.model, leaseSeconds: policy.leaseSeconds }, nowMs);
+    const result = claimTask(
+      queue,
+      decision.task,
+      { token, model: decision.model, leaseSeconds: policy.leaseSeconds },
+      nowMs,
+    );
     queue = startProbe(result.queue, decision.probes, result.task.id, nowMs);
     claimed = { task: result.task, token };
   }
@@ -74,21 +86,52 @@ export function runCheckTransform(input: CheckInput): CheckResult {
     ...(alerts.length > 0 ? { alerts } : {}),
     ...(settled.length > 0 ? { settled } : {}),
   };
-  const probed = decision.kind === "READY" && decision.probes.length > 0 ? holdView(decision.probes[0]!, queue.holds![decision.probes[0]!]!, nowMs) : null;
-  return { queue, changed: queue !== input.queue, decision, status: toStatus(decision, claimed, probed, policy, common) };
+  const probed =
+    decision.kind === "READY" && decision.probes.length > 0
+      ? holdView(decision.probes[0]!, queue.holds![decision.probes[0]!]!, nowMs)
+      : null;
+  return {
+    queue,
+    changed: queue !== input.queue,
+    decision,
+    status: toStatus(decision, claimed, probed, policy, common),
+  };
 }
 
-function toStatus(decision: Decision, claimed: { task: Task; token: string } | null, probed: HoldView | null, policy: Policy, common: Omit<StatusObject & { status: "NO_TASKS" }, "status">): StatusObject {
+function toStatus(
+  decision: Decision,
+  claimed: { task: Task; token: string } | null,
+  probed: HoldView | null,
+  policy: Policy,
+  common: Omit<StatusObject & { status: "NO_TASKS" }, "status">,
+): StatusObject {
   if (decision.kind === "NO_TASKS") return { status: "NO_TASKS", ...common };
   if (decision.kind === "DEFERRED") {
-    return { status: "DEFERRED", reason: decision.reason, retry_at: decision.retryAtMs === null ? null : isoTime(decision.retryAtMs), ...(decision.hold ? { hold: decision.hold } : {}), ...common };
+    return {
+      status: "DEFERRED",
+      reason: decision.reason,
+      retry_at: decision.retryAtMs === null ? null : isoTime(decision.retryAtMs),
+      ...(decision.hold ? { hold: decision.hold } : {}),
+      ...common,
+    };
   }
   const task = claimed!.task;
   const lease = task.lease!;
   return {
     status: "READY",
-    task: { id: task.id, prompt: task.prompt, priority: task.priority, attempt: lease.attempt, source: task.source },
-    recommendation: { prompt: task.prompt, model: decision.model, label: `task-manager:${task.id}`, runTimeoutSeconds: Math.round(policy.taskTimeoutMinutes * 60) },
+    task: {
+      id: task.id,
+      prompt: task.prompt,
+      priority: task.priority,
+      attempt: lease.attempt,
+      source: task.source,
+    },
+    recommendation: {
+      prompt: task.prompt,
+      model: decision.model,
+      label: `task-manager:${task.id}`,
+      runTimeoutSeconds: Math.round(policy.taskTimeoutMinutes * 60),
+    },
     lease: { token: lease.token, expires_at: lease.expires_at },
     // This run goes first after a quota hold ended; the others on that provider wait for it.
     ...(probed ? { hold: probed } : {}),

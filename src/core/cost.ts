@@ -26,7 +26,13 @@ export const EMPTY_CATALOG: ModelCatalog = { mainModel: null, costOf: () => null
 
 /** The price of a run's tokens at a model's catalog costs, in USD. */
 export function priceUsage(usage: Usage, cost: ModelCost): number {
-  return (usage.input * cost.input + usage.output * cost.output + usage.cache_read * cost.cacheRead + usage.cache_write * cost.cacheWrite) / 1_000_000;
+  return (
+    (usage.input * cost.input +
+      usage.output * cost.output +
+      usage.cache_read * cost.cacheRead +
+      usage.cache_write * cost.cacheWrite) /
+    1_000_000
+  );
 }
 
 export interface ModelSpend {
@@ -65,7 +71,10 @@ function runSeconds(entry: HistoryEntry): number | null {
 }
 
 /** Spend per model over the settled runs in `history`, and the comparison with the main model. */
-export function summarizeSpend(history: readonly HistoryEntry[], catalog: ModelCatalog): SpendSummary {
+export function summarizeSpend(
+  history: readonly HistoryEntry[],
+  catalog: ModelCatalog,
+): SpendSummary {
   const byModel = new Map<string, ModelSpend & { seconds: number[] }>();
   const mainCost = catalog.mainModel === null ? null : catalog.costOf(catalog.mainModel);
   let total = 0;
@@ -76,7 +85,20 @@ export function summarizeSpend(history: readonly HistoryEntry[], catalog: ModelC
     const model = entry.model ?? "(unknown)";
     let row = byModel.get(model);
     if (row === undefined) {
-      row = { runs: 0, done: 0, success_rate: 0, mean_run_seconds: null, input: 0, output: 0, cache_read: 0, cache_write: 0, cost_usd: 0, unpriced_runs: 0, runs_without_usage: 0, seconds: [] };
+      row = {
+        runs: 0,
+        done: 0,
+        success_rate: 0,
+        mean_run_seconds: null,
+        input: 0,
+        output: 0,
+        cache_read: 0,
+        cache_write: 0,
+        cost_usd: 0,
+        unpriced_runs: 0,
+        runs_without_usage: 0,
+        seconds: [],
+      };
       byModel.set(model, row);
     }
     row.runs += 1;
@@ -106,11 +128,16 @@ export function summarizeSpend(history: readonly HistoryEntry[], catalog: ModelC
     }
   }
   const by_model: Record<string, ModelSpend> = {};
-  for (const [model, { seconds, ...row }] of [...byModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [model, { seconds, ...row }] of [...byModel].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
     by_model[model] = {
       ...row,
       success_rate: Math.round((row.done / row.runs) * 1000) / 1000,
-      mean_run_seconds: seconds.length === 0 ? null : Math.round((seconds.reduce((a, b) => a + b, 0) / seconds.length) * 10) / 10,
+      mean_run_seconds:
+        seconds.length === 0
+          ? null
+          : Math.round((seconds.reduce((a, b) => a + b, 0) / seconds.length) * 10) / 10,
       cost_usd: round(row.cost_usd),
     };
   }

@@ -29,8 +29,18 @@ export interface Observation {
 }
 
 export type Decision =
-  | { kind: "READY"; task: Task; model: string; /** Quota holds this claim is the probe for. */ probes: string[] }
-  | { kind: "DEFERRED"; reason: DeferReason; retryAtMs: number | null; /** The quota hold that blocks (quota_cooldown). */ hold?: HoldView }
+  | {
+      kind: "READY";
+      task: Task;
+      model: string /** Quota holds this claim is the probe for. */;
+      probes: string[];
+    }
+  | {
+      kind: "DEFERRED";
+      reason: DeferReason;
+      retryAtMs: number | null /** The quota hold that blocks (quota_cooldown). */;
+      hold?: HoldView;
+    }
   | { kind: "NO_TASKS" };
 
 /** How soon to look again after a transient deferral (concurrency, load, main session). */
@@ -43,11 +53,20 @@ const restsUntil = (queue: Queue, model: string, nowMs: number): number | null =
 };
 
 /** Models not resting and not held for `task`, in whitelist order. Only these may be recommended. */
-export function availableModels(queue: Queue, policy: Policy, nowMs: number, taskId = ""): string[] {
-  return policy.models.filter((m) => restsUntil(queue, m, nowMs) === null && gate(queue, m, taskId, nowMs).open);
+export function availableModels(
+  queue: Queue,
+  policy: Policy,
+  nowMs: number,
+  taskId = "",
+): string[] {
+  return policy.models.filter(
+    (m) => restsUntil(queue, m, nowMs) === null && gate(queue, m, taskId, nowMs).open,
+  );
 }
 
-type ModelPick = { model: string; probes: string[] } | { model: null; retryAtMs: number | null; hold?: HoldView };
+type ModelPick =
+  | { model: string; probes: string[] }
+  | { model: null; retryAtMs: number | null; hold?: HoldView };
 
 /** The first whitelisted model `task` may run on now, or when the soonest one frees up and why. */
 function pickModel(queue: Queue, policy: Policy, task: Task, nowMs: number): ModelPick {
@@ -57,7 +76,8 @@ function pickModel(queue: Queue, policy: Policy, task: Task, nowMs: number): Mod
     const rests = restsUntil(queue, model, nowMs);
     const g = rests === null ? gate(queue, model, task.id, nowMs) : null;
     if (g?.open) return { model, probes: g.probes };
-    const freeAt = rests ?? (g && !g.open ? (g.retryAtMs ?? nowMs + RECHECK_MS) : nowMs + RECHECK_MS);
+    const freeAt =
+      rests ?? (g && !g.open ? (g.retryAtMs ?? nowMs + RECHECK_MS) : nowMs + RECHECK_MS);
     if (retryAtMs === null || freeAt < retryAtMs) {
       retryAtMs = freeAt;
       hold = g && !g.open ? holdView(g.key, g.hold, nowMs) : undefined;
@@ -89,12 +109,24 @@ export function decide(queue: Queue, policy: Policy, obs: Observation, nowMs: nu
   if (queue.paused) return { kind: "DEFERRED", reason: "paused", retryAtMs: null };
   const task = nextDueTask(queue, nowMs);
   if (!task) {
-    const soonest = pending.filter((t) => !isDue(t, nowMs)).sort((a, b) => Date.parse(a.run_at ?? "") - Date.parse(b.run_at ?? ""))[0];
+    const soonest = pending
+      .filter((t) => !isDue(t, nowMs))
+      .sort((a, b) => Date.parse(a.run_at ?? "") - Date.parse(b.run_at ?? ""))[0];
     const reason = soonest?.last_error?.kind === "quota" ? "quota_cooldown" : "backoff";
-    return { kind: "DEFERRED", reason, retryAtMs: soonest?.run_at ? Date.parse(soonest.run_at) : null };
+    return {
+      kind: "DEFERRED",
+      reason,
+      retryAtMs: soonest?.run_at ? Date.parse(soonest.run_at) : null,
+    };
   }
   const capacity = capacityGate(queue, policy, obs, nowMs, task);
-  if (capacity.kind === "closed") return { kind: "DEFERRED", reason: capacity.reason, retryAtMs: capacity.retryAtMs, ...(capacity.hold ? { hold: capacity.hold } : {}) };
+  if (capacity.kind === "closed")
+    return {
+      kind: "DEFERRED",
+      reason: capacity.reason,
+      retryAtMs: capacity.retryAtMs,
+      ...(capacity.hold ? { hold: capacity.hold } : {}),
+    };
   return { kind: "READY", task: capacity.task, model: capacity.model, probes: capacity.probes };
 }
 
@@ -109,14 +141,29 @@ export type Gate =
  * machine. Shared by `decide` and the status page's per-task explanation, so both always give
  * the same reason.
  */
-export function capacityGate(queue: Queue, policy: Policy, obs: Observation, nowMs: number, best: Task): Gate {
+export function capacityGate(
+  queue: Queue,
+  policy: Policy,
+  obs: Observation,
+  nowMs: number,
+  best: Task,
+): Gate {
   const pick = pickModelOrProbe(queue, policy, best, nowMs);
-  if (pick.model === null) return { kind: "closed", reason: "quota_cooldown", retryAtMs: pick.retryAtMs, ...(pick.hold ? { hold: pick.hold } : {}) };
+  if (pick.model === null)
+    return {
+      kind: "closed",
+      reason: "quota_cooldown",
+      retryAtMs: pick.retryAtMs,
+      ...(pick.hold ? { hold: pick.hold } : {}),
+    };
   const retryAtMs = nowMs + RECHECK_MS;
-  if (countActive(queue, obs) >= policy.maxConcurrent) return { kind: "closed", reason: "concurrency_limit", retryAtMs };
+  if (countActive(queue, obs) >= policy.maxConcurrent)
+    return { kind: "closed", reason: "concurrency_limit", retryAtMs };
   if (obs.mainBusy) return { kind: "closed", reason: "main_busy", retryAtMs };
-  if (obs.loadPerCore > policy.loadThreshold) return { kind: "closed", reason: "system_load", retryAtMs };
-  if (obs.freeMemoryMB < policy.minFreeMemoryMB) return { kind: "closed", reason: "memory_pressure", retryAtMs };
+  if (obs.loadPerCore > policy.loadThreshold)
+    return { kind: "closed", reason: "system_load", retryAtMs };
+  if (obs.freeMemoryMB < policy.minFreeMemoryMB)
+    return { kind: "closed", reason: "memory_pressure", retryAtMs };
   return { kind: "open", model: pick.model, task: pick.task, probes: pick.probes };
 }
 
@@ -124,12 +171,18 @@ export function capacityGate(queue: Queue, policy: Policy, obs: Observation, now
  * The best due task on its first free model; when holds leave it none, a pending probe task
  * (the one task allowed on an ended hold) may still go — every other task sees the same holds.
  */
-function pickModelOrProbe(queue: Queue, policy: Policy, best: Task, nowMs: number): (ModelPick & { model: null }) | { model: string; probes: string[]; task: Task } {
+function pickModelOrProbe(
+  queue: Queue,
+  policy: Policy,
+  best: Task,
+  nowMs: number,
+): (ModelPick & { model: null }) | { model: string; probes: string[]; task: Task } {
   const pick = pickModel(queue, policy, best, nowMs);
   if (pick.model !== null) return { ...pick, task: best };
   for (const id of probeTaskIds(queue)) {
     const task = queue.tasks.find((t) => t.id === id);
-    if (task === undefined || task === best || task.state !== "pending" || !isDue(task, nowMs)) continue;
+    if (task === undefined || task === best || task.state !== "pending" || !isDue(task, nowMs))
+      continue;
     const probe = pickModel(queue, policy, task, nowMs);
     if (probe.model !== null) return { ...probe, task };
   }

@@ -1,6 +1,13 @@
 import type { Policy } from "../policy/schema.js";
 import type { Queue, Task } from "./queue-schema.js";
-import { backInRotation, getTask, replaceTask, requireState, taskAlert, withAlert } from "./tasks.js";
+import {
+  backInRotation,
+  getTask,
+  replaceTask,
+  requireState,
+  taskAlert,
+  withAlert,
+} from "./tasks.js";
 import { isoTime } from "./time.js";
 
 /**
@@ -31,7 +38,8 @@ function hours(ms: number): string {
 }
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ`, as isoTime writes: such strings sort as their times do. */
-const isCanonical = (iso: string): boolean => iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84; /* T */
+const isCanonical = (iso: string): boolean =>
+  iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84; /* T */
 
 /**
  * Is `task` older than `limit` hours? Runs for every pending task on every heartbeat, so the
@@ -46,7 +54,11 @@ function isStale(task: Task, limit: number, nowMs: number, cutoffs: Map<number, 
 }
 
 /** pending → expired for every task past its maximum age, each with an alert. */
-export function expireStaleTasks(queue: Queue, policy: Policy, nowMs: number): { queue: Queue; expired: Task[] } {
+export function expireStaleTasks(
+  queue: Queue,
+  policy: Policy,
+  nowMs: number,
+): { queue: Queue; expired: Task[] } {
   let out = queue;
   const expired: Task[] = [];
   const cutoffs = new Map<number, string>();
@@ -55,18 +67,45 @@ export function expireStaleTasks(queue: Queue, policy: Policy, nowMs: number): {
     const limit = maxAgeHours(task, policy);
     if (limit === null || !isStale(task, limit, nowMs, cutoffs)) continue;
     const ageMs = nowMs - ageFromMs(task);
-    const next: Task = { ...task, state: "expired", reason: "max_age", run_at: null, finished_at: isoTime(nowMs), updated_at: isoTime(nowMs) };
-    out = withAlert(replaceTask(out, next), taskAlert("expired", next, `not started: waiting ${hours(ageMs)}, over its ${limit} h maximum age`, nowMs, "max_age"));
+    const next: Task = {
+      ...task,
+      state: "expired",
+      reason: "max_age",
+      run_at: null,
+      finished_at: isoTime(nowMs),
+      updated_at: isoTime(nowMs),
+    };
+    out = withAlert(
+      replaceTask(out, next),
+      taskAlert(
+        "expired",
+        next,
+        `not started: waiting ${hours(ageMs)}, over its ${limit} h maximum age`,
+        nowMs,
+        "max_age",
+      ),
+    );
     expired.push(next);
   }
   return { queue: out, expired };
 }
 
 /** expired → pending: a person still wants it; its age counts from now. */
-export function reviveExpired(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
+export function reviveExpired(
+  queue: Queue,
+  id: string,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["expired"], "revive");
-  const next: Task = { ...backInRotation(task), state: "pending", run_at: null, finished_at: null, age_from: isoTime(nowMs), updated_at: isoTime(nowMs) };
+  const next: Task = {
+    ...backInRotation(task),
+    state: "pending",
+    run_at: null,
+    finished_at: null,
+    age_from: isoTime(nowMs),
+    updated_at: isoTime(nowMs),
+  };
   return { queue: replaceTask(queue, next), task: next };
 }
 

@@ -13,7 +13,8 @@ export interface HistorySummary {
   mean_run_seconds: number | null;
 }
 
-const runSeconds = (e: HistoryEntry): number | null => (e.started_at ? (Date.parse(e.ended_at) - Date.parse(e.started_at)) / 1000 : null);
+const runSeconds = (e: HistoryEntry): number | null =>
+  e.started_at ? (Date.parse(e.ended_at) - Date.parse(e.started_at)) / 1000 : null;
 
 export function summarizeHistory(history: readonly HistoryEntry[]): HistorySummary {
   let done = 0;
@@ -66,7 +67,11 @@ export interface HourlyRuns {
   series: Record<string, number[]>;
 }
 
-export function runsPerHour(history: readonly HistoryEntry[], nowMs: number, hours = 7 * 24): HourlyRuns {
+export function runsPerHour(
+  history: readonly HistoryEntry[],
+  nowMs: number,
+  hours = 7 * 24,
+): HourlyRuns {
   const fromMs = Math.floor(nowMs / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
   const series: Record<string, number[]> = {};
   const row = (name: string): number[] => (series[name] ??= new Array<number>(hours).fill(0));

@@ -33,7 +33,14 @@ export interface HoldView {
 
 export function holdView(key: string, hold: Hold, nowMs: number): HoldView {
   const state = Date.parse(hold.until) > nowMs ? "waiting" : hold.probe ? "probing" : "ready";
-  return { scope: hold.scope, key, until: hold.until, source: hold.source, state, probe_task: hold.probe?.task_id ?? null };
+  return {
+    scope: hold.scope,
+    key,
+    until: hold.until,
+    source: hold.source,
+    state,
+    probe_task: hold.probe?.task_id ?? null,
+  };
 }
 
 export interface HoldEnd {
@@ -48,21 +55,36 @@ export interface HoldEnd {
  * 2026.9.6 records `quotaSuspension.expectedResumeBy` as its suspension time plus 30 minutes,
  * whatever the provider said.
  */
-export function holdEnd(failure: { message: string; resetAtMs?: number }, retry: Policy["retry"], nowMs: number, zone?: ZoneOffset): HoldEnd {
+export function holdEnd(
+  failure: { message: string; resetAtMs?: number },
+  retry: Policy["retry"],
+  nowMs: number,
+  zone?: ZoneOffset,
+): HoldEnd {
   let at: number;
   let source: Hold["source"];
   const fromText = resetTimeFromMessage(failure.message, nowMs, zone);
   if (fromText !== null) [at, source] = [fromText, "message"];
-  else if (failure.resetAtMs !== undefined && Number.isFinite(failure.resetAtMs)) [at, source] = [failure.resetAtMs, "host"];
+  else if (failure.resetAtMs !== undefined && Number.isFinite(failure.resetAtMs))
+    [at, source] = [failure.resetAtMs, "host"];
   else [at, source] = [nowMs + retry.quotaCooldownMs, "default"];
-  return { untilMs: Math.min(nowMs + retry.quotaHoldMaxMs, Math.max(nowMs + retry.quotaHoldMinMs, at)), source };
+  return {
+    untilMs: Math.min(nowMs + retry.quotaHoldMaxMs, Math.max(nowMs + retry.quotaHoldMinMs, at)),
+    source,
+  };
 }
 
 /**
  * A rate limit was hit on `model`: hold its provider (or the model) until `end`. A later end
  * already recorded is kept; any probe is over either way — the limit was hit again.
  */
-export function placeHold(queue: Queue, model: string, scope: Policy["retry"]["quotaScope"], end: HoldEnd, nowMs: number): Queue {
+export function placeHold(
+  queue: Queue,
+  model: string,
+  scope: Policy["retry"]["quotaScope"],
+  end: HoldEnd,
+  nowMs: number,
+): Queue {
   const key = holdKey(model, scope);
   const previous = queue.holds?.[key];
   const keepPrevious = previous !== undefined && Date.parse(previous.until) > end.untilMs;
@@ -76,12 +98,22 @@ export function placeHold(queue: Queue, model: string, scope: Policy["retry"]["q
   return { ...queue, holds: { ...queue.holds, [key]: hold } };
 }
 
-const isActive = (task: Task | undefined): boolean => task !== undefined && (task.state === "pending" || task.state === "claimed" || task.state === "running");
+const isActive = (task: Task | undefined): boolean =>
+  task !== undefined &&
+  (task.state === "pending" || task.state === "claimed" || task.state === "running");
 
 /** What quota holds say about running `taskId` on `model` now. */
 export type Gate =
-  | { open: true; /** Holds this claim would probe (ended holds with no probe out). */ probes: string[] }
-  | { open: false; key: string; hold: Hold; /** null: a probe is out, look again soon. */ retryAtMs: number | null };
+  | {
+      open: true /** Holds this claim would probe (ended holds with no probe out). */;
+      probes: string[];
+    }
+  | {
+      open: false;
+      key: string;
+      hold: Hold /** null: a probe is out, look again soon. */;
+      retryAtMs: number | null;
+    };
 
 export function gate(queue: Queue, model: string, taskId: string, nowMs: number): Gate {
   const holds = queue.holds;
@@ -96,7 +128,8 @@ export function gate(queue: Queue, model: string, taskId: string, nowMs: number)
     if (untilMs > nowMs) return { open: false, key, hold, retryAtMs: untilMs };
     const probe = hold.probe;
     if (probe !== null && probe.task_id === taskId) continue;
-    if (probe !== null && isActive(queue.tasks.find((t) => t.id === probe.task_id))) return { open: false, key, hold, retryAtMs: null };
+    if (probe !== null && isActive(queue.tasks.find((t) => t.id === probe.task_id)))
+      return { open: false, key, hold, retryAtMs: null };
     probes.push(key);
   }
   return probes.length === 0 ? OPEN : { open: true, probes };
@@ -105,7 +138,12 @@ export function gate(queue: Queue, model: string, taskId: string, nowMs: number)
 const OPEN: Gate = { open: true, probes: [] };
 
 /** The claim of `taskId` is the probe for these holds. */
-export function startProbe(queue: Queue, keys: readonly string[], taskId: string, nowMs: number): Queue {
+export function startProbe(
+  queue: Queue,
+  keys: readonly string[],
+  taskId: string,
+  nowMs: number,
+): Queue {
   if (keys.length === 0 || queue.holds === undefined) return queue;
   const holds = { ...queue.holds };
   for (const key of keys) {

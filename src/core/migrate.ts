@@ -21,7 +21,14 @@ function fnv1a(text: string, seed: number): number {
 }
 
 /** Words the original system's hand-written files used for priority. */
-const PRIORITY_WORDS: Record<string, number> = { critical: 1, urgent: 1, high: 2, medium: 5, normal: 5, low: 8 };
+const PRIORITY_WORDS: Record<string, number> = {
+  critical: 1,
+  urgent: 1,
+  high: 2,
+  medium: 5,
+  normal: 5,
+  low: 8,
+};
 
 function legacyPriority(value: LegacyTask["priority"]): number {
   if (typeof value === "number" && Number.isFinite(value)) return Math.round(value);
@@ -34,7 +41,14 @@ function legacyPriority(value: LegacyTask["priority"]): number {
 }
 
 function legacyTime(value: LegacyTask["added_at"], fallbackMs: number): string {
-  const ms = typeof value === "number" ? (value < 1e12 ? value * 1000 : value) : typeof value === "string" ? Date.parse(value) : NaN;
+  const ms =
+    typeof value === "number"
+      ? value < 1e12
+        ? value * 1000
+        : value
+      : typeof value === "string"
+        ? Date.parse(value)
+        : NaN;
   return isoTime(Number.isFinite(ms) ? ms : fallbackMs);
 }
 
@@ -49,7 +63,8 @@ export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Qu
     const { prompt, priority, added_at, metadata, ...rest } = entry;
     const meta: Record<string, unknown> = { ...(metadata ?? {}) };
     const source = typeof meta.source === "string" && meta.source !== "" ? meta.source : "legacy";
-    const retryCount = typeof meta.retry_count === "number" ? Math.max(0, Math.floor(meta.retry_count)) : 0;
+    const retryCount =
+      typeof meta.retry_count === "number" ? Math.max(0, Math.floor(meta.retry_count)) : 0;
     const addedAt = legacyTime(added_at, nowMs + index);
     return {
       id: legacyTaskId(index, entry),
@@ -68,7 +83,10 @@ export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Qu
       run: null,
       last_error: null,
       finished_at: null,
-      metadata: { ...meta, legacy: { priority: priority ?? null, added_at: added_at ?? null, ...rest } },
+      metadata: {
+        ...meta,
+        legacy: { priority: priority ?? null, added_at: added_at ?? null, ...rest },
+      },
       // The original queue kept no age limit and its entries can be months old: they were
       // adopted now, so `maxAgeHours` counts from now (added_at still orders them).
       age_from: isoTime(nowMs),

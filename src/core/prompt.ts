@@ -11,7 +11,10 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 export function normalizePrompt(text: string): string {
   const cleaned = text.replace(/\r\n?/g, "\n").replace(CONTROL_CHARS, "");
   if (cleaned.trim() === "") {
-    throw new TaskManagerError("E_INVALID_INPUT", "Task prompt is empty: give the task text as the argument.");
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      "Task prompt is empty: give the task text as the argument.",
+    );
   }
   const bytes = Buffer.byteLength(cleaned, "utf8");
   if (bytes > MAX_PROMPT_BYTES) {

@@ -4,14 +4,30 @@ import type { Queue } from "./queue-schema.js";
  * The queue format's constants and its empty value, without zod: modules on the heartbeat's hot
  * path import these (and only types from queue-schema.ts), so an idle check never loads zod.
  */
-export const TASK_STATES = ["pending", "claimed", "running", "done", "dead", "expired", "review"] as const;
+export const TASK_STATES = [
+  "pending",
+  "claimed",
+  "running",
+  "done",
+  "dead",
+  "expired",
+  "review",
+] as const;
 
 /**
  * Kinds of failure; `quota` is a rate limit or quota error (a hold, not the task's fault);
  * `rejected`: the host refused to start the run (no model call), which burns no attempt;
  * `interrupted`: the run's gateway died mid-run.
  */
-export const FAILURE_KINDS = ["error", "quota", "timeout", "lease_expired", "manual", "rejected", "interrupted"] as const;
+export const FAILURE_KINDS = [
+  "error",
+  "quota",
+  "timeout",
+  "lease_expired",
+  "manual",
+  "rejected",
+  "interrupted",
+] as const;
 
 /**
  * Why a task left rotation (state dead, expired or review); kept on the task until it is revived.
@@ -19,7 +35,15 @@ export const FAILURE_KINDS = ["error", "quota", "timeout", "lease_expired", "man
  * gateway); expired: `max_age`; review: the run may have acted before it `timed_out` or was
  * `interrupted` (or `failed`), and the task is not declared safe to repeat.
  */
-export const TASK_REASONS = ["attempts", "quota_retries", "crash_loop", "max_age", "acted_then_timed_out", "acted_then_interrupted", "acted_then_failed"] as const;
+export const TASK_REASONS = [
+  "attempts",
+  "quota_retries",
+  "crash_loop",
+  "max_age",
+  "acted_then_timed_out",
+  "acted_then_interrupted",
+  "acted_then_failed",
+] as const;
 
 export const ALERT_TYPES = ["dead", "model_mismatch", "expired", "review"] as const;
 
@@ -33,5 +57,14 @@ export const HOLD_SOURCES = ["host", "message", "default"] as const;
 export const HISTORY_OUTCOMES = ["done", "failed", "dead", "review"] as const;
 
 export function emptyQueue(): Queue {
-  return { version: 2, revision: 0, paused: false, cooldowns: {}, tasks: [], history: [], alerts: [], captured: [] };
+  return {
+    version: 2,
+    revision: 0,
+    paused: false,
+    cooldowns: {},
+    tasks: [],
+    history: [],
+    alerts: [],
+    captured: [],
+  };
 }

@@ -1,7 +1,24 @@
 import { z } from "zod";
-import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
+import {
+  ALERT_TYPES,
+  FAILURE_KINDS,
+  HISTORY_OUTCOMES,
+  HOLD_SCOPES,
+  HOLD_SOURCES,
+  TASK_REASONS,
+  TASK_STATES,
+} from "./queue-model.js";
 
-export { ALERT_TYPES, emptyQueue, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
+export {
+  ALERT_TYPES,
+  emptyQueue,
+  FAILURE_KINDS,
+  HISTORY_OUTCOMES,
+  HOLD_SCOPES,
+  HOLD_SOURCES,
+  TASK_REASONS,
+  TASK_STATES,
+} from "./queue-model.js";
 
 /**
  * The queue file's schema (format version 2). Field names are snake_case like the original
@@ -159,7 +176,6 @@ export type Alert = z.infer<typeof alertSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 export type Hold = z.infer<typeof holdSchema>;
 export type Queue = z.infer<typeof queueSchema>;
-
 
 /** The original system's bare-array entry. Loose on purpose: it was hand-written and varied. */
 export const legacyTaskSchema = z

@@ -1,4 +1,12 @@
-import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "./queue-model.js";
+import {
+  ALERT_TYPES,
+  FAILURE_KINDS,
+  HISTORY_OUTCOMES,
+  HOLD_SCOPES,
+  HOLD_SOURCES,
+  TASK_REASONS,
+  TASK_STATES,
+} from "./queue-model.js";
 import type { LegacyTask, Queue } from "./queue-schema.js";
 
 /**
@@ -19,22 +27,48 @@ interface Problem {
 }
 
 const fail = (what: string): Problem => ({ path: [], what });
-const at = (key: string | number, problem: Problem | null): Problem | null => (problem === null ? null : (problem.path.unshift(key), problem));
-const describe = (problem: Problem): string => `at ${problem.path.join(".") || "(top level)"}: ${problem.what}`;
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const at = (key: string | number, problem: Problem | null): Problem | null =>
+  problem === null ? null : (problem.path.unshift(key), problem);
+const describe = (problem: Problem): string =>
+  `at ${problem.path.join(".") || "(top level)"}: ${problem.what}`;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
 
 const string: Check = (v) => (typeof v === "string" ? null : fail("expected string"));
-const nonEmpty: Check = (v) => (typeof v === "string" && v.length > 0 ? null : fail("expected a non-empty string"));
+const nonEmpty: Check = (v) =>
+  typeof v === "string" && v.length > 0 ? null : fail("expected a non-empty string");
 const boolean: Check = (v) => (typeof v === "boolean" ? null : fail("expected boolean"));
-const int = (min: number | null): Check => (v) =>
-  typeof v === "number" && Number.isSafeInteger(v) && (min === null || v >= min) ? null : fail(`expected an integer${min === null ? "" : ` >= ${min}`}`);
+const int =
+  (min: number | null): Check =>
+  (v) =>
+    typeof v === "number" && Number.isSafeInteger(v) && (min === null || v >= min)
+      ? null
+      : fail(`expected an integer${min === null ? "" : ` >= ${min}`}`);
 /** zod's z.number(): finite only (JSON.parse turns 1e999 into Infinity). */
-const number = (min: number, exclusive: boolean): Check => (v) =>
-  typeof v === "number" && Number.isFinite(v) && (exclusive ? v > min : v >= min) ? null : fail(`expected a number ${exclusive ? ">" : ">="} ${min}`);
-const literal = (value: unknown): Check => (v) => (v === value ? null : fail(`expected ${JSON.stringify(value)}`));
-const oneOf = (values: readonly string[]): Check => (v) => (typeof v === "string" && values.includes(v) ? null : fail(`expected one of ${values.join(", ")}`));
-const pattern = (re: RegExp): Check => (v) => (typeof v === "string" && re.test(v) ? null : fail(`expected a string matching ${re}`));
-const nullable = (check: Check): Check => (v) => (v === null ? null : check(v));
+const number =
+  (min: number, exclusive: boolean): Check =>
+  (v) =>
+    typeof v === "number" && Number.isFinite(v) && (exclusive ? v > min : v >= min)
+      ? null
+      : fail(`expected a number ${exclusive ? ">" : ">="} ${min}`);
+const literal =
+  (value: unknown): Check =>
+  (v) =>
+    v === value ? null : fail(`expected ${JSON.stringify(value)}`);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === "string" && values.includes(v)
+      ? null
+      : fail(`expected one of ${values.join(", ")}`);
+const pattern =
+  (re: RegExp): Check =>
+  (v) =>
+    typeof v === "string" && re.test(v) ? null : fail(`expected a string matching ${re}`);
+const nullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null ? null : check(v);
 
 /**
  * zod's `z.string().datetime({ offset: true })`: seconds required, fraction optional, `Z` or
@@ -42,7 +76,8 @@ const nullable = (check: Check): Check => (v) => (v === null ? null : check(v));
  * regex takes the shape and arithmetic the days of the month (a property test holds the two
  * together), because compiling zod's regex was a visible part of every heartbeat check.
  */
-const ISO_SHAPE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const ISO_SHAPE =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 const digits = (s: string, from: number, count: number): number => {
   let n = 0;
   for (let i = from; i < from + count; i++) n = n * 10 + (s.charCodeAt(i) - 48);
@@ -57,7 +92,10 @@ export function isIsoDateTime(s: string): boolean {
   const day = digits(s, 8, 2);
   return day <= DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && isLeap(year));
 }
-const isoTime: Check = (v) => (typeof v === "string" && isIsoDateTime(v) ? null : fail(`expected an ISO date-time with offset, like 2026-01-27T10:00:00.000Z`));
+const isoTime: Check = (v) =>
+  typeof v === "string" && isIsoDateTime(v)
+    ? null
+    : fail(`expected an ISO date-time with offset, like 2026-01-27T10:00:00.000Z`);
 
 /**
  * Checks made by `optional()`: an object's key may then be absent. Marked, not probed with
@@ -96,28 +134,34 @@ function object(shape: Record<string, Check>): Check {
     if (Object.keys(v).length === expected) return null;
     const extra = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
     if (extra.length === 0) return null;
-    return fail(`unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`);
+    return fail(
+      `unrecognized key${extra.length > 1 ? "s" : ""}: ${extra.map((k) => JSON.stringify(k)).join(", ")}`,
+    );
   };
 }
 
-const array = (item: Check): Check => (v) => {
-  if (!Array.isArray(v)) return fail("expected array");
-  for (let i = 0; i < v.length; i++) {
-    const problem = item(v[i]);
-    if (problem) return at(i, problem);
-  }
-  return null;
-};
+const array =
+  (item: Check): Check =>
+  (v) => {
+    if (!Array.isArray(v)) return fail("expected array");
+    for (let i = 0; i < v.length; i++) {
+      const problem = item(v[i]);
+      if (problem) return at(i, problem);
+    }
+    return null;
+  };
 
-const record = (value: Check): Check => (v) => {
-  if (!isObject(v)) return fail("expected object");
-  for (const key in v) {
-    if (!Object.hasOwn(v, key)) continue;
-    const problem = value(v[key]);
-    if (problem) return at(key, problem);
-  }
-  return null;
-};
+const record =
+  (value: Check): Check =>
+  (v) => {
+    if (!isObject(v)) return fail("expected object");
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      const problem = value(v[key]);
+      if (problem) return at(key, problem);
+    }
+    return null;
+  };
 
 const anything: Check = () => null;
 const optional = (check: Check): Check => {
@@ -127,7 +171,13 @@ const optional = (check: Check): Check => {
 };
 
 const lease = object({ token: nonEmpty, expires_at: isoTime, attempt: int(1), model: nonEmpty });
-const run = object({ run_id: nullable(string), session_key: nullable(string), model: nullable(string), started_at: isoTime, attempt: int(1) });
+const run = object({
+  run_id: nullable(string),
+  session_key: nullable(string),
+  model: nullable(string),
+  started_at: isoTime,
+  attempt: int(1),
+});
 const lastError = object({ kind: oneOf(FAILURE_KINDS), message: string, at: isoTime });
 const task = object({
   id: pattern(/^t_[a-z0-9]+$/),
@@ -153,7 +203,13 @@ const task = object({
   reason: optional(oneOf(TASK_REASONS)),
   interruptions: optional(int(0)),
 });
-const usage = object({ input: int(0), output: int(0), cache_read: int(0), cache_write: int(0), cost_usd: nullable(number(0, false)) });
+const usage = object({
+  input: int(0),
+  output: int(0),
+  cache_read: int(0),
+  cache_write: int(0),
+  cost_usd: nullable(number(0, false)),
+});
 const historyEntry = object({
   task_id: string,
   outcome: oneOf(HISTORY_OUTCOMES),
@@ -163,7 +219,15 @@ const historyEntry = object({
   model: nullable(string),
   usage: optional(usage),
 });
-const alert = object({ type: oneOf(ALERT_TYPES), task_id: string, prompt: string, error: string, failures: int(null), at: isoTime, reason: optional(oneOf(TASK_REASONS)) });
+const alert = object({
+  type: oneOf(ALERT_TYPES),
+  task_id: string,
+  prompt: string,
+  error: string,
+  failures: int(null),
+  at: isoTime,
+  reason: optional(oneOf(TASK_REASONS)),
+});
 const hold = object({
   scope: oneOf(HOLD_SCOPES),
   until: isoTime,
@@ -184,19 +248,35 @@ const queue = object({
 });
 
 /** The queue if `data` is a valid v2 queue, else the first problem found (with its path). */
-export function checkQueue(data: unknown): { ok: true; queue: Queue } | { ok: false; problem: string } {
+export function checkQueue(
+  data: unknown,
+): { ok: true; queue: Queue } | { ok: false; problem: string } {
   const problem = queue(data);
-  return problem === null ? { ok: true, queue: data as Queue } : { ok: false, problem: describe(problem) };
+  return problem === null
+    ? { ok: true, queue: data as Queue }
+    : { ok: false, problem: describe(problem) };
 }
 
-const numberOrString: Check = (v) => ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" ? null : fail("expected number or string"));
+const numberOrString: Check = (v) =>
+  (typeof v === "number" && Number.isFinite(v)) || typeof v === "string"
+    ? null
+    : fail("expected number or string");
 const legacyEntry: Check = (v) => {
   if (!isObject(v)) return fail("expected object");
-  return at("prompt", string(v.prompt)) ?? at("priority", optional(numberOrString)(v.priority)) ?? at("added_at", optional(numberOrString)(v.added_at)) ?? at("metadata", optional(record(anything))(v.metadata));
+  return (
+    at("prompt", string(v.prompt)) ??
+    at("priority", optional(numberOrString)(v.priority)) ??
+    at("added_at", optional(numberOrString)(v.added_at)) ??
+    at("metadata", optional(record(anything))(v.metadata))
+  );
 };
 
 /** The original bare array (`legacyQueueSchema`: loose entries, unknown keys kept). */
-export function checkLegacy(data: unknown): { ok: true; entries: LegacyTask[] } | { ok: false; problem: string } {
+export function checkLegacy(
+  data: unknown,
+): { ok: true; entries: LegacyTask[] } | { ok: false; problem: string } {
   const problem = array(legacyEntry)(data);
-  return problem === null ? { ok: true, entries: data as LegacyTask[] } : { ok: false, problem: describe(problem) };
+  return problem === null
+    ? { ok: true, entries: data as LegacyTask[] }
+    : { ok: false, problem: describe(problem) };
 }

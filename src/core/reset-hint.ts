@@ -17,10 +17,15 @@ const UNIT_MS: ReadonlyArray<[RegExp, number]> = [
 ];
 const UNIT = "milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d";
 /** One "<number> <unit>" (or "a minute", "an hour"), optionally after a separator; sticky. */
-const DURATION_PART = new RegExp(`[ \\t]*(?:,[ \\t]*|and[ \\t]+)?(?:(\\d+(?:\\.\\d+)?)[ \\t]*|(an?)[ \\t]+)(${UNIT})(?![a-z])`, "iy");
+const DURATION_PART = new RegExp(
+  `[ \\t]*(?:,[ \\t]*|and[ \\t]+)?(?:(\\d+(?:\\.\\d+)?)[ \\t]*|(an?)[ \\t]+)(${UNIT})(?![a-z])`,
+  "iy",
+);
 const BARE_NUMBER = /[ \t]*"?(\d+(?:\.\d+)?)(?![\d.]|[ \t]*[a-z])/iy;
-const ISO_DATE_TIME = /[ \t]*"?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?/iy;
-const HTTP_DATE = /[ \t]*((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)/y;
+const ISO_DATE_TIME =
+  /[ \t]*"?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?/iy;
+const HTTP_DATE =
+  /[ \t]*((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)/y;
 const EPOCH = /[ \t]*"?(\d{10}|\d{13})(?![\d.])/y;
 const CLOCK = /[ \t]*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?[ \t]*(am|pm)?[ \t]*(utc|gmt|z\b)?/iy;
 
@@ -54,7 +59,14 @@ function isoAt(text: string, from: number, zone: ZoneOffset): number | null {
   const m = ISO_DATE_TIME.exec(text);
   if (!m) return null;
   const time = m[2]!.length === 5 ? `${m[2]}:00` : m[2]!;
-  const designator = m[3] === undefined ? "Z" : m[3].toUpperCase() === "Z" ? "Z" : m[3].includes(":") ? m[3] : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
+  const designator =
+    m[3] === undefined
+      ? "Z"
+      : m[3].toUpperCase() === "Z"
+        ? "Z"
+        : m[3].includes(":")
+          ? m[3]
+          : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
   const asUtc = Date.parse(`${m[1]}T${time}${designator}`);
   if (!Number.isFinite(asUtc)) return null;
   // Without a zone the time is the host's local time, as a person would read it.
@@ -103,11 +115,15 @@ interface Anchor {
   read(text: string, from: number, nowMs: number, zone: ZoneOffset): number | null;
 }
 
-const after = (ms: number | null, nowMs: number): number | null => (ms === null ? null : nowMs + ms);
+const after = (ms: number | null, nowMs: number): number | null =>
+  ms === null ? null : nowMs + ms;
 
 const ANCHORS: readonly Anchor[] = [
   // retry-after-ms: 1500 (the OpenAI SDK's header), also as a JSON key: "retry-after-ms":"1500"
-  { pattern: /retry[-_ ]after[-_ ]ms"?[ \t]*[:=]?[ \t]*/gi, read: (t, i, now) => after(durationAt(t, i, 1), now) },
+  {
+    pattern: /retry[-_ ]after[-_ ]ms"?[ \t]*[:=]?[ \t]*/gi,
+    read: (t, i, now) => after(durationAt(t, i, 1), now),
+  },
   // Retry-After: 30 | 0.001 seconds | Wed, 21 Oct 2026 07:28:00 GMT
   {
     pattern: /retry[-_ ]after(?![-_ ]?ms)"?[ \t]*[:=]?[ \t]*(?:in[ \t]+)?/gi,
@@ -115,11 +131,15 @@ const ANCHORS: readonly Anchor[] = [
   },
   // try again in 1h 2m 30s | retry in 39.4s | resets in 4h 59m | available again in 5 minutes
   {
-    pattern: /\b(?:try(?:ing)? again|retry(?:ing)?|resets?|resetting|available(?: again)?)[ \t]+(?:in|after)[ \t]+/gi,
+    pattern:
+      /\b(?:try(?:ing)? again|retry(?:ing)?|resets?|resetting|available(?: again)?)[ \t]+(?:in|after)[ \t]+/gi,
     read: (t, i, now) => after(durationAt(t, i, null), now),
   },
   // "retryDelay": "39s" (Gemini's RetryInfo)
-  { pattern: /retry_?delay"?[ \t]*[:=][ \t]*"?/gi, read: (t, i, now) => after(durationAt(t, i, SECOND), now) },
+  {
+    pattern: /retry_?delay"?[ \t]*[:=][ \t]*"?/gi,
+    read: (t, i, now) => after(durationAt(t, i, SECOND), now),
+  },
   // resets at 2026-11-25T15:00:00Z | resets at 14:30 | resets 3pm | reset at 1764082800
   {
     pattern: /\bresets?[ \t]+(?:at[ \t]+)?/gi,
@@ -128,7 +148,8 @@ const ANCHORS: readonly Anchor[] = [
   // x-ratelimit-reset-tokens: 6m0s | anthropic-ratelimit-requests-reset: 2026-…Z | x-ratelimit-reset: 1764082800
   {
     pattern: /\breset[-_a-z]*[ \t]*[:=][ \t]*/gi,
-    read: (t, i, now, zone) => isoAt(t, i, zone) ?? epochAt(t, i) ?? after(durationAt(t, i, SECOND), now),
+    read: (t, i, now, zone) =>
+      isoAt(t, i, zone) ?? epochAt(t, i) ?? after(durationAt(t, i, SECOND), now),
   },
   // Claude subscriptions: "usage limit reached|1764082800"
   { pattern: /limit reached\|/gi, read: (t, i) => epochAt(t, i) },
@@ -139,7 +160,11 @@ const ANCHORS: readonly Anchor[] = [
  * nothing usable. Pure: `nowMs` anchors relative hints; `zone` reads clock times written
  * without a zone as the host's local time (default UTC).
  */
-export function resetTimeFromMessage(message: string, nowMs: number, zone: ZoneOffset = () => 0): number | null {
+export function resetTimeFromMessage(
+  message: string,
+  nowMs: number,
+  zone: ZoneOffset = () => 0,
+): number | null {
   // Error bodies can be long; the hints are near the start, and a bound keeps this cheap.
   const text = message.length > 8192 ? message.slice(0, 8192) : message;
   let latest: number | null = null;

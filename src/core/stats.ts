@@ -24,7 +24,9 @@ export function queueStats(queue: Queue, catalog: ModelCatalog, nowMs: number): 
     total: queue.tasks.length,
     history: summarizeHistory(queue.history),
     spend: summarizeSpend(queue.history, catalog),
-    cooldowns: Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs)),
+    cooldowns: Object.fromEntries(
+      Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs),
+    ),
     holds: Object.entries(queue.holds ?? {}).map(([key, hold]) => holdView(key, hold, nowMs)),
     paused: queue.paused,
   };

@@ -2,7 +2,15 @@ import type { Policy } from "../policy/schema.js";
 import { TaskManagerError } from "./errors.js";
 import { holdEnd, liftProbedHolds, placeHold } from "./holds.js";
 import { normalizePrompt } from "./prompt.js";
-import type { Alert, FailureKind, HistoryEntry, Queue, Task, TaskReason, TaskState } from "./queue-schema.js";
+import type {
+  Alert,
+  FailureKind,
+  HistoryEntry,
+  Queue,
+  Task,
+  TaskReason,
+  TaskState,
+} from "./queue-schema.js";
 import type { ZoneOffset } from "./reset-hint.js";
 import { backoffDelayMs, classifyError } from "./retry.js";
 import type { RunFacts } from "./run-outcome.js";
@@ -29,7 +37,9 @@ export interface NewTask {
   maxAgeHours?: number | null;
 }
 
-export type AddResult = { kind: "added"; queue: Queue; task: Task } | { kind: "duplicate"; queue: Queue; task: Task };
+export type AddResult =
+  | { kind: "added"; queue: Queue; task: Task }
+  | { kind: "duplicate"; queue: Queue; task: Task };
 
 /** Replaces one task (by id) and bumps nothing else; the store bumps the revision on write. */
 export function replaceTask(queue: Queue, next: Task): Queue {
@@ -39,7 +49,11 @@ export function replaceTask(queue: Queue, next: Task): Queue {
 export function getTask(queue: Queue, id: string): Task {
   const task = queue.tasks.find((t) => t.id === id);
   if (!task) {
-    throw new TaskManagerError("E_TASK_NOT_FOUND", `No task with id "${id}" in the queue. Run \`task-manager list --all\` to see ids.`, { id });
+    throw new TaskManagerError(
+      "E_TASK_NOT_FOUND",
+      `No task with id "${id}" in the queue. Run \`task-manager list --all\` to see ids.`,
+      { id },
+    );
   }
   return task;
 }
@@ -55,17 +69,32 @@ export function requireState(task: Task, allowed: readonly TaskState[], action: 
 }
 
 /** The active task an addition would duplicate: same key, or same prompt and source. */
-export function findDuplicate(queue: Queue, prompt: string, source: string, key: string | null): Task | undefined {
+export function findDuplicate(
+  queue: Queue,
+  prompt: string,
+  source: string,
+  key: string | null,
+): Task | undefined {
   return queue.tasks.find(
-    (t) => OPEN_STATES.includes(t.state) && (key !== null ? t.key === key : t.prompt === prompt && t.source === source),
+    (t) =>
+      OPEN_STATES.includes(t.state) &&
+      (key !== null ? t.key === key : t.prompt === prompt && t.source === source),
   );
 }
 
 export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string): AddResult {
   const prompt = normalizePrompt(input.prompt);
   const maxAge = input.maxAgeHours;
-  if (maxAge !== undefined && maxAge !== null && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)) {
-    throw new TaskManagerError("E_INVALID_INPUT", `Task max age must be a number of hours above 0, or none; got ${JSON.stringify(maxAge)}.`, { key: "max_age_hours" });
+  if (
+    maxAge !== undefined &&
+    maxAge !== null &&
+    !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)
+  ) {
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      `Task max age must be a number of hours above 0, or none; got ${JSON.stringify(maxAge)}.`,
+      { key: "max_age_hours" },
+    );
   }
   const source = input.source ?? "cli";
   const key = input.key ?? null;
@@ -102,13 +131,23 @@ export interface Claim {
 }
 
 /** pending → claimed: a check recommended it; the lease says how long the spawner has. */
-export function claimTask(queue: Queue, task: Task, claim: Claim, nowMs: number): { queue: Queue; task: Task } {
+export function claimTask(
+  queue: Queue,
+  task: Task,
+  claim: Claim,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   requireState(task, ["pending"], "claim");
   const next: Task = {
     ...task,
     state: "claimed",
     updated_at: isoTime(nowMs),
-    lease: { token: claim.token, expires_at: isoTime(nowMs + claim.leaseSeconds * 1000), attempt: task.attempts + 1, model: claim.model },
+    lease: {
+      token: claim.token,
+      expires_at: isoTime(nowMs + claim.leaseSeconds * 1000),
+      attempt: task.attempts + 1,
+      model: claim.model,
+    },
   };
   return { queue: replaceTask(queue, next), task: next };
 }
@@ -124,9 +163,18 @@ export interface Ack {
  * recorded after its lease ran out still happened, and forgetting it would run the task twice.
  * Re-acking the same run is a no-op.
  */
-export function ackTask(queue: Queue, id: string, ack: Ack, nowMs: number): { queue: Queue; task: Task } {
+export function ackTask(
+  queue: Queue,
+  id: string,
+  ack: Ack,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
-  if (task.state === "running" && task.run && (task.run.run_id === ack.runId || task.run.session_key === ack.sessionKey)) {
+  if (
+    task.state === "running" &&
+    task.run &&
+    (task.run.run_id === ack.runId || task.run.session_key === ack.sessionKey)
+  ) {
     return { queue, task };
   }
   requireState(task, ["claimed", "pending"], "ack");
@@ -149,23 +197,64 @@ export function ackTask(queue: Queue, id: string, ack: Ack, nowMs: number): { qu
 }
 
 /** A settled run for `history`: the model that really ran (when the host said) and its usage. */
-export function historyEntry(task: Task, outcome: HistoryEntry["outcome"], kind: FailureKind | null, nowMs: number, facts?: RunFacts): HistoryEntry {
-  const entry: HistoryEntry = { task_id: task.id, outcome, kind, started_at: task.run?.started_at ?? null, ended_at: isoTime(nowMs), model: facts?.model ?? task.run?.model ?? null };
+export function historyEntry(
+  task: Task,
+  outcome: HistoryEntry["outcome"],
+  kind: FailureKind | null,
+  nowMs: number,
+  facts?: RunFacts,
+): HistoryEntry {
+  const entry: HistoryEntry = {
+    task_id: task.id,
+    outcome,
+    kind,
+    started_at: task.run?.started_at ?? null,
+    ended_at: isoTime(nowMs),
+    model: facts?.model ?? task.run?.model ?? null,
+  };
   const usage = facts?.usage;
   if (usage === undefined) return entry;
   const tokens = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
-  const cost = usage.costUsd !== null && Number.isFinite(usage.costUsd) && usage.costUsd >= 0 ? usage.costUsd : null;
-  return { ...entry, usage: { input: tokens(usage.input), output: tokens(usage.output), cache_read: tokens(usage.cacheRead), cache_write: tokens(usage.cacheWrite), cost_usd: cost } };
+  const cost =
+    usage.costUsd !== null && Number.isFinite(usage.costUsd) && usage.costUsd >= 0
+      ? usage.costUsd
+      : null;
+  return {
+    ...entry,
+    usage: {
+      input: tokens(usage.input),
+      output: tokens(usage.output),
+      cache_read: tokens(usage.cacheRead),
+      cache_write: tokens(usage.cacheWrite),
+      cost_usd: cost,
+    },
+  };
 }
 
 export function withHistory(queue: Queue, entry: HistoryEntry): Queue {
   const history = [...queue.history, entry];
-  return { ...queue, history: history.length > HISTORY_LIMIT ? history.slice(-HISTORY_LIMIT) : history };
+  return {
+    ...queue,
+    history: history.length > HISTORY_LIMIT ? history.slice(-HISTORY_LIMIT) : history,
+  };
 }
 
 /** An alert for the main session; the task text is cut short (and is data: see alert-text.ts). */
-export function taskAlert(type: Alert["type"], task: Task, error: string, nowMs: number, reason?: TaskReason): Alert {
-  const alert: Alert = { type, task_id: task.id, prompt: task.prompt.slice(0, 200), error: error.slice(0, 500), failures: task.failures + task.quota_failures, at: isoTime(nowMs) };
+export function taskAlert(
+  type: Alert["type"],
+  task: Task,
+  error: string,
+  nowMs: number,
+  reason?: TaskReason,
+): Alert {
+  const alert: Alert = {
+    type,
+    task_id: task.id,
+    prompt: task.prompt.slice(0, 200),
+    error: error.slice(0, 500),
+    failures: task.failures + task.quota_failures,
+    at: isoTime(nowMs),
+  };
   return reason === undefined ? alert : { ...alert, reason };
 }
 
@@ -185,10 +274,22 @@ function withoutInterruptions(task: Task): Task {
 }
 
 /** running (or claimed, when the caller ran it itself, or under review) → done. */
-export function completeTask(queue: Queue, id: string, nowMs: number, facts?: RunFacts): { queue: Queue; task: Task } {
+export function completeTask(
+  queue: Queue,
+  id: string,
+  nowMs: number,
+  facts?: RunFacts,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["running", "claimed", "pending", "review"], "mark done");
-  const next: Task = { ...withoutInterruptions(backInRotation(task)), state: "done", updated_at: isoTime(nowMs), finished_at: isoTime(nowMs), lease: null, run_at: null };
+  const next: Task = {
+    ...withoutInterruptions(backInRotation(task)),
+    state: "done",
+    updated_at: isoTime(nowMs),
+    finished_at: isoTime(nowMs),
+    lease: null,
+    run_at: null,
+  };
   const out = liftProbedHolds(replaceTask(queue, next), id);
   return { queue: withHistory(out, historyEntry(task, "done", null, nowMs, facts)), task: next };
 }
@@ -211,11 +312,19 @@ export interface FailContext {
 }
 
 /** The counters and record of one failed run, shared by retry, dead and review. */
-export function countFailure(queue: Queue, task: Task, failure: FailureInput, ctx: FailContext): { queue: Queue; task: Task; kind: FailureKind } {
+export function countFailure(
+  queue: Queue,
+  task: Task,
+  failure: FailureInput,
+  ctx: FailContext,
+): { queue: Queue; task: Task; kind: FailureKind } {
   const kind = failure.kind ?? classifyError(failure.message);
   const { nowMs, policy } = ctx;
   const isQuota = kind === "quota";
-  const base = kind === "interrupted" ? { ...task, interruptions: (task.interruptions ?? 0) + 1 } : withoutInterruptions(task);
+  const base =
+    kind === "interrupted"
+      ? { ...task, interruptions: (task.interruptions ?? 0) + 1 }
+      : withoutInterruptions(task);
   const next: Task = {
     ...base,
     failures: task.failures + (isQuota ? 0 : 1),
@@ -226,7 +335,16 @@ export function countFailure(queue: Queue, task: Task, failure: FailureInput, ct
   };
   const model = task.run?.model ?? task.lease?.model ?? null;
   // A rate limit holds the provider (or model) for everyone; anything else ends this task's probe.
-  const out = isQuota && model ? placeHold(queue, model, policy.retry.quotaScope, holdEnd(failure, policy.retry, nowMs, ctx.zone), nowMs) : liftProbedHolds(queue, task.id);
+  const out =
+    isQuota && model
+      ? placeHold(
+          queue,
+          model,
+          policy.retry.quotaScope,
+          holdEnd(failure, policy.retry, nowMs, ctx.zone),
+          nowMs,
+        )
+      : liftProbedHolds(queue, task.id);
   return { queue: out, task: next, kind };
 }
 
@@ -243,7 +361,12 @@ function deadReason(task: Task, kind: FailureKind, retry: Policy["retry"]): Task
  * (or model) on hold so another provider's model can take it; dead (with an alert) once the
  * budget is spent, or when its runs keep dying with their gateway (the crash-loop breaker).
  */
-export function failTask(queue: Queue, id: string, failure: FailureInput, ctx: FailContext): { queue: Queue; task: Task } {
+export function failTask(
+  queue: Queue,
+  id: string,
+  failure: FailureInput,
+  ctx: FailContext,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["running", "claimed", "pending"], "fail");
   const { nowMs, policy } = ctx;
@@ -253,12 +376,25 @@ export function failTask(queue: Queue, id: string, failure: FailureInput, ctx: F
   const reason = deadReason(next, counted.kind, policy.retry);
   if (reason !== null) {
     next = { ...next, state: "dead", reason, finished_at: isoTime(nowMs), run_at: null };
-    out = withHistory(replaceTask(out, next), historyEntry(task, "dead", counted.kind, nowMs, failure.facts));
-    return { queue: withAlert(out, taskAlert("dead", next, next.last_error!.message, nowMs, reason)), task: next };
+    out = withHistory(
+      replaceTask(out, next),
+      historyEntry(task, "dead", counted.kind, nowMs, failure.facts),
+    );
+    return {
+      queue: withAlert(out, taskAlert("dead", next, next.last_error!.message, nowMs, reason)),
+      task: next,
+    };
   }
-  const delay = counted.kind === "quota" ? 0 : backoffDelayMs(next.failures, policy.retry, ctx.random);
+  const delay =
+    counted.kind === "quota" ? 0 : backoffDelayMs(next.failures, policy.retry, ctx.random);
   next = { ...next, state: "pending", run_at: delay > 0 ? isoTime(nowMs + delay) : null };
-  return { queue: withHistory(replaceTask(out, next), historyEntry(task, "failed", counted.kind, nowMs, failure.facts)), task: next };
+  return {
+    queue: withHistory(
+      replaceTask(out, next),
+      historyEntry(task, "failed", counted.kind, nowMs, failure.facts),
+    ),
+    task: next,
+  };
 }
 
 /** Whether a run that ended with its gateway dying would be this task's crash loop. */
@@ -278,23 +414,51 @@ export const RETRYABLE_STATES: readonly TaskState[] = ["dead", "review", "expire
  * dead → pending with a fresh budget (and a clean crash-loop count). A person asked for it, so
  * its age counts from now: `maxAgeHours` must not expire it straight away.
  */
-export function retryDeadTask(queue: Queue, id: string, nowMs: number): { queue: Queue; task: Task } {
+export function retryDeadTask(
+  queue: Queue,
+  id: string,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["dead"], "retry");
-  const next: Task = { ...withoutInterruptions(backInRotation(task)), state: "pending", failures: 0, quota_failures: 0, run_at: null, finished_at: null, run: null, age_from: isoTime(nowMs), updated_at: isoTime(nowMs) };
+  const next: Task = {
+    ...withoutInterruptions(backInRotation(task)),
+    state: "pending",
+    failures: 0,
+    quota_failures: 0,
+    run_at: null,
+    finished_at: null,
+    run: null,
+    age_from: isoTime(nowMs),
+    updated_at: isoTime(nowMs),
+  };
   return { queue: replaceTask(queue, next), task: next };
 }
 
 /** States whose priority still matters: the task has not started, or may run again. */
-export const REPRIORITIZABLE_STATES: readonly TaskState[] = ["pending", "dead", "review", "expired"];
+export const REPRIORITIZABLE_STATES: readonly TaskState[] = [
+  "pending",
+  "dead",
+  "review",
+  "expired",
+];
 
 /** Largest |priority| accepted: priorities are small ranks, and a bound keeps hand-typed typos visible. */
 export const PRIORITY_LIMIT = 1_000_000;
 
 /** A new run order for a task that has not started (or may run again); the same priority is a no-op. */
-export function setPriority(queue: Queue, id: string, priority: number, nowMs: number): { queue: Queue; task: Task } {
+export function setPriority(
+  queue: Queue,
+  id: string,
+  priority: number,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
-    throw new TaskManagerError("E_INVALID_INPUT", `Priority must be a whole number between -${PRIORITY_LIMIT} and ${PRIORITY_LIMIT} (1 = most urgent), got ${String(priority)}.`, { id, priority });
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      `Priority must be a whole number between -${PRIORITY_LIMIT} and ${PRIORITY_LIMIT} (1 = most urgent), got ${String(priority)}.`,
+      { id, priority },
+    );
   }
   const task = getTask(queue, id);
   requireState(task, REPRIORITIZABLE_STATES, "change the priority of");
@@ -310,7 +474,9 @@ export function purgeDeadTasks(queue: Queue): { queue: Queue; removed: number } 
 
 /** Claims whose lease ran out go back to pending: the spawner never confirmed a run. */
 export function expireLeases(queue: Queue, nowMs: number): { queue: Queue; expired: Task[] } {
-  const expired = queue.tasks.filter((t) => t.state === "claimed" && t.lease !== null && Date.parse(t.lease.expires_at) <= nowMs);
+  const expired = queue.tasks.filter(
+    (t) => t.state === "claimed" && t.lease !== null && Date.parse(t.lease.expires_at) <= nowMs,
+  );
   if (expired.length === 0) return { queue, expired };
   let out = queue;
   for (const task of expired) {
@@ -319,7 +485,11 @@ export function expireLeases(queue: Queue, nowMs: number): { queue: Queue; expir
       state: "pending",
       lease: null,
       updated_at: isoTime(nowMs),
-      last_error: { kind: "lease_expired", message: "claimed but not acknowledged before the lease ran out", at: isoTime(nowMs) },
+      last_error: {
+        kind: "lease_expired",
+        message: "claimed but not acknowledged before the lease ran out",
+        at: isoTime(nowMs),
+      },
     });
   }
   return { queue: out, expired };
@@ -329,7 +499,13 @@ export function expireLeases(queue: Queue, nowMs: number): { queue: Queue; expir
  * claimed → pending without charging an attempt: the spawner could not start the run (gateway
  * unreachable), which says nothing about the task. `retryAtMs` spaces out the next try.
  */
-export function releaseClaim(queue: Queue, id: string, message: string, nowMs: number, retryAtMs: number): { queue: Queue; task: Task } {
+export function releaseClaim(
+  queue: Queue,
+  id: string,
+  message: string,
+  nowMs: number,
+  retryAtMs: number,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["claimed"], "release");
   const next: Task = {
@@ -348,7 +524,12 @@ export function releaseClaim(queue: Queue, id: string, message: string, nowMs: n
  * model call (e.g. a repeated idempotency key after a restart). The next claim takes the next
  * attempt number, so it is started under a fresh session and key.
  */
-export function requeueRejectedRun(queue: Queue, id: string, message: string, nowMs: number): { queue: Queue; task: Task } {
+export function requeueRejectedRun(
+  queue: Queue,
+  id: string,
+  message: string,
+  nowMs: number,
+): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
   requireState(task, ["running"], "requeue");
   const next: Task = {

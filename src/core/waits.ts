@@ -1,5 +1,11 @@
 import type { Policy } from "../policy/schema.js";
-import { capacityGate, countActive, type DeferReason, type Gate, type Observation } from "./decide.js";
+import {
+  capacityGate,
+  countActive,
+  type DeferReason,
+  type Gate,
+  type Observation,
+} from "./decide.js";
 import { compareTasks, isDue } from "./order.js";
 import type { Queue, Task } from "./queue-schema.js";
 
@@ -48,7 +54,12 @@ export function pendingRunOrder(queue: Queue, nowMs: number): Task[] {
   return [...due, ...later.map((l) => l.task)];
 }
 
-export function waitContext(queue: Queue, policy: Policy, obs: Observation, nowMs: number): WaitContext {
+export function waitContext(
+  queue: Queue,
+  policy: Policy,
+  obs: Observation,
+  nowMs: number,
+): WaitContext {
   const order = pendingRunOrder(queue, nowMs);
   const dueOrder = new Map<string, number>();
   for (const [i, t] of order.entries()) {
@@ -56,7 +67,16 @@ export function waitContext(queue: Queue, policy: Policy, obs: Observation, nowM
     dueOrder.set(t.id, i);
   }
   const best = order[0] !== undefined && isDue(order[0], nowMs) ? order[0] : undefined;
-  return { queue, policy, obs, nowMs, gate: best ? capacityGate(queue, policy, obs, nowMs, best) : null, active: countActive(queue, obs), order, dueOrder };
+  return {
+    queue,
+    policy,
+    obs,
+    nowMs,
+    gate: best ? capacityGate(queue, policy, obs, nowMs, best) : null,
+    active: countActive(queue, obs),
+    order,
+    dueOrder,
+  };
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
@@ -67,18 +87,58 @@ function gateWait(w: WaitContext, gate: Extract<Gate, { kind: "closed" }>): Wait
   switch (gate.reason) {
     case "quota_cooldown":
       return gate.hold
-        ? { reason: gate.reason, untilMs: until, facts: { hold: gate.hold.key, scope: gate.hold.scope, source: gate.hold.source, state: gate.hold.state }, text: `${gate.hold.scope} ${gate.hold.key} is on hold after a rate limit (reset time from ${gate.hold.source})` }
-        : { reason: gate.reason, untilMs: until, facts: { models: policy.models.length }, text: `every whitelisted model rests after a rate limit (${policy.models.length} of ${policy.models.length})` };
+        ? {
+            reason: gate.reason,
+            untilMs: until,
+            facts: {
+              hold: gate.hold.key,
+              scope: gate.hold.scope,
+              source: gate.hold.source,
+              state: gate.hold.state,
+            },
+            text: `${gate.hold.scope} ${gate.hold.key} is on hold after a rate limit (reset time from ${gate.hold.source})`,
+          }
+        : {
+            reason: gate.reason,
+            untilMs: until,
+            facts: { models: policy.models.length },
+            text: `every whitelisted model rests after a rate limit (${policy.models.length} of ${policy.models.length})`,
+          };
     case "concurrency_limit":
-      return { reason: gate.reason, untilMs: until, facts: { active: w.active, max: policy.maxConcurrent }, text: `background sessions busy: ${w.active}/${policy.maxConcurrent}` };
+      return {
+        reason: gate.reason,
+        untilMs: until,
+        facts: { active: w.active, max: policy.maxConcurrent },
+        text: `background sessions busy: ${w.active}/${policy.maxConcurrent}`,
+      };
     case "main_busy":
-      return { reason: gate.reason, untilMs: until, facts: {}, text: "the main session is mid-run" };
+      return {
+        reason: gate.reason,
+        untilMs: until,
+        facts: {},
+        text: "the main session is mid-run",
+      };
     case "system_load":
-      return { reason: gate.reason, untilMs: until, facts: { load: round2(obs.loadPerCore), threshold: policy.loadThreshold }, text: `load per core ${round2(obs.loadPerCore)} > ${policy.loadThreshold}` };
+      return {
+        reason: gate.reason,
+        untilMs: until,
+        facts: { load: round2(obs.loadPerCore), threshold: policy.loadThreshold },
+        text: `load per core ${round2(obs.loadPerCore)} > ${policy.loadThreshold}`,
+      };
     case "memory_pressure":
-      return { reason: gate.reason, untilMs: until, facts: { free_mb: obs.freeMemoryMB, min_mb: policy.minFreeMemoryMB }, text: `free memory ${obs.freeMemoryMB} MB < ${policy.minFreeMemoryMB} MB` };
+      return {
+        reason: gate.reason,
+        untilMs: until,
+        facts: { free_mb: obs.freeMemoryMB, min_mb: policy.minFreeMemoryMB },
+        text: `free memory ${obs.freeMemoryMB} MB < ${policy.minFreeMemoryMB} MB`,
+      };
     default:
-      return { reason: gate.reason, untilMs: until, facts: {}, text: gate.reason.replace(/_/g, " ") };
+      return {
+        reason: gate.reason,
+        untilMs: until,
+        facts: {},
+        text: gate.reason.replace(/_/g, " "),
+      };
   }
 }
 
@@ -87,24 +147,49 @@ function gateWait(w: WaitContext, gate: Extract<Gate, { kind: "closed" }>): Wait
  * what holds every task (models, slots, main session, machine), then its place in line.
  */
 export function explainWait(w: WaitContext, task: Task): Wait {
-  if (w.queue.paused) return { reason: "paused", untilMs: null, facts: {}, text: "the queue is paused" };
+  if (w.queue.paused)
+    return { reason: "paused", untilMs: null, facts: {}, text: "the queue is paused" };
   if (!isDue(task, w.nowMs)) {
     const untilMs = Date.parse(task.run_at!);
     return task.last_error?.kind === "quota"
       ? { reason: "quota_cooldown", untilMs, facts: {}, text: "retry after a rate limit" }
-      : { reason: "backoff", untilMs, facts: { failures: task.failures }, text: `backing off after ${task.failures} failure${task.failures === 1 ? "" : "s"}` };
+      : {
+          reason: "backoff",
+          untilMs,
+          facts: { failures: task.failures },
+          text: `backing off after ${task.failures} failure${task.failures === 1 ? "" : "s"}`,
+        };
   }
   if (w.gate?.kind === "closed") return gateWait(w, w.gate);
   const place = w.dueOrder.get(task.id) ?? 0;
   // The gate's task may be a probe that goes ahead of the line (the one task allowed on an ended hold).
-  if (w.gate?.task.id === task.id) return { reason: "next", untilMs: null, facts: { model: w.gate.model }, text: `starts at the next check, on ${w.gate.model}` };
-  return { reason: "queued", untilMs: null, facts: { ahead: place }, text: `${place} due task${place === 1 ? "" : "s"} ahead` };
+  if (w.gate?.task.id === task.id)
+    return {
+      reason: "next",
+      untilMs: null,
+      facts: { model: w.gate.model },
+      text: `starts at the next check, on ${w.gate.model}`,
+    };
+  return {
+    reason: "queued",
+    untilMs: null,
+    facts: { ahead: place },
+    text: `${place} due task${place === 1 ? "" : "s"} ahead`,
+  };
 }
 
 /** Models resting after a quota error, soonest free first. */
-export function modelHolds(queue: Queue, policy: Policy, nowMs: number): Array<{ model: string; untilMs: number; whitelisted: boolean }> {
+export function modelHolds(
+  queue: Queue,
+  policy: Policy,
+  nowMs: number,
+): Array<{ model: string; untilMs: number; whitelisted: boolean }> {
   return Object.entries(queue.cooldowns)
-    .map(([model, until]) => ({ model, untilMs: Date.parse(until), whitelisted: policy.models.includes(model) }))
+    .map(([model, until]) => ({
+      model,
+      untilMs: Date.parse(until),
+      whitelisted: policy.models.includes(model),
+    }))
     .filter((h) => h.untilMs > nowMs)
     .sort((a, b) => a.untilMs - b.untilMs);
 }

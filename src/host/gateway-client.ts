@@ -69,14 +69,23 @@ export class GatewayClient {
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const client = new GatewayClient(address.url, opts.onEvent);
     await client.#open(timeoutMs);
-    await client.request("connect", {
-      minProtocol: opts.protocol ?? PROTOCOL.clawdbot,
-      maxProtocol: opts.protocol ?? PROTOCOL.clawdbot,
-      client: { id: "gateway-client", version: "task-manager", platform: process.platform, mode: "backend" },
-      role: "operator",
-      scopes: ["operator.admin"],
-      ...(address.token ? { auth: { token: address.token } } : {}),
-    }, { timeoutMs });
+    await client.request(
+      "connect",
+      {
+        minProtocol: opts.protocol ?? PROTOCOL.clawdbot,
+        maxProtocol: opts.protocol ?? PROTOCOL.clawdbot,
+        client: {
+          id: "gateway-client",
+          version: "task-manager",
+          platform: process.platform,
+          mode: "backend",
+        },
+        role: "operator",
+        scopes: ["operator.admin"],
+        ...(address.token ? { auth: { token: address.token } } : {}),
+      },
+      { timeoutMs },
+    );
     return client;
   }
 
@@ -85,17 +94,27 @@ export class GatewayClient {
   }
 
   /** One request; the first `res` frame for its id settles it, unless `expectFinal`. */
-  request<T = unknown>(method: string, params: unknown = {}, opts: RequestOptions = {}): Promise<T> {
+  request<T = unknown>(
+    method: string,
+    params: unknown = {},
+    opts: RequestOptions = {},
+  ): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`gateway not connected (${this.#url})`));
+    if (!ws || ws.readyState !== WebSocket.OPEN)
+      return Promise.reject(new Error(`gateway not connected (${this.#url})`));
     const id = randomUUID();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new Error(`gateway ${method} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve: (p) => resolve(p as T), reject, timer, expectFinal: opts.expectFinal === true });
+      this.#pending.set(id, {
+        resolve: (p) => resolve(p as T),
+        reject,
+        timer,
+        expectFinal: opts.expectFinal === true,
+      });
       ws.send(JSON.stringify({ type: "req", id, method, params }));
     });
   }
@@ -110,11 +129,20 @@ export class GatewayClient {
     return new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(this.#url);
       this.#ws = ws;
-      const timer = setTimeout(() => reject(new Error(`cannot connect to ${this.#url} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`cannot connect to ${this.#url} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       ws.addEventListener("open", () => (clearTimeout(timer), resolve()), { once: true });
-      ws.addEventListener("error", () => (clearTimeout(timer), reject(new Error(`cannot connect to ${this.#url}`))), { once: true });
+      ws.addEventListener(
+        "error",
+        () => (clearTimeout(timer), reject(new Error(`cannot connect to ${this.#url}`))),
+        { once: true },
+      );
       ws.addEventListener("message", (ev: MessageEvent) => this.#onMessage(String(ev.data)));
-      ws.addEventListener("close", () => this.#failAll(new Error(`gateway connection closed (${this.#url})`)));
+      ws.addEventListener("close", () =>
+        this.#failAll(new Error(`gateway connection closed (${this.#url})`)),
+      );
     });
   }
 
@@ -132,11 +160,20 @@ export class GatewayClient {
     if (frame.type !== "res" || !frame.id) return;
     const pending = this.#pending.get(frame.id);
     if (!pending) return;
-    if (pending.expectFinal && (frame.payload as { status?: unknown } | undefined)?.status === "accepted") return;
+    if (
+      pending.expectFinal &&
+      (frame.payload as { status?: unknown } | undefined)?.status === "accepted"
+    )
+      return;
     this.#pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.payload);
-    else pending.reject(new Error(`${frame.error?.code ?? "ERROR"}: ${frame.error?.message ?? "unknown gateway error"}`));
+    else
+      pending.reject(
+        new Error(
+          `${frame.error?.code ?? "ERROR"}: ${frame.error?.message ?? "unknown gateway error"}`,
+        ),
+      );
   }
 
   #failAll(err: Error): void {

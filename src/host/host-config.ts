@@ -29,7 +29,11 @@ export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** Interprets an already-parsed host config object. */
-export function interpretHostConfig(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv = process.env): HostConfig {
+export function interpretHostConfig(
+  raw: Record<string, unknown>,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): HostConfig {
   const workspace = str(get(raw, ["agents", "defaults", "workspace"]));
   const port = get(raw, ["gateway", "port"]);
   return {
@@ -46,7 +50,10 @@ export function interpretHostConfig(raw: Record<string, unknown>, file: string, 
  * Reads a host config, or null when there is none. Both hosts write JSON but accept JSON5
  * (comments, trailing commas); json5 is only loaded when plain JSON fails, to keep start-up fast.
  */
-export function readHostConfig(file: string, env: NodeJS.ProcessEnv = process.env): HostConfig | null {
+export function readHostConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): HostConfig | null {
   if (!existsSync(file)) return null;
   const text = readFileSync(file, "utf8");
   let raw: unknown;
@@ -54,11 +61,15 @@ export function readHostConfig(file: string, env: NodeJS.ProcessEnv = process.en
     raw = JSON.parse(text);
   } catch {
     try {
-      const json5 = process.getBuiltinModule("node:module").createRequire(import.meta.url)("json5") as { parse: (t: string) => unknown };
+      const json5 = process.getBuiltinModule("node:module").createRequire(import.meta.url)(
+        "json5",
+      ) as { parse: (t: string) => unknown };
       raw = json5.parse(text);
     } catch {
       return null;
     }
   }
-  return raw !== null && typeof raw === "object" ? interpretHostConfig(raw as Record<string, unknown>, file, env) : null;
+  return raw !== null && typeof raw === "object"
+    ? interpretHostConfig(raw as Record<string, unknown>, file, env)
+    : null;
 }

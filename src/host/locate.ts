@@ -13,17 +13,28 @@ export interface HostLocation {
 }
 
 /** OpenClaw keeps its state in SQLite; a legacy `~/.clawdbot` it has taken over holds these. */
-const holdsOpenClawState = (dir: string): boolean => existsSync(`${dir}/state/openclaw.sqlite`) || existsSync(`${dir}/openclaw.json`);
+const holdsOpenClawState = (dir: string): boolean =>
+  existsSync(`${dir}/state/openclaw.sqlite`) || existsSync(`${dir}/openclaw.json`);
 
 /** OpenClaw reads openclaw.json, else a legacy clawdbot.json, in its state dir. */
 function openclawConfig(stateDir: string, env: NodeJS.ProcessEnv): string {
   if (env.OPENCLAW_CONFIG_PATH) return env.OPENCLAW_CONFIG_PATH;
   const legacy = `${stateDir}/clawdbot.json`;
-  return !existsSync(`${stateDir}/openclaw.json`) && existsSync(legacy) ? legacy : `${stateDir}/openclaw.json`;
+  return !existsSync(`${stateDir}/openclaw.json`) && existsSync(legacy)
+    ? legacy
+    : `${stateDir}/openclaw.json`;
 }
 
-function at(kind: HostKind, stateDir: string, env: NodeJS.ProcessEnv, source: string): HostLocation {
-  const configPath = kind === "openclaw" ? openclawConfig(stateDir, env) : env.CLAWDBOT_CONFIG_PATH || `${stateDir}/clawdbot.json`;
+function at(
+  kind: HostKind,
+  stateDir: string,
+  env: NodeJS.ProcessEnv,
+  source: string,
+): HostLocation {
+  const configPath =
+    kind === "openclaw"
+      ? openclawConfig(stateDir, env)
+      : env.CLAWDBOT_CONFIG_PATH || `${stateDir}/clawdbot.json`;
   return { kind: existsSync(stateDir) ? kind : null, stateDir, configPath, source };
 }
 
@@ -34,12 +45,24 @@ function at(kind: HostKind, stateDir: string, env: NodeJS.ProcessEnv, source: st
  * holding OpenClaw's SQLite state belongs to OpenClaw (it was upgraded in place).
  */
 export function locateHost(env: NodeJS.ProcessEnv = process.env): HostLocation {
-  if (env.OPENCLAW_STATE_DIR) return at("openclaw", env.OPENCLAW_STATE_DIR, env, "OPENCLAW_STATE_DIR");
-  if (env.CLAWDBOT_STATE_DIR) return at("clawdbot", env.CLAWDBOT_STATE_DIR, env, "CLAWDBOT_STATE_DIR");
+  if (env.OPENCLAW_STATE_DIR)
+    return at("openclaw", env.OPENCLAW_STATE_DIR, env, "OPENCLAW_STATE_DIR");
+  if (env.CLAWDBOT_STATE_DIR)
+    return at("clawdbot", env.CLAWDBOT_STATE_DIR, env, "CLAWDBOT_STATE_DIR");
   const home = env.HOME || os.homedir();
-  if (existsSync(`${home}/.openclaw`)) return at("openclaw", `${home}/.openclaw`, env, "~/.openclaw");
+  if (existsSync(`${home}/.openclaw`))
+    return at("openclaw", `${home}/.openclaw`, env, "~/.openclaw");
   const legacy = `${home}/.clawdbot`;
-  if (existsSync(legacy)) return holdsOpenClawState(legacy) ? at("openclaw", legacy, env, "~/.clawdbot (OpenClaw state)") : at("clawdbot", legacy, env, "~/.clawdbot");
-  if (env.OPENCLAW_CONFIG_PATH) return at("openclaw", `${home}/.openclaw`, env, "OPENCLAW_CONFIG_PATH");
-  return { kind: null, stateDir: `${home}/.openclaw`, configPath: `${home}/.openclaw/openclaw.json`, source: "none found" };
+  if (existsSync(legacy))
+    return holdsOpenClawState(legacy)
+      ? at("openclaw", legacy, env, "~/.clawdbot (OpenClaw state)")
+      : at("clawdbot", legacy, env, "~/.clawdbot");
+  if (env.OPENCLAW_CONFIG_PATH)
+    return at("openclaw", `${home}/.openclaw`, env, "OPENCLAW_CONFIG_PATH");
+  return {
+    kind: null,
+    stateDir: `${home}/.openclaw`,
+    configPath: `${home}/.openclaw/openclaw.json`,
+    source: "none found",
+  };
 }

@@ -20,8 +20,10 @@ export interface TranscriptMessage {
  */
 export function outcomeOfLastMessage(message: TranscriptMessage | null): RunOutcome {
   if (!message || message.role !== "assistant") return { status: "running" };
-  if (message.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed" };
-  if (message.stopReason === "aborted") return { status: "failed", message: message.errorMessage || "run aborted" };
+  if (message.stopReason === "error")
+    return { status: "failed", message: message.errorMessage || "model call failed" };
+  if (message.stopReason === "aborted")
+    return { status: "failed", message: message.errorMessage || "run aborted" };
   if (message.stopReason === "toolUse") return { status: "running" };
   return { status: "done" };
 }
@@ -32,6 +34,10 @@ export function messageText(message: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .map((block) => (block && typeof block === "object" && (block as { type?: string }).type === "text" ? String((block as { text?: unknown }).text ?? "") : ""))
+    .map((block) =>
+      block && typeof block === "object" && (block as { type?: string }).type === "text"
+        ? String((block as { text?: unknown }).text ?? "")
+        : "",
+    )
     .join("");
 }

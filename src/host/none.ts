@@ -10,5 +10,9 @@ const nothing: HostView = {
 
 /** No host state found: zero sessions, and a run's outcome is never known (it times out). */
 export function noHost(config: HostConfig | null = null): HostPort {
-  return { info: { kind: "none", state_dir: null, sessions_store: null }, config, view: () => nothing };
+  return {
+    info: { kind: "none", state_dir: null, sessions_store: null },
+    config,
+    view: () => nothing,
+  };
 }

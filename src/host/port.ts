@@ -65,7 +65,8 @@ export const isOwnSession = (key: string): boolean => key.includes(":subagent:ta
 export const isSubagentKey = (key: string): boolean => /^agent:[^:]+:subagent:/.test(key);
 
 /** Names one failed run the same way from every source, so it is captured once. */
-export const failedRunId = (sessionKey: string, endedAt: number | null | undefined): string => `${sessionKey}@${endedAt ?? "?"}`;
+export const failedRunId = (sessionKey: string, endedAt: number | null | undefined): string =>
+  `${sessionKey}@${endedAt ?? "?"}`;
 
 /** One run to start, fully determined by the task and its attempt number. */
 export interface SpawnRequest {

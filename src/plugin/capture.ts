@@ -15,12 +15,23 @@ async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
     let added = 0;
     for (const c of candidates) {
       if (c.prompt.trim() === "") continue;
-      const r = captureFailedRun(q, c.captureId, {
-        prompt: c.prompt.slice(0, 60_000),
-        source: "capture",
-        key: `capture:${c.sessionKey}`,
-        metadata: { captured_from: c.via, session_key: c.sessionKey, error: c.error.slice(0, 500), ...(c.acted ? { acted: true } : {}) },
-      }, ctx.deps.now(), ctx.deps.newId());
+      const r = captureFailedRun(
+        q,
+        c.captureId,
+        {
+          prompt: c.prompt.slice(0, 60_000),
+          source: "capture",
+          key: `capture:${c.sessionKey}`,
+          metadata: {
+            captured_from: c.via,
+            session_key: c.sessionKey,
+            error: c.error.slice(0, 500),
+            ...(c.acted ? { acted: true } : {}),
+          },
+        },
+        ctx.deps.now(),
+        ctx.deps.newId(),
+      );
       q = r.queue;
       if (r.task) added += 1;
     }
@@ -35,10 +46,17 @@ async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
  */
 export async function scanFailedSubagents(ctx: Context): Promise<number> {
   if (!ctx.policy.capture.subagents) return 0;
-  const runs = await ctx.host.view().failedRuns(ctx.deps.now(), ctx.policy.activeWindowMinutes * 60_000);
+  const runs = await ctx.host
+    .view()
+    .failedRuns(ctx.deps.now(), ctx.policy.activeWindowMinutes * 60_000);
   if (runs.length === 0) return 0;
   const { queue } = await ctx.store.read();
-  return enqueue(ctx, runs.filter((r) => !queue.captured.includes(r.captureId)).map((r) => ({ ...r, via: "transcript" as const })));
+  return enqueue(
+    ctx,
+    runs
+      .filter((r) => !queue.captured.includes(r.captureId))
+      .map((r) => ({ ...r, via: "transcript" as const })),
+  );
 }
 
 /**
@@ -46,18 +64,34 @@ export async function scanFailedSubagents(ctx: Context): Promise<number> {
  * The host reports `success:true` for a run whose model calls all failed; the last message
  * (stopReason "error") is what says it failed.
  */
-export async function captureAgentEnd(ctx: Context, event: AgentEndEvent, hook: AgentHookContext, mainKey: string): Promise<number> {
+export async function captureAgentEnd(
+  ctx: Context,
+  event: AgentEndEvent,
+  hook: AgentHookContext,
+  mainKey: string,
+): Promise<number> {
   const key = hook.sessionKey;
   const last = (event.messages ?? []).at(-1) as TranscriptMessage | undefined;
   const outcome = outcomeOfLastMessage(last ?? null);
   const failed = event.success === false || outcome.status === "failed";
   if (!failed || !key || isOwnSession(key)) return 0;
   const isMain = key === mainKey;
-  if (isMain ? !ctx.policy.capture.main : !(isSubagentKey(key) && ctx.policy.capture.subagents)) return 0;
-  const users = (event.messages ?? []).filter((m) => (m as { role?: string } | null)?.role === "user");
+  if (isMain ? !ctx.policy.capture.main : !(isSubagentKey(key) && ctx.policy.capture.subagents))
+    return 0;
+  const users = (event.messages ?? []).filter(
+    (m) => (m as { role?: string } | null)?.role === "user",
+  );
   // A sub-agent's task is its first message; a main-session run is about its latest one.
   const message = isMain ? users.at(-1) : users[0];
   const prompt = message ? messageText(message) : "";
   const error = event.error ?? (outcome.status === "failed" ? outcome.message : "run failed");
-  return enqueue(ctx, [{ captureId: failedRunId(key, last?.timestamp), prompt, sessionKey: key, error, via: "agent_end" }]);
+  return enqueue(ctx, [
+    {
+      captureId: failedRunId(key, last?.timestamp),
+      prompt,
+      sessionKey: key,
+      error,
+      via: "agent_end",
+    },
+  ]);
 }

@@ -10,7 +10,10 @@ import type { HostWiring } from "./wiring.js";
 /** The gateway's own address: the running gateway exports its port and token to its env. */
 function gatewayAddress(config: Record<string, unknown>): GatewayAddress {
   const host = interpretHostConfig(config, "(gateway config)");
-  return { url: `ws://127.0.0.1:${gatewayPort("clawdbot", config)}`, token: process.env.CLAWDBOT_GATEWAY_TOKEN || host.gatewayToken };
+  return {
+    url: `ws://127.0.0.1:${gatewayPort("clawdbot", config)}`,
+    token: process.env.CLAWDBOT_GATEWAY_TOKEN || host.gatewayToken,
+  };
 }
 
 /**
@@ -23,7 +26,12 @@ export function clawdbotWiring(api: PluginApi): HostWiring {
     kind: "clawdbot",
     location(stateDir): HostLocation {
       const dir = stateDir ?? process.env.CLAWDBOT_STATE_DIR ?? `${process.env.HOME}/.clawdbot`;
-      return { kind: "clawdbot", stateDir: dir, configPath: process.env.CLAWDBOT_CONFIG_PATH || `${dir}/clawdbot.json`, source: "the gateway that loaded the plugin" };
+      return {
+        kind: "clawdbot",
+        stateDir: dir,
+        configPath: process.env.CLAWDBOT_CONFIG_PATH || `${dir}/clawdbot.json`,
+        source: "the gateway that loaded the plugin",
+      };
     },
     adapter: (location, config, agentId) => clawdbotHost(location.stateDir, config, agentId),
     spawner,

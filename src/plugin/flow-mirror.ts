@@ -36,7 +36,8 @@ const clip = (text: string, max: number): string => {
 /** The flow's goal: the task's text, on one line, cut short (the queue has all of it). */
 export const flowGoal = (t: MirroredTask): string => `${t.id}: ${clip(t.prompt, 160)}`;
 
-const errorText = (t: MirroredTask): string => (t.last_error ? `${t.last_error.kind}: ${clip(t.last_error.message, 160)}` : "no error recorded");
+const errorText = (t: MirroredTask): string =>
+  t.last_error ? `${t.last_error.kind}: ${clip(t.last_error.message, 160)}` : "no error recorded";
 
 /**
  * Task state → flow status. pending: `queued` when it is next or only behind other due tasks,
@@ -47,15 +48,27 @@ const errorText = (t: MirroredTask): string => (t.last_error ? `${t.last_error.k
 export function flowTarget(t: MirroredTask): FlowTarget | null {
   switch (t.state) {
     case "pending":
-      if (!t.wait || t.wait.reason === "next" || t.wait.reason === "queued") return { status: "queued", step: t.wait?.text ?? "queued" };
-      return { status: "waiting", step: `${t.wait.reason.replace(/_/g, " ")}: ${t.wait.text}`, wait: { reason: t.wait.reason, until: t.wait.until } };
+      if (!t.wait || t.wait.reason === "next" || t.wait.reason === "queued")
+        return { status: "queued", step: t.wait?.text ?? "queued" };
+      return {
+        status: "waiting",
+        step: `${t.wait.reason.replace(/_/g, " ")}: ${t.wait.text}`,
+        wait: { reason: t.wait.reason, until: t.wait.until },
+      };
     case "claimed":
     case "running":
       // The run itself is the host's own task record (`openclaw tasks show <run id>`); it cannot
       // be linked into the flow (see INTEGRATION.md), so the step names it.
-      return { status: "running", step: `${t.state} on ${t.run?.model ?? "a cheap model"}${t.run?.run_id ? ` (run ${t.run.run_id})` : ""}` };
+      return {
+        status: "running",
+        step: `${t.state} on ${t.run?.model ?? "a cheap model"}${t.run?.run_id ? ` (run ${t.run.run_id})` : ""}`,
+      };
     case "review":
-      return { status: "blocked", step: "needs review: it may have acted before it was interrupted", summary: `needs review (${errorText(t)}); task-manager review retry|drop ${t.id}` };
+      return {
+        status: "blocked",
+        step: "needs review: it may have acted before it was interrupted",
+        summary: `needs review (${errorText(t)}); task-manager review retry|drop ${t.id}`,
+      };
     case "done":
       return { status: "succeeded", step: "done" };
     case "dead":
@@ -94,13 +107,18 @@ export interface MirrorReport {
  * flow (a first start must not flood the host's records with history); a flow whose task is gone
  * from the queue (removed) gets a cancel request.
  */
-export async function syncFlows(flows: BoundManagedFlows, tasks: readonly MirroredTask[], present: ReadonlySet<string>): Promise<MirrorReport> {
+export async function syncFlows(
+  flows: BoundManagedFlows,
+  tasks: readonly MirroredTask[],
+  present: ReadonlySet<string>,
+): Promise<MirrorReport> {
   const report: MirrorReport = { created: 0, updated: 0, cancelled: 0, refused: 0 };
   const byTask = new Map<string, { flow: FlowRecord; state: MirrorState }>();
   for (const flow of await flows.list()) {
     const state = mirrorState(flow);
     const seen = state && byTask.get(state.task_id);
-    if (state && (!seen || flow.revision > seen.flow.revision)) byTask.set(state.task_id, { flow, state });
+    if (state && (!seen || flow.revision > seen.flow.revision))
+      byTask.set(state.task_id, { flow, state });
   }
   const count = (r: FlowMutation): void => void (r.applied ? report.updated++ : report.refused++);
   for (const task of tasks) {
@@ -110,7 +128,13 @@ export async function syncFlows(flows: BoundManagedFlows, tasks: readonly Mirror
     let mirrored = byTask.get(task.id);
     if (!mirrored) {
       if (TERMINAL.has(target.status)) continue;
-      const flow = await flows.createManaged({ controllerId: FLOW_CONTROLLER, goal: flowGoal(task), status: "queued", currentStep: "queued", stateJson: { task_id: task.id, sig: "" } });
+      const flow = await flows.createManaged({
+        controllerId: FLOW_CONTROLLER,
+        goal: flowGoal(task),
+        status: "queued",
+        currentStep: "queued",
+        stateJson: { task_id: task.id, sig: "" },
+      });
       report.created++;
       mirrored = { flow, state: { task_id: task.id, sig: "" } };
     }
@@ -126,7 +150,12 @@ export async function syncFlows(flows: BoundManagedFlows, tasks: readonly Mirror
   return report;
 }
 
-function apply(flows: BoundManagedFlows, flow: FlowRecord, target: FlowTarget, stateJson: MirrorState): Promise<FlowMutation> {
+function apply(
+  flows: BoundManagedFlows,
+  flow: FlowRecord,
+  target: FlowTarget,
+  stateJson: MirrorState,
+): Promise<FlowMutation> {
   const at = { flowId: flow.flowId, expectedRevision: flow.revision, stateJson };
   switch (target.status) {
     case "queued":
@@ -182,9 +211,18 @@ export class FlowMirror {
     try {
       const { queue } = await ctx.store.read();
       const now = ctx.deps.now();
-      if (this.#synced && this.#synced.revision === queue.revision && now - this.#synced.at < RESYNC_MS) return null;
+      if (
+        this.#synced &&
+        this.#synced.revision === queue.revision &&
+        now - this.#synced.at < RESYNC_MS
+      )
+        return null;
       const view = await buildStatusView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
-      const report = await syncFlows(this.#flows, view.groups.flatMap((g) => g.tasks), new Set(queue.tasks.map((t) => t.id)));
+      const report = await syncFlows(
+        this.#flows,
+        view.groups.flatMap((g) => g.tasks),
+        new Set(queue.tasks.map((t) => t.id)),
+      );
       this.#lastError = null;
       // A refused write is retried at the next tick, not a minute later.
       this.#synced = report.refused === 0 ? { revision: queue.revision, at: now } : null;
@@ -203,7 +241,9 @@ export function flowMirrorFor(api: PluginApi, mainKey: string): FlowMirror | nul
   const managed = api.runtime?.tasks?.async?.managedFlows;
   if (!managed) return null;
   try {
-    return new FlowMirror(managed.bindSession({ sessionKey: mainKey }), (m) => api.logger.warn(`task-manager: ${m}`));
+    return new FlowMirror(managed.bindSession({ sessionKey: mainKey }), (m) =>
+      api.logger.warn(`task-manager: ${m}`),
+    );
   } catch (err) {
     api.logger.warn(`task-manager: Task Flow mirror off: ${(err as Error).message}`);
     return null;

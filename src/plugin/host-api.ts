@@ -100,7 +100,15 @@ export interface SubagentEndedEvent {
 
 /** OpenClaw's in-process sub-agent API (api.runtime.subagent). */
 export interface SubagentRuntime {
-  run(params: { sessionKey: string; message: string; provider?: string; model?: string; deliver?: boolean; idempotencyKey?: string; lane?: string }): Promise<{ runId: string; sessionKey?: string }>;
+  run(params: {
+    sessionKey: string;
+    message: string;
+    provider?: string;
+    model?: string;
+    deliver?: boolean;
+    idempotencyKey?: string;
+    lane?: string;
+  }): Promise<{ runId: string; sessionKey?: string }>;
 }
 
 /** A node:http handler as both hosts call it: true when it answered. */
@@ -143,16 +151,47 @@ export interface FlowRecord {
   endedAt?: number | null;
 }
 
-export type FlowMutation = { applied: true; flow: FlowRecord } | { applied: false; code: string; current?: FlowRecord };
+export type FlowMutation =
+  | { applied: true; flow: FlowRecord }
+  | { applied: false; code: string; current?: FlowRecord };
 
 /** Managed flows bound to one owner session: every write names the revision it read. */
 export interface BoundManagedFlows {
   list(): Promise<FlowRecord[]>;
-  createManaged(params: { controllerId: string; goal: string; status?: string; currentStep?: string | null; stateJson?: unknown; waitJson?: unknown }): Promise<FlowRecord>;
-  setWaiting(params: { flowId: string; expectedRevision: number; currentStep?: string | null; stateJson?: unknown; waitJson?: unknown; blockedSummary?: string | null }): Promise<FlowMutation>;
-  resume(params: { flowId: string; expectedRevision: number; status?: "queued" | "running"; currentStep?: string | null; stateJson?: unknown }): Promise<FlowMutation>;
-  finish(params: { flowId: string; expectedRevision: number; stateJson?: unknown }): Promise<FlowMutation>;
-  fail(params: { flowId: string; expectedRevision: number; stateJson?: unknown; blockedSummary?: string | null }): Promise<FlowMutation>;
+  createManaged(params: {
+    controllerId: string;
+    goal: string;
+    status?: string;
+    currentStep?: string | null;
+    stateJson?: unknown;
+    waitJson?: unknown;
+  }): Promise<FlowRecord>;
+  setWaiting(params: {
+    flowId: string;
+    expectedRevision: number;
+    currentStep?: string | null;
+    stateJson?: unknown;
+    waitJson?: unknown;
+    blockedSummary?: string | null;
+  }): Promise<FlowMutation>;
+  resume(params: {
+    flowId: string;
+    expectedRevision: number;
+    status?: "queued" | "running";
+    currentStep?: string | null;
+    stateJson?: unknown;
+  }): Promise<FlowMutation>;
+  finish(params: {
+    flowId: string;
+    expectedRevision: number;
+    stateJson?: unknown;
+  }): Promise<FlowMutation>;
+  fail(params: {
+    flowId: string;
+    expectedRevision: number;
+    stateJson?: unknown;
+    blockedSummary?: string | null;
+  }): Promise<FlowMutation>;
   requestCancel(params: { flowId: string; expectedRevision: number }): Promise<FlowMutation>;
 }
 
@@ -168,7 +207,9 @@ export interface PluginApi {
   pluginConfig?: Record<string, unknown>;
   logger: PluginLogger;
   runtime?: {
-    system?: { enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void };
+    system?: {
+      enqueueSystemEvent?(text: string, options: { sessionKey: string; contextKey?: string }): void;
+    };
     /** OpenClaw only. */
     subagent?: SubagentRuntime;
     /** OpenClaw only: the task ledger and Task Flow. */
@@ -176,19 +217,43 @@ export interface PluginApi {
   };
   registerService(service: PluginService): void;
   /** A factory is called per agent session, with that session's key. */
-  registerTool(tool: PluginTool | ((ctx: ToolContext) => PluginTool | null), opts?: { optional?: boolean; name?: string }): void;
+  registerTool(
+    tool: PluginTool | ((ctx: ToolContext) => PluginTool | null),
+    opts?: { optional?: boolean; name?: string },
+  ): void;
   registerCommand(command: PluginCommand): void;
   /** OpenClaw reads `scope`; Clawdbot ignores the options. */
-  registerGatewayMethod(method: string, handler: (opts: GatewayMethodOptions) => void | Promise<void>, opts?: { scope?: string }): void;
+  registerGatewayMethod(
+    method: string,
+    handler: (opts: GatewayMethodOptions) => void | Promise<void>,
+    opts?: { scope?: string },
+  ): void;
   /** Both hosts; Clawdbot's matches one exact path and never authenticates, OpenClaw's takes `auth` and `match`. */
   registerHttpRoute?(params: HttpRouteParams): void;
   /** Clawdbot: a handler offered every request the gateway does not answer itself (removed in OpenClaw). */
   registerHttpHandler?(handler: HttpHandler): void;
   /** OpenClaw only. */
-  session?: { controls?: { registerControlUiDescriptor?(descriptor: ControlUiTabDescriptor): void } };
-  registerCli(registrar: (ctx: { program: CliProgram }) => void, opts?: { commands?: string[]; descriptors?: Array<{ name: string; description: string; hasSubcommands: boolean }> }): void;
+  session?: {
+    controls?: { registerControlUiDescriptor?(descriptor: ControlUiTabDescriptor): void };
+  };
+  registerCli(
+    registrar: (ctx: { program: CliProgram }) => void,
+    opts?: {
+      commands?: string[];
+      descriptors?: Array<{ name: string; description: string; hasSubcommands: boolean }>;
+    },
+  ): void;
   /** before_agent_start: Clawdbot; before_agent_run: OpenClaw (which dropped before_agent_start). */
-  on(hook: "before_agent_start" | "before_agent_run", handler: (event: AgentStartEvent, ctx: AgentHookContext) => void | Promise<void>): void;
-  on(hook: "agent_end", handler: (event: AgentEndEvent, ctx: AgentHookContext) => void | Promise<void>): void;
-  on(hook: "subagent_ended", handler: (event: SubagentEndedEvent, ctx: AgentHookContext) => void | Promise<void>): void;
+  on(
+    hook: "before_agent_start" | "before_agent_run",
+    handler: (event: AgentStartEvent, ctx: AgentHookContext) => void | Promise<void>,
+  ): void;
+  on(
+    hook: "agent_end",
+    handler: (event: AgentEndEvent, ctx: AgentHookContext) => void | Promise<void>,
+  ): void;
+  on(
+    hook: "subagent_ended",
+    handler: (event: SubagentEndedEvent, ctx: AgentHookContext) => void | Promise<void>,
+  ): void;
 }

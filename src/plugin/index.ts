@@ -14,24 +14,43 @@ import { loadPluginPolicy } from "./policy.js";
 import { processState, sharedMainActivity } from "./process-state.js";
 import { TaskManagerService } from "./service.js";
 import { mountStatusPage, pageMethod } from "./status-page.js";
-import { queueToolFor, registerTasksCli, statusMethod, tasksCommand, tickMethod, type SurfaceDeps } from "./surfaces.js";
+import {
+  queueToolFor,
+  registerTasksCli,
+  statusMethod,
+  tasksCommand,
+  tickMethod,
+  type SurfaceDeps,
+} from "./surfaces.js";
 import type { HostWiring } from "./wiring.js";
 
 /** What the operator really set in plugins.entries.task-manager.config (OpenClaw fills schema defaults into api.pluginConfig). */
 function operatorConfig(api: PluginApi): Record<string, unknown> {
   const config = get(api.config, ["plugins", "entries", "task-manager", "config"]);
-  return config !== null && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+  return config !== null && typeof config === "object" && !Array.isArray(config)
+    ? (config as Record<string, unknown>)
+    : {};
 }
 
 /** The host that loaded the plugin: OpenClaw has an in-process sub-agent API, Clawdbot none. */
 function wiringFor(api: PluginApi, models: () => readonly string[]): HostWiring {
   const subagent = api.runtime?.subagent;
-  return subagent && typeof subagent.run === "function" ? openclawWiring(api, subagent, models) : clawdbotWiring(api);
+  return subagent && typeof subagent.run === "function"
+    ? openclawWiring(api, subagent, models)
+    : clawdbotWiring(api);
 }
 
 /** The root CLI command: `openclaw task-manager` (`openclaw tasks` is the host's ledger), `clawdbot tasks`. */
-function cliDescriptor(wiring: HostWiring): { name: string; description: string; hasSubcommands: boolean } {
-  return { name: wiring.cliName, description: "task-manager: show the queue (the full CLI is skill/task-manager in the package)", hasSubcommands: false };
+function cliDescriptor(wiring: HostWiring): {
+  name: string;
+  description: string;
+  hasSubcommands: boolean;
+} {
+  return {
+    name: wiring.cliName,
+    description: "task-manager: show the queue (the full CLI is skill/task-manager in the package)",
+    hasSubcommands: false,
+  };
 }
 
 /**
@@ -40,7 +59,11 @@ function cliDescriptor(wiring: HostWiring): { name: string; description: string;
  * it they are not registered at all, and the start-up log and `doctor` say what is lost.
  */
 function conversationAccess(api: PluginApi, wiring: HostWiring): boolean {
-  return wiring.kind === "clawdbot" || get(api.config, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
+  return (
+    wiring.kind === "clawdbot" ||
+    get(api.config, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) ===
+      true
+  );
 }
 
 /** Registration modes that only collect metadata (OpenClaw): no runtime, CLI descriptors only. */
@@ -69,12 +92,24 @@ export function register(api: PluginApi): void {
     const { policy, source } = await loadPluginPolicy(ws, operatorConfig(api));
     models = policy.models;
     const location = wiring.location(stateDir);
-    return createContext({ workspace: ws, policy, policyFile: source, host: { location, adapter: (config, agentId) => wiring.adapter(location, config, agentId) }, deps: { logger: api.logger } });
+    return createContext({
+      workspace: ws,
+      policy,
+      policyFile: source,
+      host: { location, adapter: (config, agentId) => wiring.adapter(location, config, agentId) },
+      deps: { logger: api.logger },
+    });
   };
   const agentId = operatorConfig(api).agentId;
-  const main = sharedMainActivity(mainSessionKey(api.config, typeof agentId === "string" ? agentId : "main"), 30 * 60_000);
+  const main = sharedMainActivity(
+    mainSessionKey(api.config, typeof agentId === "string" ? agentId : "main"),
+    30 * 60_000,
+  );
   const surfaces: SurfaceDeps = { context, service: () => processState().live };
-  api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), { commands: [wiring.cliName], descriptors: [cliDescriptor(wiring)] });
+  api.registerCli(({ program }) => registerTasksCli(program, surfaces, wiring.cliName), {
+    commands: [wiring.cliName],
+    descriptors: [cliDescriptor(wiring)],
+  });
 
   api.registerTool(queueToolFor(surfaces), { name: "task_queue" });
   api.registerCommand(tasksCommand(surfaces, wiring.commandName));
@@ -92,7 +127,8 @@ export function register(api: PluginApi): void {
   if (wiring.kind === "openclaw") {
     // One of our runs ended: settle it and start the next task now rather than on the next tick.
     api.on("subagent_ended", (event) => {
-      if (event.targetSessionKey && isOwnSession(event.targetSessionKey)) void processState().live?.tick();
+      if (event.targetSessionKey && isOwnSession(event.targetSessionKey))
+        void processState().live?.tick();
     });
   }
   if (mode !== "full") return;
@@ -101,7 +137,10 @@ export function register(api: PluginApi): void {
     for (const a of alerts) {
       // Task text and errors go in as labelled, escaped data: they must not read as instructions.
       const text = alertMessage(a);
-      api.runtime?.system?.enqueueSystemEvent?.(text, { sessionKey: main.mainKey, contextKey: `task-manager:${a.task_id}` });
+      api.runtime?.system?.enqueueSystemEvent?.(text, {
+        sessionKey: main.mainKey,
+        contextKey: `task-manager:${a.task_id}`,
+      });
       api.logger.warn(text);
     }
   };
@@ -115,7 +154,12 @@ export function register(api: PluginApi): void {
     debug: (m) => api.logger.debug?.(`task-manager ${m}`),
     ...(mirror ? { afterTick: (ctx: Context) => mirror.sync(ctx, main.busy()) } : {}),
   });
-  const page = mountStatusPage(api, { kind: wiring.kind, context, mainBusy: () => main.busy(), nextCheckAt: () => service.nextRun()?.getTime() ?? null });
+  const page = mountStatusPage(api, {
+    kind: wiring.kind,
+    context,
+    mainBusy: () => main.busy(),
+    nextCheckAt: () => service.nextRun()?.getTime() ?? null,
+  });
   api.registerService({
     id: "task-manager",
     async start(ctx) {
@@ -125,8 +169,16 @@ export function register(api: PluginApi): void {
         const c = await context();
         const schedule = await service.start(c.host.config?.heartbeatEvery ?? null);
         processState().live = service;
-        api.logger.info(`task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`);
-        for (const check of hostSetupAdvice(c.host.info.kind, c.host.config?.raw ?? null, c.policy.models, c.policy.schedule)) if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
+        api.logger.info(
+          `task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`,
+        );
+        for (const check of hostSetupAdvice(
+          c.host.info.kind,
+          c.host.config?.raw ?? null,
+          c.policy.models,
+          c.policy.schedule,
+        ))
+          if (!check.ok) api.logger.warn(`task-manager: ${check.key}: ${check.message}`);
         // The host's records show the queue from the start, not from the first tick.
         void mirror?.sync(c, main.busy());
       } catch (err) {
@@ -153,6 +205,7 @@ export function register(api: PluginApi): void {
 export default {
   id: "task-manager",
   name: "task-manager",
-  description: "Durable auto-resume queue: resumes failed or interrupted sub-agent tasks on the heartbeat, on cheap models, without starving the main session.",
+  description:
+    "Durable auto-resume queue: resumes failed or interrupted sub-agent tasks on the heartbeat, on cheap models, without starving the main session.",
   register,
 };

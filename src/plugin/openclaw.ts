@@ -12,7 +12,11 @@ import type { HostWiring } from "./wiring.js";
  * token), sessions are read from the host's SQLite records. Adapters are kept per agent so their
  * read-only connections live across ticks, and closed on stop so a reload finds nothing held.
  */
-export function openclawWiring(api: PluginApi, subagent: SubagentRuntime, policyModels: () => readonly string[]): HostWiring {
+export function openclawWiring(
+  api: PluginApi,
+  subagent: SubagentRuntime,
+  policyModels: () => readonly string[],
+): HostWiring {
   const adapters = new Map<string, HostPort & { close(): void }>();
   const spawner = new SubagentSpawner(
     (params) => subagent.run(params),

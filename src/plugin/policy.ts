@@ -9,10 +9,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Key-by-key merge; nested objects (retry, capture) merge too; arrays are replaced whole. */
-export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    out[key] = isObject(value) && isObject(out[key]) ? mergeConfig(out[key] as Record<string, unknown>, value) : value;
+    out[key] =
+      isObject(value) && isObject(out[key])
+        ? mergeConfig(out[key] as Record<string, unknown>, value)
+        : value;
   }
   return out;
 }
@@ -23,7 +29,10 @@ export function mergeConfig(base: Record<string, unknown>, over: Record<string, 
  * that is where a gateway operator sets things. Each source is validated on its own first, so
  * an error names the file or the config path it came from.
  */
-export async function loadPluginPolicy(workspace: string, pluginConfig: Record<string, unknown> | undefined): Promise<{ policy: Policy; source: string }> {
+export async function loadPluginPolicy(
+  workspace: string,
+  pluginConfig: Record<string, unknown> | undefined,
+): Promise<{ policy: Policy; source: string }> {
   const rc = await loadPolicyFile(workspace);
   const over = pluginConfig ?? {};
   if (Object.keys(over).length === 0) return { policy: rc.policy, source: rc.file ?? "(defaults)" };

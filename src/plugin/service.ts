@@ -90,7 +90,9 @@ export class TaskManagerService {
       const ctx = await this.#deps.context();
       report.captured = await scanFailedSubagents(ctx);
       for (let i = 0; i < ctx.policy.maxConcurrent; i++) {
-        const result = await dispatchOnce(ctx, this.#deps.spawner, { mainBusy: this.#deps.main.busy() });
+        const result = await dispatchOnce(ctx, this.#deps.spawner, {
+          mainBusy: this.#deps.main.busy(),
+        });
         report.results.push(result);
         if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);
         if (result.status !== "READY") break;
@@ -101,13 +103,19 @@ export class TaskManagerService {
     }
     for (const r of report.results) {
       if (r.status === "ERROR") this.#deps.log(`tick: ${r.code}: ${r.message}`);
-      else if (r.status === "DEFERRED" && r.detail) this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
-      else if (r.dispatched) this.#deps.log(`tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`);
+      else if (r.status === "DEFERRED" && r.detail)
+        this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
+      else if (r.dispatched)
+        this.#deps.log(
+          `tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`,
+        );
     }
     const used = process.cpuUsage(cpu);
     report.took_ms = Date.now() - started;
     report.cpu_us = used.user + used.system;
-    this.#deps.debug?.(`tick ${report.at} took ${report.took_ms} ms (${report.cpu_us} µs CPU): ${report.results.map(summary).join("; ")}`);
+    this.#deps.debug?.(
+      `tick ${report.at} took ${report.took_ms} ms (${report.cpu_us} µs CPU): ${report.results.map(summary).join("; ")}`,
+    );
     this.#last = report;
     return report;
   }
@@ -115,6 +123,9 @@ export class TaskManagerService {
 
 /** One result in a few words: status, reason, what was settled. */
 function summary(r: DispatchResult): string {
-  const settled = r.status !== "ERROR" && r.settled?.length ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}` : "";
+  const settled =
+    r.status !== "ERROR" && r.settled?.length
+      ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}`
+      : "";
   return `${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
 }

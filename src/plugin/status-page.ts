@@ -52,9 +52,10 @@ export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedSt
     auth: { kind: "token", token: key, cookieName: `task_manager_gateway_${port}` },
     mainBusy: deps.mainBusy,
     nextCheckAt: deps.nextCheckAt,
-    unauthorizedHint: deps.kind === "openclaw"
-      ? `Open the Task queue tab in the Control UI (/${TAB_SLUG}), or the URL \`${cli} gateway call task-manager.page\` prints.`
-      : `Open the URL \`${cli} gateway call task-manager.page\` prints.`,
+    unauthorizedHint:
+      deps.kind === "openclaw"
+        ? `Open the Task queue tab in the Control UI (/${TAB_SLUG}), or the URL \`${cli} gateway call task-manager.page\` prints.`
+        : `Open the URL \`${cli} gateway call task-manager.page\` prints.`,
     logger: api.logger,
   });
   if (deps.kind === "openclaw" && api.registerHttpRoute) {
@@ -63,7 +64,8 @@ export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedSt
       surface: "tab",
       id: "task-manager",
       label: "Task queue",
-      description: "task-manager: what waits and why, what runs, history and spend; retry, pause, add.",
+      description:
+        "task-manager: what waits and why, what runs, history and spend; retry, pause, add.",
       icon: "list",
       group: "control",
       path: `${DEFAULT_BASE_PATH}/?token=${key}`,
@@ -87,7 +89,15 @@ export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedSt
 /** `task-manager.page`: the page's direct URL, for an operator whose browser is not in the Control UI. */
 export function pageMethod(page: MountedStatusPage | null) {
   return ({ respond }: GatewayMethodOptions): void => {
-    if (page) respond(true, { url: page.url(), note: "The key in this URL opens the queue's page and its actions; treat it like the gateway token." });
-    else respond(false, undefined, { code: "E_NOT_SERVED", message: "This host offers plugins no HTTP routes; run `task-manager serve` for the page." });
+    if (page)
+      respond(true, {
+        url: page.url(),
+        note: "The key in this URL opens the queue's page and its actions; treat it like the gateway token.",
+      });
+    else
+      respond(false, undefined, {
+        code: "E_NOT_SERVED",
+        message: "This host offers plugins no HTTP routes; run `task-manager serve` for the page.",
+      });
   };
 }

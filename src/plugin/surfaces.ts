@@ -3,7 +3,13 @@ import type { Context } from "../runtime/context.js";
 import { toErrorStatus } from "../runtime/errors.js";
 import * as ops from "../runtime/operations.js";
 import { isSubagentKey } from "../host/port.js";
-import type { CliProgram, GatewayMethodOptions, PluginCommand, PluginTool, ToolContext } from "./host-api.js";
+import type {
+  CliProgram,
+  GatewayMethodOptions,
+  PluginCommand,
+  PluginTool,
+  ToolContext,
+} from "./host-api.js";
 import type { TaskManagerService } from "./service.js";
 
 export interface SurfaceDeps {
@@ -32,7 +38,10 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
   };
 }
 
-function text(value: unknown): { content: Array<{ type: "text"; text: string }>; details: unknown } {
+function text(value: unknown): {
+  content: Array<{ type: "text"; text: string }>;
+  details: unknown;
+} {
   return { content: [{ type: "text", text: JSON.stringify(value) }], details: value };
 }
 
@@ -41,7 +50,8 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
   return {
     name: "task_queue",
     label: "Task queue",
-    description: "Durable task queue (task-manager). action=add queues a task to be resumed later on a cheap model (prompt required; priority 1 = most urgent, default 5); action=list shows waiting and running tasks; action=status shows counts and the last dispatch.",
+    description:
+      "Durable task queue (task-manager). action=add queues a task to be resumed later on a cheap model (prompt required; priority 1 = most urgent, default 5); action=list shows waiting and running tasks; action=status shows counts and the last dispatch.",
     parameters: {
       type: "object",
       additionalProperties: false,
@@ -65,7 +75,8 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
           });
           return text({ status: r.status, task: ops.taskView(r.task) });
         }
-        if (params.action === "list") return text({ tasks: (await ops.listTasks(ctx, false)).map(ops.taskView) });
+        if (params.action === "list")
+          return text({ tasks: (await ops.listTasks(ctx, false)).map(ops.taskView) });
         return text(await statusSnapshot(deps));
       } catch (err) {
         return text(toErrorStatus(err));
@@ -96,8 +107,11 @@ export function tasksCommand(deps: SurfaceDeps, name: string): PluginCommand {
       try {
         const s = await statusSnapshot(deps);
         const counts = s.counts as ReturnType<typeof countByState>;
-        const lines = [`Tasks: ${counts.pending} pending, ${counts.claimed + counts.running} running, ${counts.done} done, ${counts.dead} dead${s.paused ? " (paused)" : ""}`];
-        for (const t of s.next as Array<{ id: string; state: string; prompt: string }>) lines.push(`• ${t.id} ${t.state}: ${t.prompt.replace(/\s+/g, " ").slice(0, 80)}`);
+        const lines = [
+          `Tasks: ${counts.pending} pending, ${counts.claimed + counts.running} running, ${counts.done} done, ${counts.dead} dead${s.paused ? " (paused)" : ""}`,
+        ];
+        for (const t of s.next as Array<{ id: string; state: string; prompt: string }>)
+          lines.push(`• ${t.id} ${t.state}: ${t.prompt.replace(/\s+/g, " ").slice(0, 80)}`);
         return { text: lines.join("\n") };
       } catch (err) {
         return { text: `task-manager: ${toErrorStatus(err).message}` };
@@ -121,7 +135,12 @@ export function tickMethod(deps: SurfaceDeps) {
   return async ({ respond }: GatewayMethodOptions): Promise<void> => {
     const service = deps.service();
     if (service) respond(true, await service.tick());
-    else respond(false, undefined, { code: "E_NOT_STARTED", message: "task-manager's service is not running in this gateway (see the gateway log for why)." });
+    else
+      respond(false, undefined, {
+        code: "E_NOT_STARTED",
+        message:
+          "task-manager's service is not running in this gateway (see the gateway log for why).",
+      });
   };
 }
 
@@ -129,7 +148,9 @@ export function tickMethod(deps: SurfaceDeps) {
 export function registerTasksCli(program: CliProgram, deps: SurfaceDeps, name: string): void {
   program
     .command(name)
-    .description("task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)")
+    .description(
+      "task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)",
+    )
     .action(async () => {
       process.stdout.write(`${JSON.stringify(await statusSnapshot(deps), null, 2)}\n`);
     });

@@ -1,6 +1,7 @@
 import { DEFAULT_POLICY, policyJsonSchema } from "./schema.js";
 
-const DESCRIPTION = "Durable auto-resume queue: resumes failed or interrupted sub-agent tasks on the heartbeat, on cheap whitelisted models, without starving the main session.";
+const DESCRIPTION =
+  "Durable auto-resume queue: resumes failed or interrupted sub-agent tasks on the heartbeat, on cheap whitelisted models, without starving the main session.";
 
 /**
  * The schema without `default`s. OpenClaw fills a manifest schema's defaults into
@@ -10,11 +11,18 @@ const DESCRIPTION = "Durable auto-resume queue: resumes failed or interrupted su
 function withoutDefaults(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutDefaults);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "default").map(([k, v]) => [k, withoutDefaults(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== "default")
+      .map(([k, v]) => [k, withoutDefaults(v)]),
+  );
 }
 
 /** OpenClaw's manifest: discovery, the tool it may register, its root CLI command, start at boot. */
-function openclawManifest(version: string, schema: Record<string, unknown>): Record<string, unknown> {
+function openclawManifest(
+  version: string,
+  schema: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     id: "task-manager",
     name: "task-manager",
@@ -23,7 +31,14 @@ function openclawManifest(version: string, schema: Record<string, unknown>): Rec
     activation: { onStartup: true },
     contracts: { tools: ["task_queue"] },
     // `openclaw tasks` and `/tasks` belong to the host's task ledger: ours are named apart.
-    cliCommands: [{ name: "task-manager", description: "task-manager: show the queue (the full CLI is skill/task-manager in the package)", hasSubcommands: false }],
+    cliCommands: [
+      {
+        name: "task-manager",
+        description:
+          "task-manager: show the queue (the full CLI is skill/task-manager in the package)",
+        hasSubcommands: false,
+      },
+    ],
     configSchema: withoutDefaults(schema),
   };
 }
@@ -34,10 +49,20 @@ function openclawManifest(version: string, schema: Record<string, unknown>): Rec
  */
 export function generatedArtifacts(version: string): Record<string, string> {
   const schema = policyJsonSchema();
-  const clawdbot = { id: "task-manager", name: "task-manager", description: DESCRIPTION, version, configSchema: schema };
+  const clawdbot = {
+    id: "task-manager",
+    name: "task-manager",
+    description: DESCRIPTION,
+    version,
+    configSchema: schema,
+  };
   const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   return {
-    "config/policy.schema.json": json({ $schema: "http://json-schema.org/draft-07/schema#", title: "task-manager policy (.taskmanagerrc)", ...schema }),
+    "config/policy.schema.json": json({
+      $schema: "http://json-schema.org/draft-07/schema#",
+      title: "task-manager policy (.taskmanagerrc)",
+      ...schema,
+    }),
     "config/taskmanagerrc.example.json": json(DEFAULT_POLICY),
     "clawdbot.plugin.json": json(clawdbot),
     "openclaw.plugin.json": json(openclawManifest(version, schema)),

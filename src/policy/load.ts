@@ -17,13 +17,13 @@ export interface LoadedPolicy {
   raw: Record<string, unknown>;
 }
 
-
 /**
  * Finds `.taskmanagerrc` (JSON, YAML, .js, .ts, or a `taskmanager` key in package.json) in
  * the workspace itself — no walking up, so a stray rc file above the workspace never applies.
  */
 export async function loadPolicyFile(workspace: string): Promise<LoadedPolicy> {
-  if (!mightFindConfig(workspace, process.cwd())) return { policy: DEFAULT_POLICY, file: null, raw: {} };
+  if (!mightFindConfig(workspace, process.cwd()))
+    return { policy: DEFAULT_POLICY, file: null, raw: {} };
   // Loaded only when there may be something to find: it costs ~10 ms of start-up per check.
   const { cosmiconfig } = await import("cosmiconfig");
   const explorer = cosmiconfig("taskmanager", { searchStrategy: "none", cache: false });
@@ -32,10 +32,18 @@ export async function loadPolicyFile(workspace: string): Promise<LoadedPolicy> {
     found = await explorer.search(workspace);
   } catch (err) {
     const file = (err as { filepath?: string }).filepath ?? `${workspace}/.taskmanagerrc`;
-    throw new TaskManagerError("E_CONFIG_INVALID", `Could not read task-manager config ${file}: ${(err as Error).message}`, { file });
+    throw new TaskManagerError(
+      "E_CONFIG_INVALID",
+      `Could not read task-manager config ${file}: ${(err as Error).message}`,
+      { file },
+    );
   }
-  if (!found || found.isEmpty) return { policy: DEFAULT_POLICY, file: found?.filepath ?? null, raw: {} };
-  const raw = found.config !== null && typeof found.config === "object" ? (found.config as Record<string, unknown>) : {};
+  if (!found || found.isEmpty)
+    return { policy: DEFAULT_POLICY, file: found?.filepath ?? null, raw: {} };
+  const raw =
+    found.config !== null && typeof found.config === "object"
+      ? (found.config as Record<string, unknown>)
+      : {};
   return { policy: await parsePolicy(found.config, found.filepath), file: found.filepath, raw };
 }
 
@@ -84,8 +92,15 @@ export const META_SEARCH_PLACES = [
  */
 export function mightFindConfig(workspace: string, cwd: string): boolean {
   const found = (dir: string, places: readonly string[], packageKey: string): boolean =>
-    places.some((place) => (place === "package.json" ? packageMayHaveKey(childPath(dir, place), packageKey) : existsSync(childPath(dir, place))));
-  return found(workspace, RC_SEARCH_PLACES, "taskmanager") || found(cwd, META_SEARCH_PLACES, "cosmiconfig");
+    places.some((place) =>
+      place === "package.json"
+        ? packageMayHaveKey(childPath(dir, place), packageKey)
+        : existsSync(childPath(dir, place)),
+    );
+  return (
+    found(workspace, RC_SEARCH_PLACES, "taskmanager") ||
+    found(cwd, META_SEARCH_PLACES, "cosmiconfig")
+  );
 }
 
 function packageMayHaveKey(file: string, key: string): boolean {

@@ -14,13 +14,15 @@ export function parsePolicy(raw: unknown, where: string): Policy {
 
 function keyOf(issue: z.core.$ZodIssue): string {
   const base = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") return issue.keys.map((k) => (base ? `${base}.${k}` : k)).join(", ");
+  if (issue.code === "unrecognized_keys")
+    return issue.keys.map((k) => (base ? `${base}.${k}` : k)).join(", ");
   return base || "(top level)";
 }
 
 function formatIssues(issues: z.core.$ZodIssue[], where: string): string {
   const lines = issues.map((issue) => {
-    if (issue.code === "unrecognized_keys") return `unknown key ${keyOf(issue)} (check the spelling; see INTEGRATION.md for the keys)`;
+    if (issue.code === "unrecognized_keys")
+      return `unknown key ${keyOf(issue)} (check the spelling; see INTEGRATION.md for the keys)`;
     return `key "${keyOf(issue)}": ${issue.message}`;
   });
   return `Invalid task-manager config in ${where}: ${lines.join("; ")}.`;

@@ -12,7 +12,10 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 /** Parses the host's duration strings ("30m", "1h", "2h30m", "45s", bare minutes). */
 export function parseDuration(text: string): number {
   const total = parseDurationOrZero(text);
-  if (total <= 0) throw new TaskManagerError("E_CONFIG_INVALID", `Duration "${text}" must be positive.`, { value: text });
+  if (total <= 0)
+    throw new TaskManagerError("E_CONFIG_INVALID", `Duration "${text}" must be positive.`, {
+      value: text,
+    });
   return total;
 }
 
@@ -25,7 +28,12 @@ function parseDurationOrZero(text: string): number {
   const part = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/i;
   while (rest.length > 0) {
     const match = part.exec(rest);
-    if (!match) throw new TaskManagerError("E_CONFIG_INVALID", `Cannot read duration "${text}" (expected e.g. "30m", "1h", "2h30m").`, { value: text });
+    if (!match)
+      throw new TaskManagerError(
+        "E_CONFIG_INVALID",
+        `Cannot read duration "${text}" (expected e.g. "30m", "1h", "2h30m").`,
+        { value: text },
+      );
     const unit = match[2]!.toLowerCase();
     total += unit === "ms" ? Number(match[1]) / 1000 : Number(match[1]) * UNIT_SECONDS[unit]!;
     rest = rest.slice(match[0].length).trim();
@@ -37,8 +45,10 @@ function parseDurationOrZero(text: string): number {
 export function durationToSchedule(seconds: number, source: string): Schedule {
   const s = Math.round(seconds);
   if (s < 60 && 60 % s === 0) return { pattern: `*/${s} * * * * *`, intervalSeconds: null, source };
-  if (s % 60 === 0 && s < 3600 && 60 % (s / 60) === 0) return { pattern: `0 */${s / 60} * * * *`, intervalSeconds: null, source };
-  if (s % 3600 === 0 && s < 86_400 && 24 % (s / 3600) === 0) return { pattern: `0 0 */${s / 3600} * * *`, intervalSeconds: null, source };
+  if (s % 60 === 0 && s < 3600 && 60 % (s / 60) === 0)
+    return { pattern: `0 */${s / 60} * * * *`, intervalSeconds: null, source };
+  if (s % 3600 === 0 && s < 86_400 && 24 % (s / 3600) === 0)
+    return { pattern: `0 0 */${s / 3600} * * *`, intervalSeconds: null, source };
   return { pattern: "* * * * * *", intervalSeconds: s, source };
 }
 
@@ -48,11 +58,17 @@ export function durationToSchedule(seconds: number, source: string): Schedule {
  * pattern, used as written.
  */
 export function resolveSchedule(schedule: string, heartbeatEvery: string | null): Schedule {
-  if (schedule !== "heartbeat") return { pattern: schedule, intervalSeconds: null, source: "config" };
-  if (heartbeatEvery === null) return durationToSchedule(DEFAULT_HEARTBEAT_SECONDS, "heartbeat (host default 30m)");
+  if (schedule !== "heartbeat")
+    return { pattern: schedule, intervalSeconds: null, source: "config" };
+  if (heartbeatEvery === null)
+    return durationToSchedule(DEFAULT_HEARTBEAT_SECONDS, "heartbeat (host default 30m)");
   const seconds = parseDurationOrZero(heartbeatEvery);
   // A switched-off heartbeat must not switch task-manager off: queued work would wait forever.
-  if (seconds === 0) return durationToSchedule(DEFAULT_HEARTBEAT_SECONDS, `every 30m: the host heartbeat is off ("${heartbeatEvery}")`);
+  if (seconds === 0)
+    return durationToSchedule(
+      DEFAULT_HEARTBEAT_SECONDS,
+      `every 30m: the host heartbeat is off ("${heartbeatEvery}")`,
+    );
   return durationToSchedule(seconds, `heartbeat (${heartbeatEvery})`);
 }
 

@@ -6,9 +6,9 @@ import { z } from "zod";
  * config, produces the `Policy` type, and generates the JSON Schema in `clawdbot.plugin.json`.
  * Every key has a default, so an empty file (or no file) is a valid policy.
  */
-const modelRef = z
-  .string()
-  .regex(/^[^/\s]+\/\S+$/, { message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"' });
+const modelRef = z.string().regex(/^[^/\s]+\/\S+$/, {
+  message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"',
+});
 
 /** "heartbeat", or a pattern croner accepts (checked without starting a timer). */
 function isSchedule(value: string): boolean {
@@ -25,24 +25,60 @@ export const DEFAULT_MODELS = ["google/gemini-2.5-flash", "anthropic/claude-haik
 
 export const retrySchema = z
   .object({
-    maxAttempts: z.number().int().min(1).max(100).default(3)
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
       .describe("Failed runs (not counting rate limits) before a task goes dead."),
-    baseDelayMs: z.number().int().min(0).default(60_000)
+    baseDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
       .describe("First retry delay; doubles per failure, with jitter."),
     maxDelayMs: z.number().int().min(0).default(3_600_000).describe("Cap on the retry delay."),
-    quotaCooldownMs: z.number().int().min(0).default(900_000)
+    quotaCooldownMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(900_000)
       .describe("How long a quota hold lasts when the failure named no reset time."),
-    quotaScope: z.enum(["provider", "model"]).default("provider")
-      .describe('What a rate limit holds: the whole provider (the part before "/": quota is per account) or only the model that hit it.'),
-    quotaHoldMinMs: z.number().int().min(0).default(60_000)
-      .describe("Shortest quota hold, whatever the failure said: a shorter hint is the per-request back-off the host's own in-run retries already used up."),
-    quotaHoldMaxMs: z.number().int().min(1000).default(86_400_000)
-      .describe("Longest quota hold: covers 5-hour and daily quota windows; a longer (or misread) reset time is probed again after this."),
-    maxQuotaRetries: z.number().int().min(1).default(20)
+    quotaScope: z
+      .enum(["provider", "model"])
+      .default("provider")
+      .describe(
+        'What a rate limit holds: the whole provider (the part before "/": quota is per account) or only the model that hit it.',
+      ),
+    quotaHoldMinMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe(
+        "Shortest quota hold, whatever the failure said: a shorter hint is the per-request back-off the host's own in-run retries already used up.",
+      ),
+    quotaHoldMaxMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(86_400_000)
+      .describe(
+        "Longest quota hold: covers 5-hour and daily quota windows; a longer (or misread) reset time is probed again after this.",
+      ),
+    maxQuotaRetries: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
       .describe("Rate-limit failures before a task goes dead anyway."),
   })
   .strict()
-  .refine((r) => r.quotaHoldMinMs <= r.quotaHoldMaxMs, { message: "quotaHoldMinMs must not be above quotaHoldMaxMs", path: ["quotaHoldMinMs"] });
+  .refine((r) => r.quotaHoldMinMs <= r.quotaHoldMaxMs, {
+    message: "quotaHoldMinMs must not be above quotaHoldMaxMs",
+    path: ["quotaHoldMinMs"],
+  });
 
 export const captureSchema = z
   .object({
@@ -53,30 +89,78 @@ export const captureSchema = z
 
 export const policySchema = z
   .object({
-    models: z.array(modelRef).min(1).default(DEFAULT_MODELS)
+    models: z
+      .array(modelRef)
+      .min(1)
+      .default(DEFAULT_MODELS)
       .describe("Whitelist of models tasks may run on, preferred first, then fallbacks."),
-    maxConcurrent: z.number().int().min(1).max(64).default(1)
+    maxConcurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
       .describe("Background sessions (ours and others') allowed at once."),
-    loadThreshold: z.number().positive().default(0.8)
+    loadThreshold: z
+      .number()
+      .positive()
+      .default(0.8)
       .describe("1-minute load average per core above which work is deferred."),
-    minFreeMemoryMB: z.number().min(0).default(256)
+    minFreeMemoryMB: z
+      .number()
+      .min(0)
+      .default(256)
       .describe("Free memory below which work is deferred."),
     retry: retrySchema.default(retrySchema.parse({})),
-    maxAgeHours: z.number().positive().nullable().default(48)
-      .describe("A task older than this is not started: it becomes expired (with an alert) until revived. null: no limit. `add --max-age` sets it per task."),
-    idempotentByDefault: z.boolean().default(false)
-      .describe("Treat tasks as safe to repeat: a run that timed out or was interrupted after acting is retried instead of put under review. `add --idempotent` / `--no-idempotent` per task."),
-    taskTimeoutMinutes: z.number().positive().default(30)
+    maxAgeHours: z
+      .number()
+      .positive()
+      .nullable()
+      .default(48)
+      .describe(
+        "A task older than this is not started: it becomes expired (with an alert) until revived. null: no limit. `add --max-age` sets it per task.",
+      ),
+    idempotentByDefault: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Treat tasks as safe to repeat: a run that timed out or was interrupted after acting is retried instead of put under review. `add --idempotent` / `--no-idempotent` per task.",
+      ),
+    taskTimeoutMinutes: z
+      .number()
+      .positive()
+      .default(30)
       .describe("A run older than this is a timeout failure."),
-    leaseSeconds: z.number().int().min(5).default(300)
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .default(300)
       .describe("How long a READY claim waits for `ack` before the task is claimable again."),
-    activeWindowMinutes: z.number().positive().default(30)
+    activeWindowMinutes: z
+      .number()
+      .positive()
+      .default(30)
       .describe("Sub-agent sessions updated this recently count as active."),
-    schedule: z.string().min(1).refine(isSchedule, { message: 'expected "heartbeat" or a croner pattern such as "0 */30 * * * *"' }).default("heartbeat")
-      .describe('Croner pattern (seconds allowed) or "heartbeat" for agents.defaults.heartbeat.every.'),
-    queueFile: z.string().min(1).default("memory/pending_tasks.json")
+    schedule: z
+      .string()
+      .min(1)
+      .refine(isSchedule, {
+        message: 'expected "heartbeat" or a croner pattern such as "0 */30 * * * *"',
+      })
+      .default("heartbeat")
+      .describe(
+        'Croner pattern (seconds allowed) or "heartbeat" for agents.defaults.heartbeat.every.',
+      ),
+    queueFile: z
+      .string()
+      .min(1)
+      .default("memory/pending_tasks.json")
       .describe("Queue path, relative to the workspace; must stay inside it."),
-    agentId: z.string().regex(/^[a-z0-9_-]+$/i).default("main")
+    agentId: z
+      .string()
+      .regex(/^[a-z0-9_-]+$/i)
+      .default("main")
       .describe("Host agent whose sessions are observed and used for spawns."),
     capture: captureSchema.default(captureSchema.parse({})),
   })
@@ -91,7 +175,10 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({});
 
 /** JSON Schema of the policy (input form), as embedded in clawdbot.plugin.json. */
 export function policyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(policySchema, { io: "input", target: "draft-7" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(policySchema, { io: "input", target: "draft-7" }) as Record<
+    string,
+    unknown
+  >;
   delete schema.$schema;
   return schema;
 }

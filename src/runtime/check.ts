@@ -22,29 +22,52 @@ export interface CheckOptions {
 }
 
 /** What the probes see right now, plus the outcome of every running task. */
-export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome>; startBlocked: boolean }> {
+export async function observe(
+  ctx: Context,
+  queue: Queue,
+  opts: CheckOptions,
+): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome>; startBlocked: boolean }> {
   const nowMs = ctx.deps.now();
   const view = ctx.host.view();
   const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
   const timeoutMs = ctx.policy.taskTimeoutMinutes * 60_000;
   const [activeKeys, outcomeList] = await Promise.all([
     view.busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000),
-    Promise.all(running.map(async (t) => {
-      // Whether a run acted matters once it is past its time (review instead of a blind retry).
-      // Asked a little early: the timeout is judged a moment after this observation.
-      const nearTimeout = nowMs - Date.parse(t.run!.started_at) > timeoutMs - TOOL_CALLS_MARGIN_MS;
-      return [runKey(t), await view.runOutcome({ sessionKey: t.run!.session_key!, runId: t.run!.run_id, wantToolCalls: nearTimeout })] as const;
-    })),
+    Promise.all(
+      running.map(async (t) => {
+        // Whether a run acted matters once it is past its time (review instead of a blind retry).
+        // Asked a little early: the timeout is judged a moment after this observation.
+        const nearTimeout =
+          nowMs - Date.parse(t.run!.started_at) > timeoutMs - TOOL_CALLS_MARGIN_MS;
+        return [
+          runKey(t),
+          await view.runOutcome({
+            sessionKey: t.run!.session_key!,
+            runId: t.run!.run_id,
+            wantToolCalls: nearTimeout,
+          }),
+        ] as const;
+      }),
+    ),
   ]);
   const system = ctx.deps.observeSystem();
   return {
-    observation: { activeSessionKeys: activeKeys, mainBusy: opts.mainBusy ?? false, loadPerCore: system.loadPerCore, freeMemoryMB: system.freeMemoryMB },
+    observation: {
+      activeSessionKeys: activeKeys,
+      mainBusy: opts.mainBusy ?? false,
+      loadPerCore: system.loadPerCore,
+      freeMemoryMB: system.freeMemoryMB,
+    },
     outcomes: new Map(outcomeList),
     startBlocked: opts.startBlocked ?? false,
   };
 }
 
-function transform(ctx: Context, queue: Queue, seen: Awaited<ReturnType<typeof observe>>): CheckResult {
+function transform(
+  ctx: Context,
+  queue: Queue,
+  seen: Awaited<ReturnType<typeof observe>>,
+): CheckResult {
   return runCheckTransform({
     queue,
     policy: ctx.policy,
@@ -75,13 +98,19 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
     if (!dry.changed) return dry.status;
     seenQueue = snapshot.queue;
     seenLoad = Math.round(seen.observation.loadPerCore * 100) / 100;
-    const { result } = await ctx.store.mutate((queue) => {
-      const r = transform(ctx, queue, seen);
-      return { queue: r.queue, result: r.status };
-    }, { waitMs: opts.lockWaitMs ?? 2000 });
+    const { result } = await ctx.store.mutate(
+      (queue) => {
+        const r = transform(ctx, queue, seen);
+        return { queue: r.queue, result: r.status };
+      },
+      { waitMs: opts.lockWaitMs ?? 2000 },
+    );
     return result;
   } catch (err) {
-    if (isTaskManagerError(err) && (err.code === "E_LOCKED" || err.code === "E_STALE_WRITE" || err.code === "E_LOCK_COMPROMISED")) {
+    if (
+      isTaskManagerError(err) &&
+      (err.code === "E_LOCKED" || err.code === "E_STALE_WRITE" || err.code === "E_LOCK_COMPROMISED")
+    ) {
       return {
         status: "DEFERRED",
         reason: "locked",

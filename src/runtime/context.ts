@@ -40,11 +40,30 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const location = opts.host?.location ?? locateHost(deps.env);
   const hostConfig = readHostConfig(location.configPath, deps.env);
   const workspace = findWorkspace(opts.workspace, deps.env, hostConfig, deps.cwd);
-  const loaded = opts.policy ? { policy: opts.policy, file: opts.policyFile ?? null } : await loadPolicyFile(workspace.dir);
+  const loaded = opts.policy
+    ? { policy: opts.policy, file: opts.policyFile ?? null }
+    : await loadPolicyFile(workspace.dir);
   const file = resolveInside(workspace.dir, loaded.policy.queueFile, "queueFile");
   const staleFromEnv = Number(deps.env.TASK_MANAGER_LOCK_STALE_MS);
-  const staleMs = opts.lockStaleMs ?? (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);
-  const store = new QueueStore({ workspace: workspace.dir, file, now: deps.now, ...(staleMs ? { lock: { staleMs } } : {}) });
-  const host = opts.host ? opts.host.adapter(hostConfig, loaded.policy.agentId) : await hostAdapter(location, hostConfig, loaded.policy.agentId);
-  return { workspace, policy: loaded.policy, policyFile: loaded.file, store, hostLocation: location, host, deps };
+  const staleMs =
+    opts.lockStaleMs ??
+    (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);
+  const store = new QueueStore({
+    workspace: workspace.dir,
+    file,
+    now: deps.now,
+    ...(staleMs ? { lock: { staleMs } } : {}),
+  });
+  const host = opts.host
+    ? opts.host.adapter(hostConfig, loaded.policy.agentId)
+    : await hostAdapter(location, hostConfig, loaded.policy.agentId);
+  return {
+    workspace,
+    policy: loaded.policy,
+    policyFile: loaded.file,
+    store,
+    hostLocation: location,
+    host,
+    deps,
+  };
 }

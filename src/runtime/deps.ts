@@ -22,7 +22,8 @@ export interface Deps {
  * node:crypto is fetched when first needed: most heartbeat checks create no id and no token,
  * and loading it costs every check a few milliseconds of a ~25 ms process start.
  */
-const randomHex = (bytes: number): string => process.getBuiltinModule("node:crypto").randomBytes(bytes).toString("hex");
+const randomHex = (bytes: number): string =>
+  process.getBuiltinModule("node:crypto").randomBytes(bytes).toString("hex");
 
 /** Task ids sort roughly by creation time and stay short: t_<time36><random>. */
 export function newTaskId(nowMs: number): string {

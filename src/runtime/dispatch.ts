@@ -10,7 +10,15 @@ import { crashPoint } from "../store/faults.js";
 
 export type { SpawnRequest, Spawner } from "../host/port.js";
 
-export type DispatchResult = StatusObject & { dispatched?: { task_id: string; run_id: string | null; session_key: string; model: string; reused: boolean } };
+export type DispatchResult = StatusObject & {
+  dispatched?: {
+    task_id: string;
+    run_id: string | null;
+    session_key: string;
+    model: string;
+    reused: boolean;
+  };
+};
 
 /** Session key and idempotency key for an attempt: deterministic, so recovery can find the run. */
 export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest {
@@ -33,10 +41,15 @@ export function spawnRequestFor(ctx: Context, ready: ReadyStatus): SpawnRequest 
  * with the same attempt number, so the same session and idempotency key are used, and a run
  * that already exists is recorded instead of started twice.
  */
-export async function dispatchOnce(ctx: Context, spawner: Spawner, opts: CheckOptions = {}): Promise<DispatchResult> {
+export async function dispatchOnce(
+  ctx: Context,
+  spawner: Spawner,
+  opts: CheckOptions = {},
+): Promise<DispatchResult> {
   const ready = spawner.ready?.() ?? { ok: true };
   const status = await runCheck(ctx, { ...opts, startBlocked: !ready.ok });
-  if (status.status === "DEFERRED" && status.reason === "host_setup" && !ready.ok) return { ...status, detail: ready.message };
+  if (status.status === "DEFERRED" && status.reason === "host_setup" && !ready.ok)
+    return { ...status, detail: ready.message };
   if (status.status !== "READY") return status;
   crashPoint("after_claim");
   const request = spawnRequestFor(ctx, status);
@@ -47,32 +60,69 @@ export async function dispatchOnce(ctx: Context, spawner: Spawner, opts: CheckOp
     const { runId } = reused ? { runId: null } : await spawner.spawn(request);
     crashPoint("after_spawn");
     await ctx.store.mutate((queue) => {
-      const r = tasks.ackTask(queue, request.taskId, { runId, sessionKey: request.sessionKey, model: request.model }, ctx.deps.now());
+      const r = tasks.ackTask(
+        queue,
+        request.taskId,
+        { runId, sessionKey: request.sessionKey, model: request.model },
+        ctx.deps.now(),
+      );
       return { queue: r.queue, result: r.task };
     });
-    return { ...status, dispatched: { task_id: request.taskId, run_id: runId, session_key: request.sessionKey, model: request.model, reused } };
+    return {
+      ...status,
+      dispatched: {
+        task_id: request.taskId,
+        run_id: runId,
+        session_key: request.sessionKey,
+        model: request.model,
+        reused,
+      },
+    };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
-    const unavailable = err instanceof TaskManagerError && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
+    const unavailable =
+      err instanceof TaskManagerError && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
     await releaseAfterFailedSpawn(ctx, request.taskId, message, unavailable);
-    return toErrorStatus(err instanceof TaskManagerError ? err : new TaskManagerError("E_SPAWN_FAILED", `Could not start task ${request.taskId}: ${message}. It stays queued and will be retried.`, { id: request.taskId }));
+    return toErrorStatus(
+      err instanceof TaskManagerError
+        ? err
+        : new TaskManagerError(
+            "E_SPAWN_FAILED",
+            `Could not start task ${request.taskId}: ${message}. It stays queued and will be retried.`,
+            { id: request.taskId },
+          ),
+    );
   }
 }
 
 /** How long a model the gateway cannot run is skipped (the next whitelisted model is used). */
 const UNAVAILABLE_MODEL_REST_MS = 3_600_000;
 
-async function releaseAfterFailedSpawn(ctx: Context, id: string, message: string, unavailableModel: string | null): Promise<void> {
+async function releaseAfterFailedSpawn(
+  ctx: Context,
+  id: string,
+  message: string,
+  unavailableModel: string | null,
+): Promise<void> {
   try {
     await ctx.store.mutate((queue) => {
       const task = queue.tasks.find((t) => t.id === id);
       if (task?.state !== "claimed") return { queue, result: null };
       const now = ctx.deps.now();
-      const released = tasks.releaseClaim(queue, id, `spawn failed: ${message}`, now, unavailableModel ? now : now + 60_000).queue;
+      const released = tasks.releaseClaim(
+        queue,
+        id,
+        `spawn failed: ${message}`,
+        now,
+        unavailableModel ? now : now + 60_000,
+      ).queue;
       if (!unavailableModel) return { queue: released, result: null };
       const until = isoTime(now + UNAVAILABLE_MODEL_REST_MS);
-      return { queue: { ...released, cooldowns: { ...released.cooldowns, [unavailableModel]: until } }, result: null };
+      return {
+        queue: { ...released, cooldowns: { ...released.cooldowns, [unavailableModel]: until } },
+        result: null,
+      };
     });
   } catch (err) {
     // The lease will expire on its own; the task is not lost either way.

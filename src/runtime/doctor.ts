@@ -8,19 +8,31 @@ import { hostSetupAdvice } from "./host-setup.js";
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
 export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
   const queue = await ctx.store.read().then(
-    (s) => ({ file: ctx.store.file, format: s.origin, revision: s.queue.revision, counts: countByState(s.queue), paused: s.queue.paused }),
+    (s) => ({
+      file: ctx.store.file,
+      format: s.origin,
+      revision: s.queue.revision,
+      counts: countByState(s.queue),
+      paused: s.queue.paused,
+    }),
     (err: unknown) => ({ file: ctx.store.file, error: toErrorStatus(err) }),
   );
   const nowMs = ctx.deps.now();
   let schedule: Record<string, unknown>;
   try {
     const s = resolveSchedule(ctx.policy.schedule, ctx.host.config?.heartbeatEvery ?? null);
-    const next = new Cron(s.pattern, { paused: true, ...(s.intervalSeconds ? { interval: s.intervalSeconds } : {}) }).nextRun();
+    const next = new Cron(s.pattern, {
+      paused: true,
+      ...(s.intervalSeconds ? { interval: s.intervalSeconds } : {}),
+    }).nextRun();
     schedule = { ...s, next_run: next?.toISOString() ?? null };
   } catch (err) {
     schedule = { error: toErrorStatus(err) };
   }
-  const busy = await ctx.host.view().busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000).catch((err: unknown) => toErrorStatus(err));
+  const busy = await ctx.host
+    .view()
+    .busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000)
+    .catch((err: unknown) => toErrorStatus(err));
   return {
     node: process.version,
     workspace: { dir: ctx.workspace.dir, source: ctx.workspace.source },
@@ -35,7 +47,12 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
       sessions_store: ctx.host.info.sessions_store,
       busy_subagents: busy,
     },
-    plugin_setup: hostSetupAdvice(ctx.host.info.kind, ctx.host.config?.raw ?? null, ctx.policy.models, ctx.policy.schedule),
+    plugin_setup: hostSetupAdvice(
+      ctx.host.info.kind,
+      ctx.host.config?.raw ?? null,
+      ctx.policy.models,
+      ctx.policy.schedule,
+    ),
     schedule,
   };
 }

@@ -15,24 +15,46 @@ export interface SetupCheck {
  * operator's opt-in the host refuses a model override outside a request; task-manager then
  * starts nothing at all rather than let a task run on the host's (expensive) default model.
  */
-export function modelOverrideCheck(raw: Record<string, unknown> | null, models: readonly string[]): SetupCheck {
+export function modelOverrideCheck(
+  raw: Record<string, unknown> | null,
+  models: readonly string[],
+): SetupCheck {
   const key = `${PLUGIN_ENTRY}.subagent.allowModelOverride`;
   if (get(raw, ["plugins", "entries", "task-manager", "subagent", "allowModelOverride"]) !== true) {
-    return { key, ok: false, message: `OpenClaw only lets a plugin pin a model on the runs it starts with the operator's opt-in. task-manager starts no task until you set ${key}: true (and list your whitelist in ${PLUGIN_ENTRY}.subagent.allowedModels if you restrict overrides), then restart the gateway.` };
+    return {
+      key,
+      ok: false,
+      message: `OpenClaw only lets a plugin pin a model on the runs it starts with the operator's opt-in. task-manager starts no task until you set ${key}: true (and list your whitelist in ${PLUGIN_ENTRY}.subagent.allowedModels if you restrict overrides), then restart the gateway.`,
+    };
   }
   const allowed = get(raw, ["plugins", "entries", "task-manager", "subagent", "allowedModels"]);
   if (Array.isArray(allowed)) {
     const missing = models.filter((m) => !allowed.includes(m));
-    if (missing.length > 0) return { key: `${PLUGIN_ENTRY}.subagent.allowedModels`, ok: false, message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} in task-manager's "models" but not in ${PLUGIN_ENTRY}.subagent.allowedModels; add ${missing.length === 1 ? "it" : "them"} there or remove ${missing.length === 1 ? "it" : "them"} from "models".` };
+    if (missing.length > 0)
+      return {
+        key: `${PLUGIN_ENTRY}.subagent.allowedModels`,
+        ok: false,
+        message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} in task-manager's "models" but not in ${PLUGIN_ENTRY}.subagent.allowedModels; add ${missing.length === 1 ? "it" : "them"} there or remove ${missing.length === 1 ? "it" : "them"} from "models".`,
+      };
   }
-  return { key, ok: true, message: "task-manager may pin its whitelisted models on the runs it starts." };
+  return {
+    key,
+    ok: true,
+    message: "task-manager may pin its whitelisted models on the runs it starts.",
+  };
 }
 
 /** What the host's config says about running task-manager as a plugin, key by key. */
-export function hostSetupAdvice(kind: HostInfo["kind"], raw: Record<string, unknown> | null, models: readonly string[], schedule: string): SetupCheck[] {
+export function hostSetupAdvice(
+  kind: HostInfo["kind"],
+  raw: Record<string, unknown> | null,
+  models: readonly string[],
+  schedule: string,
+): SetupCheck[] {
   if (kind !== "openclaw") return [];
   const allow = get(raw, ["plugins", "allow"]);
-  const conversation = get(raw, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
+  const conversation =
+    get(raw, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
   const every = get(raw, ["agents", "defaults", "heartbeat", "every"]);
   const off = every === "0m" || every === "0" || every === "0s";
   return [
@@ -47,7 +69,8 @@ export function hostSetupAdvice(kind: HostInfo["kind"], raw: Record<string, unkn
     {
       key: "plugins.allow",
       ok: Array.isArray(allow) && allow.includes("task-manager"),
-      message: 'Non-bundled plugins should be listed in plugins.allow (["task-manager"]); otherwise OpenClaw loads it with an unverified-source warning.',
+      message:
+        'Non-bundled plugins should be listed in plugins.allow (["task-manager"]); otherwise OpenClaw loads it with an unverified-source warning.',
     },
     {
       key: "agents.defaults.heartbeat.every",

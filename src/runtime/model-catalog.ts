@@ -6,7 +6,9 @@ import type { ModelCatalog, ModelCost } from "../core/cost.js";
  * per million tokens, and the main model at `agents.defaults.model.primary` (or
  * `agents.defaults.model` as a plain string). Host adapters may supply a catalog instead.
  */
-export function catalogFromHostConfig(raw: Record<string, unknown> | null | undefined): ModelCatalog {
+export function catalogFromHostConfig(
+  raw: Record<string, unknown> | null | undefined,
+): ModelCatalog {
   const costs = new Map<string, ModelCost>();
   const providers = field(field(raw, "models"), "providers");
   if (isObject(providers)) {
@@ -16,13 +18,17 @@ export function catalogFromHostConfig(raw: Record<string, unknown> | null | unde
       for (const model of models) {
         const id = field(model, "id");
         const cost = priceOf(field(model, "cost"));
-        if (typeof id === "string" && id !== "" && cost !== null) costs.set(`${providerId}/${id}`, cost);
+        if (typeof id === "string" && id !== "" && cost !== null)
+          costs.set(`${providerId}/${id}`, cost);
       }
     }
   }
   const model = field(field(field(raw, "agents"), "defaults"), "model");
   const primary = typeof model === "string" ? model : field(model, "primary");
-  return { mainModel: typeof primary === "string" && primary !== "" ? primary : null, costOf: (m) => costs.get(m) ?? null };
+  return {
+    mainModel: typeof primary === "string" && primary !== "" ? primary : null,
+    costOf: (m) => costs.get(m) ?? null,
+  };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

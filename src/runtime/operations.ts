@@ -29,20 +29,31 @@ export function taskView(t: Task): Record<string, unknown> {
   };
 }
 
-async function change<T>(ctx: Context, fn: (queue: Queue) => { queue: Queue; result: T }): Promise<T> {
+async function change<T>(
+  ctx: Context,
+  fn: (queue: Queue) => { queue: Queue; result: T },
+): Promise<T> {
   return (await ctx.store.mutate(fn)).result;
 }
 
-export async function addTask(ctx: Context, input: tasks.NewTask): Promise<{ status: "ADDED" | "DUPLICATE"; task: Task }> {
+export async function addTask(
+  ctx: Context,
+  input: tasks.NewTask,
+): Promise<{ status: "ADDED" | "DUPLICATE"; task: Task }> {
   return change(ctx, (queue) => {
     const r = tasks.addTask(queue, input, ctx.deps.now(), ctx.deps.newId());
-    return { queue: r.queue, result: { status: r.kind === "added" ? "ADDED" : "DUPLICATE", task: r.task } };
+    return {
+      queue: r.queue,
+      result: { status: r.kind === "added" ? "ADDED" : "DUPLICATE", task: r.task },
+    };
   });
 }
 
 export async function listTasks(ctx: Context, all: boolean): Promise<Task[]> {
   const { queue } = await ctx.store.read();
-  return sortedTasks(all ? queue.tasks : queue.tasks.filter((t) => tasks.OPEN_STATES.includes(t.state)));
+  return sortedTasks(
+    all ? queue.tasks : queue.tasks.filter((t) => tasks.OPEN_STATES.includes(t.state)),
+  );
 }
 
 export async function tasksInState(ctx: Context, state: Task["state"]): Promise<Task[]> {
@@ -69,7 +80,12 @@ export const completeTask = (ctx: Context, id: string): Promise<Task> =>
 
 export const failTask = (ctx: Context, id: string, message: string): Promise<Task> =>
   change(ctx, (queue) => {
-    const r = tasks.failTask(queue, id, { message }, { policy: ctx.policy, nowMs: ctx.deps.now(), random: ctx.deps.random, zone: localZone });
+    const r = tasks.failTask(
+      queue,
+      id,
+      { message },
+      { policy: ctx.policy, nowMs: ctx.deps.now(), random: ctx.deps.random, zone: localZone },
+    );
     return { queue: r.queue, result: r.task };
   });
 
@@ -98,11 +114,16 @@ export const purgeDead = (ctx: Context): Promise<number> =>
   });
 
 export const setPaused = (ctx: Context, paused: boolean): Promise<boolean> =>
-  change(ctx, (queue) => ({ queue: queue.paused === paused ? queue : { ...queue, paused }, result: paused }));
+  change(ctx, (queue) => ({
+    queue: queue.paused === paused ? queue : { ...queue, paused },
+    result: paused,
+  }));
 
 /** Model cooldowns still in force at `nowMs` (expired entries stay in the file until rewritten). */
 export function activeCooldowns(queue: Queue, nowMs: number): Record<string, string> {
-  return Object.fromEntries(Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs));
+  return Object.fromEntries(
+    Object.entries(queue.cooldowns).filter(([, until]) => Date.parse(until) > nowMs),
+  );
 }
 
 /** One retry for any task a person may send back (dead, under review, expired), as its own CLI command does. */
@@ -110,7 +131,12 @@ export const retryTask = (ctx: Context, id: string): Promise<Task> =>
   change(ctx, (queue) => {
     const now = ctx.deps.now();
     const state = tasks.getTask(queue, id).state;
-    const r = state === "review" ? review.retryReviewed(queue, id, now) : state === "expired" ? expiry.reviveExpired(queue, id, now) : tasks.retryDeadTask(queue, id, now);
+    const r =
+      state === "review"
+        ? review.retryReviewed(queue, id, now)
+        : state === "expired"
+          ? expiry.reviveExpired(queue, id, now)
+          : tasks.retryDeadTask(queue, id, now);
     return { queue: r.queue, result: r.task };
   });
 

@@ -12,7 +12,11 @@ export function validateSchedule(schedule: Schedule, file: string | null): void 
   try {
     new Cron(schedule.pattern, { paused: true }).stop();
   } catch (err) {
-    throw new TaskManagerError("E_CONFIG_INVALID", `Invalid task-manager config in ${file ?? "(defaults)"}: key "schedule": ${(err as Error).message} (expected a croner pattern like "0 */30 * * * *" or "heartbeat").`, { key: "schedule" });
+    throw new TaskManagerError(
+      "E_CONFIG_INVALID",
+      `Invalid task-manager config in ${file ?? "(defaults)"}: key "schedule": ${(err as Error).message} (expected a croner pattern like "0 */30 * * * *" or "heartbeat").`,
+      { key: "schedule" },
+    );
   }
 }
 

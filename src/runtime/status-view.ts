@@ -7,13 +7,24 @@
  */
 import { runKey } from "../core/check.js";
 import { decide, type Decision } from "../core/decide.js";
-import { runsPerHour, summarizeHistory, type HistorySummary, type HourlyRuns } from "../core/history.js";
+import {
+  runsPerHour,
+  summarizeHistory,
+  type HistorySummary,
+  type HourlyRuns,
+} from "../core/history.js";
 import { compareTasks, isDue } from "../core/order.js";
 import { TASK_STATES } from "../core/queue-model.js";
 import type { Task } from "../core/queue-schema.js";
 import { RETRYABLE_STATES, REPRIORITIZABLE_STATES } from "../core/tasks.js";
 import { isoTime } from "../core/time.js";
-import { explainWait, modelHolds, waitContext, type Wait, type WaitContext } from "../core/waits.js";
+import {
+  explainWait,
+  modelHolds,
+  waitContext,
+  type Wait,
+  type WaitContext,
+} from "../core/waits.js";
 import { observe } from "./check.js";
 import type { Context } from "./context.js";
 import { summarizeSpend, type SpendSummary } from "../core/cost.js";
@@ -97,7 +108,13 @@ export interface StatusView {
   counts: Record<string, number>;
   total: number;
   /** What a check would answer right now (nothing is claimed by asking). */
-  check: { status: "READY" | "DEFERRED" | "NO_TASKS"; reason: string | null; until: string | null; text: string; next_check_at: string | null };
+  check: {
+    status: "READY" | "DEFERRED" | "NO_TASKS";
+    reason: string | null;
+    until: string | null;
+    text: string;
+    next_check_at: string | null;
+  };
   machine: {
     load_per_core: number;
     load_threshold: number;
@@ -109,10 +126,29 @@ export interface StatusView {
   };
   /** Something resting until a time: today a model after a quota error (scope "model"). */
   /** Quota holds (provider- or model-wide, with where their end came from) and model rests. */
-  holds: Array<{ scope: string; name: string; until: string; whitelisted: boolean; source: string | null; state: string | null; probe_task: string | null }>;
-  policy: { models: string[]; max_attempts: number; max_quota_retries: number; task_timeout_minutes: number; lease_seconds: number };
+  holds: Array<{
+    scope: string;
+    name: string;
+    until: string;
+    whitelisted: boolean;
+    source: string | null;
+    state: string | null;
+    probe_task: string | null;
+  }>;
+  policy: {
+    models: string[];
+    max_attempts: number;
+    max_quota_retries: number;
+    task_timeout_minutes: number;
+    lease_seconds: number;
+  };
   groups: StateGroup[];
-  history: HistorySummary & { limit_note: string; since: string | null; per_hour: HourlyRuns; spend: SpendView };
+  history: HistorySummary & {
+    limit_note: string;
+    since: string | null;
+    per_hour: HourlyRuns;
+    spend: SpendView;
+  };
   /** Queue-wide actions available now. */
   actions: string[];
 }
@@ -129,21 +165,49 @@ export function actionsFor(state: string): string[] {
 }
 
 function waitView(w: Wait): WaitView {
-  return { reason: w.reason, until: w.untilMs === null ? null : isoTime(w.untilMs), text: w.text, facts: w.facts };
+  return {
+    reason: w.reason,
+    until: w.untilMs === null ? null : isoTime(w.untilMs),
+    text: w.text,
+    facts: w.facts,
+  };
 }
 
 function runView(task: Task, ctx: Context, outcome: string): RunView | null {
   if (task.state === "running" && task.run) {
     const timeoutMs = Date.parse(task.run.started_at) + ctx.policy.taskTimeoutMinutes * 60_000;
-    return { model: task.run.model, since: task.run.started_at, session_key: task.run.session_key, run_id: task.run.run_id, attempt: task.run.attempt, lease_expires_at: null, timeout_at: isoTime(timeoutMs), outcome };
+    return {
+      model: task.run.model,
+      since: task.run.started_at,
+      session_key: task.run.session_key,
+      run_id: task.run.run_id,
+      attempt: task.run.attempt,
+      lease_expires_at: null,
+      timeout_at: isoTime(timeoutMs),
+      outcome,
+    };
   }
   if (task.state === "claimed" && task.lease) {
-    return { model: task.lease.model, since: task.updated_at, session_key: null, run_id: null, attempt: task.lease.attempt, lease_expires_at: task.lease.expires_at, timeout_at: null, outcome: "not started" };
+    return {
+      model: task.lease.model,
+      since: task.updated_at,
+      session_key: null,
+      run_id: null,
+      attempt: task.lease.attempt,
+      lease_expires_at: task.lease.expires_at,
+      timeout_at: null,
+      outcome: "not started",
+    };
   }
   return null;
 }
 
-function taskRow(task: Task, ctx: Context, w: WaitContext, outcomes: ReadonlyMap<string, { status: string }>): TaskRow {
+function taskRow(
+  task: Task,
+  ctx: Context,
+  w: WaitContext,
+  outcomes: ReadonlyMap<string, { status: string }>,
+): TaskRow {
   const cut = task.prompt.length > PROMPT_CHARS;
   const e = task.last_error;
   return {
@@ -162,7 +226,14 @@ function taskRow(task: Task, ctx: Context, w: WaitContext, outcomes: ReadonlyMap
     quota_failures: task.quota_failures,
     max_quota_failures: ctx.policy.retry.maxQuotaRetries,
     run_at: task.run_at,
-    last_error: e ? { kind: e.kind, message: e.message.slice(0, 500), at: e.at, model: task.run?.model ?? task.lease?.model ?? null } : null,
+    last_error: e
+      ? {
+          kind: e.kind,
+          message: e.message.slice(0, 500),
+          at: e.at,
+          model: task.run?.model ?? task.lease?.model ?? null,
+        }
+      : null,
     wait: task.state === "pending" ? waitView(explainWait(w, task)) : null,
     run: runView(task, ctx, outcomes.get(runKey(task))?.status ?? "unknown"),
     actions: actionsFor(task.state),
@@ -195,12 +266,18 @@ function checkText(decision: Decision, w: WaitContext): string {
   if (decision.kind === "READY") return `would start ${decision.task.id} on ${decision.model}`;
   if (decision.reason === "paused") return "the queue is paused";
   const due = w.queue.tasks.find((t) => t.state === "pending" && isDue(t, w.nowMs));
-  if (!due) return decision.reason === "quota_cooldown" ? "every pending task waits out a rate limit" : "every pending task waits for its retry time";
+  if (!due)
+    return decision.reason === "quota_cooldown"
+      ? "every pending task waits out a rate limit"
+      : "every pending task waits for its retry time";
   return explainWait(w, due).text;
 }
 
 /** The status page's document. Reads the queue and the host's sessions; changes nothing. */
-export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}): Promise<StatusView> {
+export async function buildStatusView(
+  ctx: Context,
+  opts: StatusViewOptions = {},
+): Promise<StatusView> {
   const { queue } = await ctx.store.read();
   const nowMs = ctx.deps.now();
   const mainBusy = opts.mainBusy?.() ?? null;
@@ -212,10 +289,17 @@ export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}
   const limit = Math.min(MAX_TASK_LIMIT, Math.max(1, Math.floor(opts.limit ?? DEFAULT_TASK_LIMIT)));
 
   const byState = new Map<string, Task[]>();
-  for (const t of queue.tasks) (byState.get(t.state) ?? byState.set(t.state, []).get(t.state)!).push(t);
+  for (const t of queue.tasks)
+    (byState.get(t.state) ?? byState.set(t.state, []).get(t.state)!).push(t);
   const groups = [...byState.entries()]
     .sort(([a], [b]) => stateRank(a) - stateRank(b) || a.localeCompare(b))
-    .map(([state, tasks]) => ({ state, count: tasks.length, tasks: sortGroup(state, tasks, w).slice(0, limit).map((t) => taskRow(t, ctx, w, seen.outcomes)) }));
+    .map(([state, tasks]) => ({
+      state,
+      count: tasks.length,
+      tasks: sortGroup(state, tasks, w)
+        .slice(0, limit)
+        .map((t) => taskRow(t, ctx, w, seen.outcomes)),
+    }));
 
   const summary = summarizeHistory(queue.history);
   const next = opts.nextCheckAt?.() ?? null;
@@ -231,7 +315,10 @@ export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}
     check: {
       status: decision.kind,
       reason: decision.kind === "DEFERRED" ? decision.reason : null,
-      until: decision.kind === "DEFERRED" && decision.retryAtMs !== null ? isoTime(decision.retryAtMs) : null,
+      until:
+        decision.kind === "DEFERRED" && decision.retryAtMs !== null
+          ? isoTime(decision.retryAtMs)
+          : null,
       text: checkText(decision, w),
       next_check_at: next === null ? null : isoTime(next),
     },
@@ -245,8 +332,18 @@ export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}
       main_busy: mainBusy,
     },
     holds: [
-      ...Object.entries(queue.holds ?? {}).map(([key, hold]) => holdRow(holdView(key, hold, nowMs), ctx.policy.models)),
-      ...modelHolds(queue, ctx.policy, nowMs).map((h) => ({ scope: "model", name: h.model, until: isoTime(h.untilMs), whitelisted: h.whitelisted, source: null, state: null, probe_task: null })),
+      ...Object.entries(queue.holds ?? {}).map(([key, hold]) =>
+        holdRow(holdView(key, hold, nowMs), ctx.policy.models),
+      ),
+      ...modelHolds(queue, ctx.policy, nowMs).map((h) => ({
+        scope: "model",
+        name: h.model,
+        until: isoTime(h.untilMs),
+        whitelisted: h.whitelisted,
+        source: null,
+        state: null,
+        probe_task: null,
+      })),
     ],
     policy: {
       models: [...ctx.policy.models],
@@ -269,8 +366,18 @@ export async function buildStatusView(ctx: Context, opts: StatusViewOptions = {}
 
 /** A quota hold as a row of the view: it covers whitelisted models when one of them is under its key. */
 function holdRow(h: HoldView, models: readonly string[]): StatusView["holds"][number] {
-  const covered = models.some((m) => (h.scope === "provider" ? providerOf(m) === h.key : m === h.key));
-  return { scope: h.scope, name: h.key, until: h.until, whitelisted: covered, source: h.source, state: h.state, probe_task: h.probe_task };
+  const covered = models.some((m) =>
+    h.scope === "provider" ? providerOf(m) === h.key : m === h.key,
+  );
+  return {
+    scope: h.scope,
+    name: h.key,
+    until: h.until,
+    whitelisted: covered,
+    source: h.source,
+    state: h.state,
+    probe_task: h.probe_task,
+  };
 }
 
 /** `stats`' spend figures, with one line saying why a figure is missing instead of showing zeros. */
@@ -281,7 +388,9 @@ function spendView(spend: SpendSummary): SpendView {
   const priced = rows.some((r) => r.runs > r.runs_without_usage + r.unpriced_runs);
   let note: string | null = null;
   if (rows.length > 0 && !priced) note = "the queue's run history has no usage or cost yet";
-  else if (spend.main_model === null) note = "the host config names no main model (agents.defaults.model.primary)";
-  else if (spend.on_main_model_usd === null) note = `no price for the main session's model ${spend.main_model} in the host's model catalog`;
+  else if (spend.main_model === null)
+    note = "the host config names no main model (agents.defaults.model.primary)";
+  else if (spend.on_main_model_usd === null)
+    note = `no price for the main session's model ${spend.main_model} in the host's model catalog`;
   return { ...spend, note };
 }

@@ -25,16 +25,33 @@ export function parseAction(rest: string): Action | null {
 
 function integer(body: Record<string, unknown>, key: string, fallback?: number): number {
   const v = body[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new TaskManagerError("E_INVALID_INPUT", `"${key}" must be a whole number, got ${JSON.stringify(v ?? null)}.`, { key });
+  if (typeof v !== "number" || !Number.isInteger(v))
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      `"${key}" must be a whole number, got ${JSON.stringify(v ?? null)}.`,
+      { key },
+    );
   return v;
 }
 
 /** Runs one action; the answer is what the CLI prints for the same command with --json. */
-export async function runAction(ctx: Context, action: Action, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function runAction(
+  ctx: Context,
+  action: Action,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   switch (action.kind) {
     case "add": {
-      if (typeof body.prompt !== "string" || body.prompt.trim() === "") throw new TaskManagerError("E_INVALID_INPUT", '"prompt" must be a non-empty string.', { key: "prompt" });
-      const r = await ops.addTask(ctx, { prompt: body.prompt, priority: integer(body, "priority", 5), source: "status-page", key: null });
+      if (typeof body.prompt !== "string" || body.prompt.trim() === "")
+        throw new TaskManagerError("E_INVALID_INPUT", '"prompt" must be a non-empty string.', {
+          key: "prompt",
+        });
+      const r = await ops.addTask(ctx, {
+        prompt: body.prompt,
+        priority: integer(body, "priority", 5),
+        source: "status-page",
+        key: null,
+      });
       return { status: r.status, task: ops.taskView(r.task) };
     }
     case "pause":
@@ -45,6 +62,9 @@ export async function runAction(ctx: Context, action: Action, body: Record<strin
     case "remove":
       return { status: "OK", task: ops.taskView(await ops.removeTask(ctx, action.id)) };
     case "priority":
-      return { status: "OK", task: ops.taskView(await ops.setPriority(ctx, action.id, integer(body, "priority"))) };
+      return {
+        status: "OK",
+        task: ops.taskView(await ops.setPriority(ctx, action.id, integer(body, "priority"))),
+      };
   }
 }

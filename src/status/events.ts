@@ -49,7 +49,12 @@ export class QueueEvents {
   /** Answers a request with the event stream; false when too many pages are open already. */
   attach(res: ServerResponse): boolean {
     if (this.#clients.size >= this.#maxClients) return false;
-    res.writeHead(200, { ...BASE_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      "Content-Type": "text/event-stream; charset=utf-8",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
     res.write(`retry: 5000\n: connected\n\n`);
     this.#clients.add(res);
     res.on("close", () => this.#detach(res));
@@ -92,7 +97,8 @@ export class QueueEvents {
   #arm(): void {
     const target = path.dirname(this.#file);
     let dir = target;
-    while (!existsSync(dir) && dir !== this.#root && dir.startsWith(this.#root)) dir = path.dirname(dir);
+    while (!existsSync(dir) && dir !== this.#root && dir.startsWith(this.#root))
+      dir = path.dirname(dir);
     if (dir === this.#watching) return;
     this.#watcher?.close();
     this.#watching = dir;
@@ -109,7 +115,8 @@ export class QueueEvents {
       this.#watcher.on("error", () => {
         // The folder went away (or was replaced): watch again from whatever exists now.
         this.#watching = null;
-        if (this.#clients.size > 0) setTimeout(() => this.#clients.size > 0 && this.#arm(), 1000).unref();
+        if (this.#clients.size > 0)
+          setTimeout(() => this.#clients.size > 0 && this.#arm(), 1000).unref();
       });
     } catch {
       this.#watching = null;

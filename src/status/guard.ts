@@ -23,7 +23,8 @@ export function sameSecret(given: string, expected: string): boolean {
 function cookie(req: IncomingMessage, name: string): string | null {
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return null;
 }
@@ -42,7 +43,8 @@ export const carriesKey = (via: TokenVia): boolean => via === "header" || via ==
 export function checkToken(req: IncomingMessage, url: URL, auth: StatusAuth): TokenCheck {
   if (auth.kind === "host") return { ok: true, via: "host" };
   const header = req.headers.authorization;
-  if (header?.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), auth.token)) return { ok: true, via: "header" };
+  if (header?.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), auth.token))
+    return { ok: true, via: "header" };
   const fromCookie = cookie(req, auth.cookieName);
   if (fromCookie !== null && sameSecret(fromCookie, auth.token)) return { ok: true, via: "cookie" };
   const fromQuery = url.searchParams.get("token");
@@ -71,12 +73,15 @@ export function hostAllowed(req: IncomingMessage, allowedHosts: readonly string[
  * (`Origin: null`, `Sec-Fetch-Site: cross-site`), and the key is the proof.
  */
 export function crossSiteRefusal(req: IncomingMessage, via: TokenVia): string | null {
-  if (req.headers[ACTION_HEADER] !== "1") return `actions need the header ${ACTION_HEADER}: 1 (sent by the status page itself)`;
+  if (req.headers[ACTION_HEADER] !== "1")
+    return `actions need the header ${ACTION_HEADER}: 1 (sent by the status page itself)`;
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json") return "actions take a JSON body (Content-Type: application/json)";
+  if (type !== "application/json")
+    return "actions take a JSON body (Content-Type: application/json)";
   if (carriesKey(via)) return null;
   const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin" && site !== "none") return `request came from another site (Sec-Fetch-Site: ${String(site)})`;
+  if (site !== undefined && site !== "same-origin" && site !== "none")
+    return `request came from another site (Sec-Fetch-Site: ${String(site)})`;
   const origin = req.headers.origin;
   if (origin !== undefined) {
     let originHost: string;
@@ -88,7 +93,9 @@ export function crossSiteRefusal(req: IncomingMessage, via: TokenVia): string | 
     // Behind a reverse proxy the Host may be rewritten; the proxy's X-Forwarded-Host names the
     // public one. A cross-site page cannot set either on a request that gets this far (the
     // custom header above already forced a preflight).
-    const served = [req.headers.host, req.headers["x-forwarded-host"]].flatMap((h) => (typeof h === "string" ? h.split(",") : [])).map((h) => h.trim().toLowerCase());
+    const served = [req.headers.host, req.headers["x-forwarded-host"]]
+      .flatMap((h) => (typeof h === "string" ? h.split(",") : []))
+      .map((h) => h.trim().toLowerCase());
     if (!served.includes(originHost)) return `request came from another origin (${origin})`;
   }
   return null;

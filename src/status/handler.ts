@@ -5,8 +5,22 @@ import { buildStatusView, type StatusViewOptions } from "../runtime/status-view.
 import { parseAction, runAction } from "./actions.js";
 import { isAssetPath, loadAssets, PAGE_CSP, type AssetPath } from "./assets.js";
 import { QueueEvents } from "./events.js";
-import { ACTION_HEADER, checkToken, crossSiteRefusal, hostAllowed, type StatusAuth, type TokenVia } from "./guard.js";
-import { BASE_HEADERS, BodyError, readJsonObject, sendError, sendFailure, sendJson } from "./http.js";
+import {
+  ACTION_HEADER,
+  checkToken,
+  crossSiteRefusal,
+  hostAllowed,
+  type StatusAuth,
+  type TokenVia,
+} from "./guard.js";
+import {
+  BASE_HEADERS,
+  BodyError,
+  readJsonObject,
+  sendError,
+  sendFailure,
+  sendJson,
+} from "./http.js";
 
 export interface StatusHandlerOptions extends Pick<StatusViewOptions, "mainBusy" | "nextCheckAt"> {
   /** The context for a request: the plugin builds one per call (config may change), serve keeps one. */
@@ -42,7 +56,8 @@ const CORS_PREFLIGHT: Readonly<Record<string, string>> = {
 };
 
 /** A top-level visit (address bar, link); a frame or a script says otherwise in Sec-Fetch-Dest. */
-const topLevel = (req: IncomingMessage): boolean => (req.headers["sec-fetch-dest"] ?? "document") === "document";
+const topLevel = (req: IncomingMessage): boolean =>
+  (req.headers["sec-fetch-dest"] ?? "document") === "document";
 
 /**
  * The status page and its API, host-agnostic: mount it on a gateway's HTTP server (see
@@ -58,38 +73,72 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
   const assets = loadAssets();
   let events: QueueEvents | null = null;
   let closed = false;
-  const eventsFor = (ctx: Context): QueueEvents => (events ??= new QueueEvents({ file: ctx.store.file, root: ctx.workspace.dir }));
+  const eventsFor = (ctx: Context): QueueEvents =>
+    (events ??= new QueueEvents({ file: ctx.store.file, root: ctx.workspace.dir }));
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, rest: AssetPath): void {
     const method = req.method ?? "GET";
-    if (method !== "GET" && method !== "HEAD") return sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Pages are GET only.", { Allow: "GET, HEAD" });
+    if (method !== "GET" && method !== "HEAD")
+      return sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Pages are GET only.", {
+        Allow: "GET, HEAD",
+      });
     const asset = assets.get(rest)!;
-    res.writeHead(200, { ...BASE_HEADERS, "Content-Type": asset.type, "Content-Length": String(asset.body.length), "Content-Security-Policy": PAGE_CSP });
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      "Content-Type": asset.type,
+      "Content-Length": String(asset.body.length),
+      "Content-Security-Policy": PAGE_CSP,
+    });
     res.end(method === "HEAD" ? undefined : asset.body);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, via: TokenVia): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    via: TokenVia,
+  ): Promise<void> {
     const method = req.method ?? "GET";
     const rest = url.pathname.slice(base.length + 1); // after "<base>/"
     if (!rest.startsWith("api/")) {
-      if (!isAssetPath(rest)) return sendError(res, 404, "E_NOT_FOUND", `No page at ${url.pathname}.`);
+      if (!isAssetPath(rest))
+        return sendError(res, 404, "E_NOT_FOUND", `No page at ${url.pathname}.`);
       return sendAsset(req, res, rest);
     }
     const api = rest.slice(4);
     if (api === "status" || api === "events") {
-      if (method !== "GET") return sendError(res, 405, "E_METHOD_NOT_ALLOWED", `${api} is GET only.`, { Allow: "GET" });
+      if (method !== "GET")
+        return sendError(res, 405, "E_METHOD_NOT_ALLOWED", `${api} is GET only.`, { Allow: "GET" });
       const ctx = await options.context();
       if (api === "events") {
-        if (closed) sendError(res, 503, "E_BUSY", "The status page is stopping (gateway stop or plugin reload); the page reconnects by itself.");
-        else if (!eventsFor(ctx).attach(res)) sendError(res, 503, "E_BUSY", "Too many open status pages; close one.");
+        if (closed)
+          sendError(
+            res,
+            503,
+            "E_BUSY",
+            "The status page is stopping (gateway stop or plugin reload); the page reconnects by itself.",
+          );
+        else if (!eventsFor(ctx).attach(res))
+          sendError(res, 503, "E_BUSY", "Too many open status pages; close one.");
         return;
       }
       const limit = Number(url.searchParams.get("limit") ?? "") || undefined;
-      return sendJson(res, 200, await buildStatusView(ctx, { ...(limit ? { limit } : {}), ...(options.mainBusy ? { mainBusy: options.mainBusy } : {}), ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}) }));
+      return sendJson(
+        res,
+        200,
+        await buildStatusView(ctx, {
+          ...(limit ? { limit } : {}),
+          ...(options.mainBusy ? { mainBusy: options.mainBusy } : {}),
+          ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}),
+        }),
+      );
     }
     const action = parseAction(api);
     if (!action) return sendError(res, 404, "E_NOT_FOUND", `No API at ${url.pathname}.`);
-    if (method !== "POST") return sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Actions are POST only.", { Allow: "POST" });
+    if (method !== "POST")
+      return sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Actions are POST only.", {
+        Allow: "POST",
+      });
     const refusal = crossSiteRefusal(req, via);
     if (refusal) {
       log.warn(`status page: refused ${method} ${url.pathname}: ${refusal}`);
@@ -105,7 +154,12 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
     try {
       if (!hostAllowed(req, options.allowedHosts ?? null)) {
-        sendError(res, 421, "E_BAD_HOST", `This server does not answer for host "${req.headers.host ?? ""}".`);
+        sendError(
+          res,
+          421,
+          "E_BAD_HOST",
+          `This server does not answer for host "${req.headers.host ?? ""}".`,
+        );
         return true;
       }
       const rest = url.pathname.slice(base.length + 1);
@@ -128,14 +182,31 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
       }
       const auth = checkToken(req, url, options.auth);
       if (!auth.ok) {
-        sendError(res, 401, "E_UNAUTHORIZED", options.unauthorizedHint ?? "Open the URL that `task-manager serve` printed (it carries the token).", { "WWW-Authenticate": "Bearer" });
+        sendError(
+          res,
+          401,
+          "E_UNAUTHORIZED",
+          options.unauthorizedHint ??
+            "Open the URL that `task-manager serve` printed (it carries the token).",
+          { "WWW-Authenticate": "Bearer" },
+        );
         return true;
       }
       // A top-level visit trades the key in the URL for a cookie and drops it from the address bar
       // and history. A frame keeps it: the page reads it from its own URL and sends it as a header.
-      if (auth.via === "query" && (req.method === "GET" || req.method === "HEAD") && !isApi && options.auth.kind === "token" && topLevel(req)) {
+      if (
+        auth.via === "query" &&
+        (req.method === "GET" || req.method === "HEAD") &&
+        !isApi &&
+        options.auth.kind === "token" &&
+        topLevel(req)
+      ) {
         url.searchParams.delete("token");
-        res.writeHead(303, { ...BASE_HEADERS, Location: `${url.pathname === base ? `${base}/` : url.pathname}${url.search}`, "Set-Cookie": `${options.auth.cookieName}=${encodeURIComponent(options.auth.token)}; Path=${base}/; HttpOnly; SameSite=Strict` });
+        res.writeHead(303, {
+          ...BASE_HEADERS,
+          Location: `${url.pathname === base ? `${base}/` : url.pathname}${url.search}`,
+          "Set-Cookie": `${options.auth.cookieName}=${encodeURIComponent(options.auth.token)}; Path=${base}/; HttpOnly; SameSite=Strict`,
+        });
         res.end();
         return true;
       }

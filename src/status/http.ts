@@ -3,7 +3,13 @@ import type { ErrorCode } from "../core/errors.js";
 import { toErrorStatus } from "../runtime/errors.js";
 
 /** Refusals of the HTTP layer itself (the queue's own codes come from TaskManagerError). */
-export type HttpErrorCode = "E_UNAUTHORIZED" | "E_CROSS_SITE" | "E_NOT_FOUND" | "E_METHOD_NOT_ALLOWED" | "E_BAD_HOST" | "E_BUSY";
+export type HttpErrorCode =
+  | "E_UNAUTHORIZED"
+  | "E_CROSS_SITE"
+  | "E_NOT_FOUND"
+  | "E_METHOD_NOT_ALLOWED"
+  | "E_BAD_HOST"
+  | "E_BUSY";
 
 /** Headers every answer carries: nothing is cached, nothing is sniffed, no Referer leaves (a URL may hold the token). */
 export const BASE_HEADERS: Readonly<Record<string, string>> = {
@@ -12,13 +18,29 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = {
   "Referrer-Policy": "no-referrer",
 };
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...BASE_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    ...BASE_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, status: number, code: HttpErrorCode | ErrorCode, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: HttpErrorCode | ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { status: "ERROR", code, message }, headers);
 }
 
@@ -43,7 +65,11 @@ export function sendFailure(res: ServerResponse, err: unknown): void {
 export const MAX_BODY_BYTES = 512 * 1024;
 
 export class BodyError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly status: number) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -54,7 +80,8 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyError("E_PROMPT_TOO_LARGE", `Request body over ${MAX_BODY_BYTES} bytes.`, 413);
+    if (size > MAX_BODY_BYTES)
+      throw new BodyError("E_PROMPT_TOO_LARGE", `Request body over ${MAX_BODY_BYTES} bytes.`, 413);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -64,6 +91,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   } catch {
     throw new BodyError("E_INVALID_INPUT", "Request body is not JSON.", 400);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new BodyError("E_INVALID_INPUT", "Request body must be a JSON object.", 400);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new BodyError("E_INVALID_INPUT", "Request body must be a JSON object.", 400);
   return value as Record<string, unknown>;
 }

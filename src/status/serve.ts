@@ -31,13 +31,24 @@ export interface Serving {
 export async function serveStatusPage(opts: ServeOptions): Promise<Serving> {
   const host = opts.host ?? "127.0.0.1";
   if (!LOOPBACK.has(host)) {
-    throw new TaskManagerError("E_INVALID_INPUT", `serve binds to loopback only (127.0.0.1, ::1 or localhost), not "${host}": the page can change the queue.`, { host });
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      `serve binds to loopback only (127.0.0.1, ::1 or localhost), not "${host}": the page can change the queue.`,
+      { host },
+    );
   }
   const token = randomBytes(24).toString("base64url");
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new TaskManagerError("E_INVALID_INPUT", `Cannot listen on ${host}:${opts.port ?? 0}: ${err.code ?? err.message}.`, { host, port: opts.port ?? 0 })));
+      reject(
+        new TaskManagerError(
+          "E_INVALID_INPUT",
+          `Cannot listen on ${host}:${opts.port ?? 0}: ${err.code ?? err.message}.`,
+          { host, port: opts.port ?? 0 },
+        ),
+      ),
+    );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;

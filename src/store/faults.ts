@@ -8,7 +8,13 @@
  * - TASK_MANAGER_PAUSE_AT=<name>: SIGSTOP this process there (a frozen lock holder, as after a
  *   laptop sleep); the test resumes it with SIGCONT.
  */
-export const CRASH_POINTS = ["after_lock", "after_stage", "after_rename", "after_claim", "after_spawn"] as const;
+export const CRASH_POINTS = [
+  "after_lock",
+  "after_stage",
+  "after_rename",
+  "after_claim",
+  "after_spawn",
+] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 function parseTarget(spec: string | undefined): { name: string; hit: number } | null {

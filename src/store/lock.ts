@@ -44,7 +44,11 @@ export interface HeldLock {
  * `onCompromised` only records the loss: proper-lockfile's default throws from a timer, which
  * would crash the gateway. Writers check `compromised()` (and the revision) before publishing.
  */
-export async function acquireLock(lockPath: string, target: string, opts: LockOptions): Promise<HeldLock> {
+export async function acquireLock(
+  lockPath: string,
+  target: string,
+  opts: LockOptions,
+): Promise<HeldLock> {
   let lost = false;
   let release: () => Promise<void>;
   try {
@@ -61,7 +65,11 @@ export async function acquireLock(lockPath: string, target: string, opts: LockOp
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ELOCKED") {
-      throw new TaskManagerError("E_LOCKED", `The queue lock ${lockPath} is held by another task-manager process; try again in a moment.`, { lockPath });
+      throw new TaskManagerError(
+        "E_LOCKED",
+        `The queue lock ${lockPath} is held by another task-manager process; try again in a moment.`,
+        { lockPath },
+      );
     }
     throw err;
   }

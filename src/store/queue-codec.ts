@@ -32,7 +32,12 @@ export function revisionFromHead(head: string): number | "legacy" | null {
 
 export function contentHash(bytes: Buffer): string {
   // Only for naming a quarantine copy: fetched lazily, off the heartbeat check's path.
-  return process.getBuiltinModule("node:crypto").createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+  return process
+    .getBuiltinModule("node:crypto")
+    .createHash("sha256")
+    .update(bytes)
+    .digest("hex")
+    .slice(0, 12);
 }
 
 function corrupt(file: string, why: string): TaskManagerError {

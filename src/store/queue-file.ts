@@ -23,14 +23,26 @@ export async function readRaw(file: string): Promise<RawQueueFile> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { bytes: null, marker: "missing" };
-    if (code === "ELOOP") throw new TaskManagerError("E_UNSAFE_PATH", `${file} is a symbolic link; task-manager refuses to follow it. Replace it with a regular file.`, { file });
+    if (code === "ELOOP")
+      throw new TaskManagerError(
+        "E_UNSAFE_PATH",
+        `${file} is a symbolic link; task-manager refuses to follow it. Replace it with a regular file.`,
+        { file },
+      );
     throw err;
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new TaskManagerError("E_UNSAFE_PATH", `${file} is not a regular file; move it away.`, { file });
+    if (!stat.isFile())
+      throw new TaskManagerError("E_UNSAFE_PATH", `${file} is not a regular file; move it away.`, {
+        file,
+      });
     if (stat.size > MAX_QUEUE_BYTES) {
-      throw new TaskManagerError("E_QUEUE_TOO_LARGE", `Queue file ${file} is ${stat.size} bytes, above the ${MAX_QUEUE_BYTES}-byte limit. It was not read or changed; purge done/dead tasks or move it away.`, { file, size: stat.size });
+      throw new TaskManagerError(
+        "E_QUEUE_TOO_LARGE",
+        `Queue file ${file} is ${stat.size} bytes, above the ${MAX_QUEUE_BYTES}-byte limit. It was not read or changed; purge done/dead tasks or move it away.`,
+        { file, size: stat.size },
+      );
     }
     const bytes = readFileSync(fd);
     return { bytes, marker: revisionFromHead(bytes.subarray(0, 64).toString("utf8")) };
@@ -63,7 +75,11 @@ export interface PublishGuard {
 }
 
 function lockLostError(file: string): TaskManagerError {
-  return new TaskManagerError("E_LOCK_COMPROMISED", `Lost the queue lock on ${file} while working (process paused?); the change was discarded, the queue is unchanged. Run the command again.`, { file });
+  return new TaskManagerError(
+    "E_LOCK_COMPROMISED",
+    `Lost the queue lock on ${file} while working (process paused?); the change was discarded, the queue is unchanged. Run the command again.`,
+    { file },
+  );
 }
 
 export function stagingPrefix(file: string): string {
@@ -81,7 +97,11 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
   // A file over the read cap could never be read back: every later command, even `remove`,
   // would fail. Refuse the change instead and keep the queue usable.
   if (bytes.length > MAX_QUEUE_BYTES) {
-    throw new TaskManagerError("E_QUEUE_TOO_LARGE", `This change would make the queue ${file} ${bytes.length} bytes, above the ${MAX_QUEUE_BYTES}-byte limit; it was not written. Remove or purge done/dead tasks first.`, { file, size: bytes.length });
+    throw new TaskManagerError(
+      "E_QUEUE_TOO_LARGE",
+      `This change would make the queue ${file} ${bytes.length} bytes, above the ${MAX_QUEUE_BYTES}-byte limit; it was not written. Remove or purge done/dead tasks first.`,
+      { file, size: bytes.length },
+    );
   }
   const staged = `${stagingPrefix(file)}${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   try {
@@ -90,15 +110,24 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
       const { default: writeFileAtomic } = await import("write-file-atomic");
       await writeFileAtomic(staged, bytes, { mode: 0o600, fsync: true });
       const back = await fs.readFile(staged);
-      if (!back.equals(bytes)) throw new Error(`short write: ${back.length} of ${bytes.length} bytes on disk`);
+      if (!back.equals(bytes))
+        throw new Error(`short write: ${back.length} of ${bytes.length} bytes on disk`);
     } catch (err) {
-      throw new TaskManagerError("E_WRITE_FAILED", `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; free disk space and retry.`, { file });
+      throw new TaskManagerError(
+        "E_WRITE_FAILED",
+        `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; free disk space and retry.`,
+        { file },
+      );
     }
     crashPoint("after_stage");
     if (guard.lockLost()) throw lockLostError(file);
     const marker = await currentMarker(file);
     if (marker !== guard.expected) {
-      throw new TaskManagerError("E_STALE_WRITE", `Queue ${file} changed since it was read (revision ${String(guard.expected)} → ${String(marker)}); the change was discarded. Run the command again.`, { file });
+      throw new TaskManagerError(
+        "E_STALE_WRITE",
+        `Queue ${file} changed since it was read (revision ${String(guard.expected)} → ${String(marker)}); the change was discarded. Run the command again.`,
+        { file },
+      );
     }
     // Again, as late as possible: a holder frozen before the marker read may have lost the lock
     // to a process that has not written yet, so the marker alone cannot tell.

@@ -61,7 +61,9 @@ export class QueueStore {
     this.#assertSafe();
     const load = async (): Promise<Snapshot> => {
       const snapshot = await this.#decode(await readRaw(this.file));
-      return readCachingEnabled() ? Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) }) : snapshot;
+      return readCachingEnabled()
+        ? Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) })
+        : snapshot;
     };
     return cacheFor(snapshotCaches, this.file).read(this.file, load, (s) => s.origin === "v2");
   }
@@ -70,7 +72,10 @@ export class QueueStore {
    * Runs `transform` on the current queue under the lock and publishes its result if it
    * returned a different queue object. Throws E_LOCKED when the lock cannot be had in time.
    */
-  async mutate<T>(transform: (queue: Queue) => { queue: Queue; result: T }, lock?: Partial<LockOptions>): Promise<MutateResult<T>> {
+  async mutate<T>(
+    transform: (queue: Queue) => { queue: Queue; result: T },
+    lock?: Partial<LockOptions>,
+  ): Promise<MutateResult<T>> {
     this.#assertSafe();
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     this.#assertSafe();
@@ -81,9 +86,13 @@ export class QueueStore {
       const raw = await readRaw(this.file);
       const snapshot = await this.#decode(raw);
       const { queue, result } = transform(snapshot.queue);
-      if (queue === snapshot.queue) return { result, written: false, revision: snapshot.queue.revision };
+      if (queue === snapshot.queue)
+        return { result, written: false, revision: snapshot.queue.revision };
       const next: Queue = { ...queue, revision: snapshot.queue.revision + 1 };
-      await publish(this.file, encodeQueue(next), { expected: raw.marker, lockLost: held.compromised });
+      await publish(this.file, encodeQueue(next), {
+        expected: raw.marker,
+        lockLost: held.compromised,
+      });
       crashPoint("after_rename");
       return { result, written: true, revision: next.revision };
     } finally {
@@ -105,7 +114,10 @@ export class QueueStore {
     } catch (err) {
       if (isTaskManagerError(err) && err.code === "E_QUEUE_CORRUPT") {
         const copy = await quarantine(this.file, raw.bytes);
-        throw new TaskManagerError(err.code, `${err.message} Quarantined copy: ${copy}`, { ...err.details, quarantine: copy });
+        throw new TaskManagerError(err.code, `${err.message} Quarantined copy: ${copy}`, {
+          ...err.details,
+          quarantine: copy,
+        });
       }
       throw err;
     }

@@ -23,7 +23,10 @@ function identityOf(file: string, nowMs: number): Identity | null {
   const s = lstatSync(file, { bigint: true, throwIfNoEntry: false });
   if (!s || !s.isFile()) return null;
   const newest = Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n);
-  return { key: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, racy: nowMs - newest < RACY_WINDOW_MS };
+  return {
+    key: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
+    racy: nowMs - newest < RACY_WINDOW_MS,
+  };
 }
 
 /**
@@ -45,7 +48,13 @@ export class ReadCache<T> {
     this.#value = undefined;
     const value = await load();
     const after = identityOf(file, Date.now());
-    if (before !== null && after !== null && before.key === after.key && !before.racy && cacheable(value)) {
+    if (
+      before !== null &&
+      after !== null &&
+      before.key === after.key &&
+      !before.racy &&
+      cacheable(value)
+    ) {
       this.#key = before.key;
       this.#value = value;
     }
@@ -85,11 +94,13 @@ export function cacheFor<T>(caches: Map<string, ReadCache<T>>, file: string): Re
 /** Freezes a decoded queue down to each task's own fields, so a shared snapshot stays intact. */
 export function freezeQueue<Q extends { tasks: readonly object[] }>(queue: Q): Q {
   for (const task of queue.tasks) {
-    for (const value of Object.values(task)) if (value !== null && typeof value === "object") Object.freeze(value);
+    for (const value of Object.values(task))
+      if (value !== null && typeof value === "object") Object.freeze(value);
     Object.freeze(task);
   }
   for (const value of Object.values(queue)) {
-    if (Array.isArray(value)) for (const item of value) if (item !== null && typeof item === "object") Object.freeze(item);
+    if (Array.isArray(value))
+      for (const item of value) if (item !== null && typeof item === "object") Object.freeze(item);
     if (value !== null && typeof value === "object") Object.freeze(value);
   }
   return Object.freeze(queue);

@@ -7,7 +7,8 @@ import { TaskManagerError } from "../core/errors.js";
  * heartbeat check builds dozens of such paths, and path.join's character-by-character
  * normalization of them was enough for V8 to compile it with TurboFan in every check process.
  */
-export const childPath = (dir: string, name: string): string => (dir.endsWith(path.sep) ? dir + name : dir + path.sep + name);
+export const childPath = (dir: string, name: string): string =>
+  dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 
 // The same reason for the two below: a check asks about the same workspace several times, and
 // each path.resolve or path.relative re-normalizes the whole (possibly long) path.
@@ -29,12 +30,20 @@ export function relativeTo(root: string, target: string): string {
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   const below = target.startsWith(prefix) ? target.slice(prefix.length) : null;
   // A slice is only the answer when it is already normal (no "", "." or ".." parts).
-  return below !== null && below.split(path.sep).every((part) => part !== "" && part !== "." && part !== "..") ? below : path.relative(root, target);
+  return below !== null &&
+    below.split(path.sep).every((part) => part !== "" && part !== "." && part !== "..")
+    ? below
+    : path.relative(root, target);
 }
 
 /** Resolves `rel` against the workspace and refuses anything that lands outside it. */
 export function resolveInside(workspace: string, rel: string, what: string): string {
-  if (rel.includes("\0")) throw new TaskManagerError("E_UNSAFE_PATH", `${what} contains a NUL byte; use a plain relative path inside the workspace.`, { path: rel });
+  if (rel.includes("\0"))
+    throw new TaskManagerError(
+      "E_UNSAFE_PATH",
+      `${what} contains a NUL byte; use a plain relative path inside the workspace.`,
+      { path: rel },
+    );
   const root = resolveFolder(workspace);
   const full = path.resolve(root, rel);
   const relative = relativeTo(root, full);
@@ -64,11 +73,19 @@ export function assertNoLinks(workspace: string, target: string, expect: "file" 
     if (stat === null) return;
     const last = i === parts.length - 1;
     if (stat.isSymbolicLink()) {
-      throw new TaskManagerError("E_UNSAFE_PATH", `${current} is a symbolic link; task-manager refuses to follow links for its queue. Replace it with a real ${last && expect === "file" ? "file" : "folder"}.`, { path: current });
+      throw new TaskManagerError(
+        "E_UNSAFE_PATH",
+        `${current} is a symbolic link; task-manager refuses to follow links for its queue. Replace it with a real ${last && expect === "file" ? "file" : "folder"}.`,
+        { path: current },
+      );
     }
     const ok = last ? (expect === "file" ? stat.isFile() : stat.isDirectory()) : stat.isDirectory();
     if (!ok) {
-      throw new TaskManagerError("E_UNSAFE_PATH", `${current} is not a regular ${last && expect === "file" ? "file" : "folder"}; move it away so task-manager can use this path.`, { path: current });
+      throw new TaskManagerError(
+        "E_UNSAFE_PATH",
+        `${current} is not a regular ${last && expect === "file" ? "file" : "folder"}; move it away so task-manager can use this path.`,
+        { path: current },
+      );
     }
   }
 }

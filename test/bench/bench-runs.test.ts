@@ -12,7 +12,14 @@ afterEach(() => out.cleanup());
 
 interface BenchJson {
   node: string;
-  rows: { id: string; measure: string; result: string; target: string; met: boolean | null; data: Record<string, unknown> }[];
+  rows: {
+    id: string;
+    measure: string;
+    result: string;
+    target: string;
+    met: boolean | null;
+    data: Record<string, unknown>;
+  }[];
   notes: string[];
 }
 
@@ -21,19 +28,41 @@ describe("npm run bench", () => {
     const file = path.join(out.dir, "bench.json");
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist/bench/main.js")], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: out.dir, TASK_MANAGER_BENCH_QUICK: "1", TASK_MANAGER_BENCH_OUT: file },
+      env: {
+        PATH: process.env.PATH,
+        HOME: out.dir,
+        TASK_MANAGER_BENCH_QUICK: "1",
+        TASK_MANAGER_BENCH_OUT: file,
+      },
       encoding: "utf8",
       timeout: 120_000,
     });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(file, "utf8")) as BenchJson;
     const ids = report.rows.map((row) => row.id);
-    expect(ids).toEqual(expect.arrayContaining(["cli_check_vs_node", "cli_check_vs_host_sessions", "cli_check_max_rss", "inprocess_10", "inprocess_1000", "inprocess_1000_file_changed", "status_endpoint_1000", "status_endpoint_2000", "status_serve_idle_cpu", "status_gateway_idle_cpu", "concurrent_adds"]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        "cli_check_vs_node",
+        "cli_check_vs_host_sessions",
+        "cli_check_max_rss",
+        "inprocess_10",
+        "inprocess_1000",
+        "inprocess_1000_file_changed",
+        "status_endpoint_1000",
+        "status_endpoint_2000",
+        "status_serve_idle_cpu",
+        "status_gateway_idle_cpu",
+        "concurrent_adds",
+      ]),
+    );
     // Quick mode never starts the host; the row says it was skipped rather than vanishing.
     const host = report.rows.find((row) => row.id === "cli_check_vs_host_sessions")!;
     expect(host.met).toBeNull();
     expect(host.data.skipped).toBe(true);
-    expect(report.rows.find((row) => row.id === "status_gateway_idle_cpu")).toMatchObject({ met: null, data: { skipped: true } });
+    expect(report.rows.find((row) => row.id === "status_gateway_idle_cpu")).toMatchObject({
+      met: null,
+      data: { skipped: true },
+    });
     // Correctness figures are facts, not timings: nothing lost among the concurrent adds.
     expect(report.rows.find((row) => row.id === "concurrent_adds")!.data.lost).toBe(0);
     const lines = r.stdout.trim().split("\n");

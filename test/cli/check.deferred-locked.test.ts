@@ -16,7 +16,11 @@ describe("lock contention is DEFERRED/locked, not an error", () => {
     const queue = path.join(t.dir, "memory/pending_tasks.json");
     const held = await acquireLock(`${queue}.lock`, queue, { staleMs: 60_000, waitMs: 0 });
     try {
-      const r = cliJson<{ status: string; reason: string; pending_count: number }>(["check", "-w", t.dir]);
+      const r = cliJson<{ status: string; reason: string; pending_count: number }>([
+        "check",
+        "-w",
+        t.dir,
+      ]);
       expect(r.code).toBe(0);
       expect(r.body).toMatchObject({ status: "DEFERRED", reason: "locked", pending_count: 1 });
     } finally {

@@ -12,11 +12,17 @@ afterEach(() => t.cleanup());
 function modulesLoadedBy(args: string[]): string[] {
   const hook = path.join(t.dir, "hook.mjs");
   const log = path.join(t.dir, "modules.log");
-  writeFileSync(hook, `import { registerHooks } from "node:module"; import { appendFileSync } from "node:fs";
+  writeFileSync(
+    hook,
+    `import { registerHooks } from "node:module"; import { appendFileSync } from "node:fs";
 registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; } });
-const real = process.getBuiltinModule; process.getBuiltinModule = (id) => (appendFileSync(${JSON.stringify(log)}, "builtin:" + id + "\\n"), real(id));`);
+const real = process.getBuiltinModule; process.getBuiltinModule = (id) => (appendFileSync(${JSON.stringify(log)}, "builtin:" + id + "\\n"), real(id));`,
+  );
   writeFileSync(log, "");
-  const r = spawnSync(process.execPath, ["--import", hook, CLI, ...args], { env: { PATH: process.env.PATH, HOME: path.join(t.dir, "home") }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", hook, CLI, ...args], {
+    env: { PATH: process.env.PATH, HOME: path.join(t.dir, "home") },
+    encoding: "utf8",
+  });
   expect(r.status, r.stderr).toBe(0);
   return readFileSync(log, "utf8").split("\n").filter(Boolean);
 }
@@ -27,7 +33,15 @@ const real = process.getBuiltinModule; process.getBuiltinModule = (id) => (appen
  * shows the time, this test keeps the reason from creeping back.
  */
 describe("an idle heartbeat check loads none of the heavy modules", () => {
-  const heavy = [/node_modules\/zod\//, /node_modules\/commander\//, /node_modules\/cosmiconfig\//, /node_modules\/proper-lockfile\//, /node_modules\/write-file-atomic\//, /node_modules\/croner\//, /(^|:)crypto$/];
+  const heavy = [
+    /node_modules\/zod\//,
+    /node_modules\/commander\//,
+    /node_modules\/cosmiconfig\//,
+    /node_modules\/proper-lockfile\//,
+    /node_modules\/write-file-atomic\//,
+    /node_modules\/croner\//,
+    /(^|:)crypto$/,
+  ];
 
   it("with queued tasks it cannot start (paused), no config file, no host", () => {
     runCli(["add", "waiting", "-w", t.dir]);
@@ -38,8 +52,12 @@ describe("an idle heartbeat check loads none of the heavy modules", () => {
   });
 
   it("the probe does see them where they are used: commander for `list`, zod when a config file exists", () => {
-    expect(modulesLoadedBy(["list", "-w", t.dir]).some((m) => /node_modules\/commander\//.test(m))).toBe(true);
+    expect(
+      modulesLoadedBy(["list", "-w", t.dir]).some((m) => /node_modules\/commander\//.test(m)),
+    ).toBe(true);
     writeFileSync(path.join(t.dir, ".taskmanagerrc.json"), JSON.stringify({ maxConcurrent: 2 }));
-    expect(modulesLoadedBy(["check", "-w", t.dir]).some((m) => /node_modules\/zod\//.test(m))).toBe(true);
+    expect(modulesLoadedBy(["check", "-w", t.dir]).some((m) => /node_modules\/zod\//.test(m))).toBe(
+      true,
+    );
   });
 });

@@ -9,18 +9,48 @@ afterEach(() => ws.cleanup());
 
 function checkWith(file: string, content: string) {
   writeFileSync(path.join(ws.dir, file), content);
-  return cliJson<{ status: string; code?: string; message?: string; recommendation?: { model: string } }>(["check", "-w", ws.dir]);
+  return cliJson<{
+    status: string;
+    code?: string;
+    message?: string;
+    recommendation?: { model: string };
+  }>(["check", "-w", ws.dir]);
 }
 
 describe("config errors name the file, the key and what was expected", () => {
   const cases: Array<[string, string, string, RegExp]> = [
     [".taskmanagerrc", '{"maxConcurent": 2}', "maxConcurent", /unknown key maxConcurent/],
-    [".taskmanagerrc.json", '{"maxConcurrent": "two"}', "maxConcurrent", /key "maxConcurrent": .*number/i],
-    [".taskmanagerrc.yaml", "models:\n  - gpt-4o\n", "models.0", /key "models\.0": expected "provider\/model"/],
-    [".taskmanagerrc", '{"retry": {"maxAttempts": 0}}', "retry.maxAttempts", /key "retry\.maxAttempts"/],
+    [
+      ".taskmanagerrc.json",
+      '{"maxConcurrent": "two"}',
+      "maxConcurrent",
+      /key "maxConcurrent": .*number/i,
+    ],
+    [
+      ".taskmanagerrc.yaml",
+      "models:\n  - gpt-4o\n",
+      "models.0",
+      /key "models\.0": expected "provider\/model"/,
+    ],
+    [
+      ".taskmanagerrc",
+      '{"retry": {"maxAttempts": 0}}',
+      "retry.maxAttempts",
+      /key "retry\.maxAttempts"/,
+    ],
     [".taskmanagerrc", '{"models": []}', "models", /key "models"/],
-    [".taskmanagerrc", '{"schedule": "every tuesday"}', "schedule", /key "schedule": expected "heartbeat" or a croner pattern/],
-    [".taskmanagerrc", '{"queueFile": "../../etc/passwd"}', "queueFile", /queueFile "..\/..\/etc\/passwd" resolves to .* outside the workspace/],
+    [
+      ".taskmanagerrc",
+      '{"schedule": "every tuesday"}',
+      "schedule",
+      /key "schedule": expected "heartbeat" or a croner pattern/,
+    ],
+    [
+      ".taskmanagerrc",
+      '{"queueFile": "../../etc/passwd"}',
+      "queueFile",
+      /queueFile "..\/..\/etc\/passwd" resolves to .* outside the workspace/,
+    ],
   ];
   for (const [file, content, key, pattern] of cases) {
     it(`${file} with a bad ${key}`, () => {
@@ -39,14 +69,29 @@ describe("config errors name the file, the key and what was expected", () => {
 
   it("a valid YAML rc file is used; the recommended model comes from its whitelist", () => {
     mkdirSync(path.join(ws.dir, "memory"));
-    writeFileSync(path.join(ws.dir, ".taskmanagerrc.yml"), "models: [cheap/flash-lite, cheap/mini]\nmaxConcurrent: 2\nloadThreshold: 1000\nminFreeMemoryMB: 0\n");
+    writeFileSync(
+      path.join(ws.dir, ".taskmanagerrc.yml"),
+      "models: [cheap/flash-lite, cheap/mini]\nmaxConcurrent: 2\nloadThreshold: 1000\nminFreeMemoryMB: 0\n",
+    );
     cliJson(["add", "t", "--json", "-w", ws.dir]);
-    expect(cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation.model).toBe("cheap/flash-lite");
+    expect(
+      cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation
+        .model,
+    ).toBe("cheap/flash-lite");
   });
 
   it("a taskmanager key in the workspace package.json is used", () => {
-    writeFileSync(path.join(ws.dir, "package.json"), JSON.stringify({ name: "ws", taskmanager: { models: ["local/tiny"], loadThreshold: 1000, minFreeMemoryMB: 0 } }));
+    writeFileSync(
+      path.join(ws.dir, "package.json"),
+      JSON.stringify({
+        name: "ws",
+        taskmanager: { models: ["local/tiny"], loadThreshold: 1000, minFreeMemoryMB: 0 },
+      }),
+    );
     cliJson(["add", "t", "--json", "-w", ws.dir]);
-    expect(cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation.model).toBe("local/tiny");
+    expect(
+      cliJson<{ recommendation: { model: string } }>(["check", "-w", ws.dir]).body.recommendation
+        .model,
+    ).toBe("local/tiny");
   });
 });

@@ -3,11 +3,18 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { getDefaultSearchPlaces } from "cosmiconfig";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadPolicyFile, META_SEARCH_PLACES, mightFindConfig, RC_SEARCH_PLACES } from "../../src/policy/load.js";
+import {
+  loadPolicyFile,
+  META_SEARCH_PLACES,
+  mightFindConfig,
+  RC_SEARCH_PLACES,
+} from "../../src/policy/load.js";
 import { tempDir } from "../helpers/cli.js";
 
 // Not re-exported by the package index; read from the module that defines it.
-const { metaSearchPlaces } = createRequire(import.meta.url)("cosmiconfig/dist/defaults.js") as { metaSearchPlaces: string[] };
+const { metaSearchPlaces } = createRequire(import.meta.url)("cosmiconfig/dist/defaults.js") as {
+  metaSearchPlaces: string[];
+};
 
 let ws: { dir: string; cleanup: () => void };
 let cwd: { dir: string; cleanup: () => void };
@@ -49,7 +56,10 @@ describe("the config pre-check looks exactly where cosmiconfig looks", () => {
   it("counts a package.json only with a taskmanager key (or when it cannot be parsed)", async () => {
     writeFileSync(path.join(ws.dir, "package.json"), '{"name": "x"}');
     expect(mightFindConfig(ws.dir, cwd.dir)).toBe(false);
-    writeFileSync(path.join(ws.dir, "package.json"), '{"name": "x", "taskmanager": {"maxConcurrent": 2}}');
+    writeFileSync(
+      path.join(ws.dir, "package.json"),
+      '{"name": "x", "taskmanager": {"maxConcurrent": 2}}',
+    );
     expect(mightFindConfig(ws.dir, cwd.dir)).toBe(true);
     expect((await loadPolicyFile(ws.dir)).policy.maxConcurrent).toBe(2);
     writeFileSync(path.join(ws.dir, "package.json"), "{ not json");
@@ -57,7 +67,10 @@ describe("the config pre-check looks exactly where cosmiconfig looks", () => {
   });
 
   it("defers to cosmiconfig when the current directory has a meta config", () => {
-    writeFileSync(path.join(cwd.dir, "package.json"), '{"cosmiconfig": {"searchPlaces": ["tm.json"]}}');
+    writeFileSync(
+      path.join(cwd.dir, "package.json"),
+      '{"cosmiconfig": {"searchPlaces": ["tm.json"]}}',
+    );
     expect(mightFindConfig(ws.dir, cwd.dir)).toBe(true);
     writeFileSync(path.join(cwd.dir, "package.json"), '{"name": "plain"}');
     expect(mightFindConfig(ws.dir, cwd.dir)).toBe(false);

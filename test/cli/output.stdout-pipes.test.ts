@@ -17,10 +17,13 @@ afterEach(() => t.cleanup());
 describe("results written straight to a stdout pipe", () => {
   it("non-blocking and a slow reader: a result larger than the pipe buffer arrives whole", async () => {
     const prompt = "x".repeat(60_000);
-    for (let i = 0; i < 4; i++) expect(runCli(["add", "-w", t.dir, "--", `${i} ${prompt}`]).code).toBe(0);
+    for (let i = 0; i < 4; i++)
+      expect(runCli(["add", "-w", t.dir, "--", `${i} ${prompt}`]).code).toBe(0);
     const preload = path.join(t.dir, "touch-stdout.cjs");
     writeFileSync(preload, "process.stdout;\n");
-    const child = spawn(process.execPath, ["-r", preload, CLI, "list", "--json", "-w", t.dir], { env: { PATH: process.env.PATH, HOME: t.dir } });
+    const child = spawn(process.execPath, ["-r", preload, CLI, "list", "--json", "-w", t.dir], {
+      env: { PATH: process.env.PATH, HOME: t.dir },
+    });
     child.stdout.pause();
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -31,7 +34,9 @@ describe("results written straight to a stdout pipe", () => {
     child.stdout.resume();
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code, stderr).toBe(0);
-    const { tasks } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { tasks: { prompt: string }[] };
+    const { tasks } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+      tasks: { prompt: string }[];
+    };
     expect(tasks).toHaveLength(4);
     expect(tasks.every((task) => task.prompt.endsWith(prompt))).toBe(true);
   });
@@ -39,7 +44,9 @@ describe("results written straight to a stdout pipe", () => {
   it("a reader that goes away (`| head`) gets no stack trace on stderr", async () => {
     expect(runCli(["add", "-w", t.dir, "--", "x".repeat(60_000)]).code).toBe(0);
     expect(runCli(["add", "-w", t.dir, "--", "y".repeat(60_000)]).code).toBe(0);
-    const child = spawn(process.execPath, [CLI, "list", "--json", "-w", t.dir], { env: { PATH: process.env.PATH, HOME: t.dir } });
+    const child = spawn(process.execPath, [CLI, "list", "--json", "-w", t.dir], {
+      env: { PATH: process.env.PATH, HOME: t.dir },
+    });
     child.stdout.destroy(); // the reader is gone before the CLI writes
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

@@ -13,23 +13,50 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 const legacy = [
-  { prompt: "Research competitor pricing", priority: 2, added_at: "2026-01-27T10:00:00Z", metadata: { source: "rate_limit", retry_count: 1 } },
-  { prompt: "Write the weekly report", priority: "high", added_at: 1769508000, metadata: { source: "manual", retry_count: 0, channel: "telegram" } },
-  { prompt: "Same text twice", priority: 5, added_at: "2026-01-27T11:00:00Z", metadata: { source: "crash" } },
-  { prompt: "Same text twice", priority: 5, added_at: "2026-01-27T11:00:00Z", metadata: { source: "crash" } },
+  {
+    prompt: "Research competitor pricing",
+    priority: 2,
+    added_at: "2026-01-27T10:00:00Z",
+    metadata: { source: "rate_limit", retry_count: 1 },
+  },
+  {
+    prompt: "Write the weekly report",
+    priority: "high",
+    added_at: 1769508000,
+    metadata: { source: "manual", retry_count: 0, channel: "telegram" },
+  },
+  {
+    prompt: "Same text twice",
+    priority: 5,
+    added_at: "2026-01-27T11:00:00Z",
+    metadata: { source: "crash" },
+  },
+  {
+    prompt: "Same text twice",
+    priority: 5,
+    added_at: "2026-01-27T11:00:00Z",
+    metadata: { source: "crash" },
+  },
   { prompt: "Odd extra keys", extra: { nested: [1, 2] } },
 ];
 
 describe("the original bare-array queue file", () => {
   it("is read as-is (stable ids) and migrated losslessly to the envelope on the first write", () => {
     writeFileSync(queueFile, JSON.stringify(legacy));
-    const before = cliJson<{ tasks: Array<{ id: string; prompt: string }> }>(["list", "--json", "-w", ws.dir]);
+    const before = cliJson<{ tasks: Array<{ id: string; prompt: string }> }>([
+      "list",
+      "--json",
+      "-w",
+      ws.dir,
+    ]);
     expect(before.body.tasks).toHaveLength(legacy.length);
     const again = cliJson<{ tasks: Array<{ id: string }> }>(["list", "--json", "-w", ws.dir]);
     expect(again.body.tasks.map((t) => t.id)).toEqual(before.body.tasks.map((t) => t.id));
     expect(readFileSync(queueFile, "utf8")).toBe(JSON.stringify(legacy)); // reading changes nothing
 
-    expect(cliJson(["add", "new task", "--json", "-w", ws.dir]).body).toMatchObject({ status: "ADDED" });
+    expect(cliJson(["add", "new task", "--json", "-w", ws.dir]).body).toMatchObject({
+      status: "ADDED",
+    });
     const migrated = JSON.parse(readFileSync(queueFile, "utf8"));
     expect(migrated).toMatchObject({ version: 2, revision: 1 });
     expect(migrated.tasks).toHaveLength(legacy.length + 1);
@@ -40,9 +67,24 @@ describe("the original bare-array queue file", () => {
       expect(task.metadata.legacy.priority).toEqual(entry.priority ?? null);
     }
     // The ids a user saw before the migration still name the same tasks after it.
-    expect(migrated.tasks.slice(0, legacy.length).map((t: { id: string }) => t.id).sort()).toEqual(before.body.tasks.map((t) => t.id).sort());
-    expect(migrated.tasks[0]).toMatchObject({ priority: 2, source: "rate_limit", failures: 1, metadata: { retry_count: 1 } });
-    expect(migrated.tasks[1]).toMatchObject({ priority: 2, source: "manual", added_at: "2026-01-27T10:00:00.000Z", metadata: { channel: "telegram" } });
+    expect(
+      migrated.tasks
+        .slice(0, legacy.length)
+        .map((t: { id: string }) => t.id)
+        .sort(),
+    ).toEqual(before.body.tasks.map((t) => t.id).sort());
+    expect(migrated.tasks[0]).toMatchObject({
+      priority: 2,
+      source: "rate_limit",
+      failures: 1,
+      metadata: { retry_count: 1 },
+    });
+    expect(migrated.tasks[1]).toMatchObject({
+      priority: 2,
+      source: "manual",
+      added_at: "2026-01-27T10:00:00.000Z",
+      metadata: { channel: "telegram" },
+    });
     expect(migrated.tasks[4].metadata.legacy.extra).toEqual({ nested: [1, 2] });
   });
 });
@@ -56,14 +98,20 @@ describe("a corrupt queue file", () => {
     it(`(${name}) is an E_QUEUE_CORRUPT error, quarantined as a copy and never overwritten`, () => {
       writeFileSync(queueFile, bytes);
       const original = readFileSync(queueFile);
-      const check = cliJson<{ status: string; code: string; message: string }>(["check", "-w", ws.dir]);
+      const check = cliJson<{ status: string; code: string; message: string }>([
+        "check",
+        "-w",
+        ws.dir,
+      ]);
       expect(check.code).toBe(1);
       expect(check.body).toMatchObject({ status: "ERROR", code: "E_QUEUE_CORRUPT" });
       expect(check.body.message).toContain(queueFile);
       const add = cliJson<{ code: string }>(["add", "more work", "--json", "-w", ws.dir]);
       expect(add.body.code).toBe("E_QUEUE_CORRUPT");
       expect(readFileSync(queueFile).equals(original)).toBe(true);
-      const copies = readdirSync(path.join(ws.dir, "memory")).filter((n) => n.includes(".corrupt-"));
+      const copies = readdirSync(path.join(ws.dir, "memory")).filter((n) =>
+        n.includes(".corrupt-"),
+      );
       expect(copies).toHaveLength(1);
       expect(readFileSync(path.join(ws.dir, "memory", copies[0]!)).equals(original)).toBe(true);
     });
@@ -74,11 +122,24 @@ describe("hostile task text", () => {
   it("is stored verbatim and never executed", () => {
     writeRelaxedRc(ws.dir);
     const marker = path.join(ws.dir, "pwned");
-    const prompts = [`$(touch ${marker})`, `\`touch ${marker}\``, `x; touch ${marker}`, `line1\ntouch ${marker}\n'"\\`];
+    const prompts = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `x; touch ${marker}`,
+      `line1\ntouch ${marker}\n'"\\`,
+    ];
     for (const prompt of prompts) {
-      expect(cliJson(["add", prompt, "--json", "-w", ws.dir]).body).toMatchObject({ status: "ADDED", task: { prompt } });
+      expect(cliJson(["add", prompt, "--json", "-w", ws.dir]).body).toMatchObject({
+        status: "ADDED",
+        task: { prompt },
+      });
     }
-    const listed = cliJson<{ tasks: Array<{ prompt: string }> }>(["list", "--json", "-w", ws.dir]).body.tasks.map((t) => t.prompt);
+    const listed = cliJson<{ tasks: Array<{ prompt: string }> }>([
+      "list",
+      "--json",
+      "-w",
+      ws.dir,
+    ]).body.tasks.map((t) => t.prompt);
     expect(listed.sort()).toEqual([...prompts].sort());
     const ready = cliJson<{ recommendation: { prompt: string } }>(["check", "-w", ws.dir]).body;
     expect(prompts).toContain(ready.recommendation.prompt);
@@ -86,7 +147,13 @@ describe("hostile task text", () => {
   });
 
   it("control characters are stripped, and an oversized prompt is refused with a clear error", () => {
-    const added = cliJson<{ task: { prompt: string } }>(["add", "a\u001b[31mred\u0007", "--json", "-w", ws.dir]);
+    const added = cliJson<{ task: { prompt: string } }>([
+      "add",
+      "a\u001b[31mred\u0007",
+      "--json",
+      "-w",
+      ws.dir,
+    ]);
     expect(added.body.task.prompt).toBe("a[31mred");
     const big = runCli(["add", "-", "--json", "-w", ws.dir], { input: "x".repeat(1024 * 1024) });
     expect(big.code).toBe(1);

@@ -14,10 +14,20 @@ describe("task-manager serve and priority", () => {
   });
 
   it("priority <id> <n> changes the run order the way the status page's action does", () => {
-    const first = cliJson<{ task: { id: string } }>(["add", "first", "-w", t.dir, "--json"]).body.task.id;
-    const second = cliJson<{ task: { id: string } }>(["add", "second", "-w", t.dir, "--json"]).body.task.id;
-    expect(cliJson(["priority", second, "1", "-w", t.dir, "--json"]).body).toMatchObject({ status: "OK", task: { id: second, priority: 1 } });
-    const order = cliJson<{ tasks: Array<{ id: string }> }>(["list", "-w", t.dir, "--json"]).body.tasks.map((x) => x.id);
+    const first = cliJson<{ task: { id: string } }>(["add", "first", "-w", t.dir, "--json"]).body
+      .task.id;
+    const second = cliJson<{ task: { id: string } }>(["add", "second", "-w", t.dir, "--json"]).body
+      .task.id;
+    expect(cliJson(["priority", second, "1", "-w", t.dir, "--json"]).body).toMatchObject({
+      status: "OK",
+      task: { id: second, priority: 1 },
+    });
+    const order = cliJson<{ tasks: Array<{ id: string }> }>([
+      "list",
+      "-w",
+      t.dir,
+      "--json",
+    ]).body.tasks.map((x) => x.id);
     expect(order).toEqual([second, first]);
   });
 

@@ -10,10 +10,18 @@ describe("src/core is pure", () => {
   it("has files to check", () => expect(files.length).toBeGreaterThan(5));
   for (const file of files) {
     it(`${file} imports no node: modules and reads no clock, process or randomness`, () => {
-      const code = readFileSync(path.join(coreDir, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      const code = readFileSync(path.join(coreDir, file), "utf8").replace(
+        /\/\*[\s\S]*?\*\/|\/\/.*$/gm,
+        "",
+      );
       const imports = [...code.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]!);
-      for (const spec of imports) expect(spec === "zod" || spec.startsWith("./") || spec.startsWith("../policy/schema")).toBe(true);
-      expect(code).not.toMatch(/\bDate\.now\(|\bnew Date\(\)|\bprocess\.|\bMath\.random\(|\brequire\(/);
+      for (const spec of imports)
+        expect(spec === "zod" || spec.startsWith("./") || spec.startsWith("../policy/schema")).toBe(
+          true,
+        );
+      expect(code).not.toMatch(
+        /\bDate\.now\(|\bnew Date\(\)|\bprocess\.|\bMath\.random\(|\brequire\(/,
+      );
     });
   }
 });

@@ -14,7 +14,17 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 function check(queue: Queue, p: Policy, nowMs: number) {
-  return runCheckTransform({ queue, policy: p, observation: idle, outcomes: new Map(), nowMs, random: fixedRandom, newToken: tokens(), host, workspace: "/ws" });
+  return runCheckTransform({
+    queue,
+    policy: p,
+    observation: idle,
+    outcomes: new Map(),
+    nowMs,
+    random: fixedRandom,
+    newToken: tokens(),
+    host,
+    workspace: "/ws",
+  });
 }
 
 describe("max age: a task past it is not started; it becomes expired with an alert", () => {
@@ -30,9 +40,20 @@ describe("max age: a task past it is not started; it becomes expired with an ale
       status: "NO_TASKS",
       pending_count: 0,
       settled: [{ id: q.tasks[0]!.id, outcome: "expired", reason: "max_age" }],
-      alerts: [{ type: "expired", task_id: q.tasks[0]!.id, reason: "max_age", prompt: "send the weekly report to Dana" }],
+      alerts: [
+        {
+          type: "expired",
+          task_id: q.tasks[0]!.id,
+          reason: "max_age",
+          prompt: "send the weekly report to Dana",
+        },
+      ],
     });
-    expect(late.queue.tasks[0]).toMatchObject({ state: "expired", reason: "max_age", run_at: null });
+    expect(late.queue.tasks[0]).toMatchObject({
+      state: "expired",
+      reason: "max_age",
+      run_at: null,
+    });
     expect(late.queue.alerts).toEqual([]);
   });
 
@@ -46,7 +67,10 @@ describe("max age: a task past it is not started; it becomes expired with an ale
   it("an expired task leaves the next one free to run in the same check", () => {
     const old = queueWith(["old"]);
     const fresh = addTask(old, { prompt: "fresh" }, T0 + 47 * HOUR, "t_fresh1").queue;
-    expect(check(fresh, p, T0 + 49 * HOUR).status).toMatchObject({ status: "READY", task: { id: "t_fresh1" } });
+    expect(check(fresh, p, T0 + 49 * HOUR).status).toMatchObject({
+      status: "READY",
+      task: { id: "t_fresh1" },
+    });
   });
 
   it("--max-age per task overrides the policy, and null means no limit", () => {
@@ -55,21 +79,50 @@ describe("max age: a task past it is not started; it becomes expired with an ale
     const r = check(q, policy({ maxConcurrent: 5 }), T0 + 2 * HOUR + 1);
     expect(r.queue.tasks.find((t) => t.id === "t_short")!.state).toBe("expired");
     expect(r.queue.tasks.find((t) => t.id === "t_never")!.state).toBe("claimed");
-    expect(check(addTask(emptyQueue(), { prompt: "x" }, T0, "t_pol").queue, policy({ maxAgeHours: null }), T0 + 365 * DAY).status.status).toBe("READY");
+    expect(
+      check(
+        addTask(emptyQueue(), { prompt: "x" }, T0, "t_pol").queue,
+        policy({ maxAgeHours: null }),
+        T0 + 365 * DAY,
+      ).status.status,
+    ).toBe("READY");
   });
 
   it("only pending tasks expire: a running one is not cut off, a backed-off one expires when it would have been due", () => {
     const q = queueWith(["flaky"]);
-    const backed = failTask(q, q.tasks[0]!.id, { message: "boom" }, { policy: p, nowMs: T0 + 47 * HOUR, random: fixedRandom }).queue;
+    const backed = failTask(
+      q,
+      q.tasks[0]!.id,
+      { message: "boom" },
+      { policy: p, nowMs: T0 + 47 * HOUR, random: fixedRandom },
+    ).queue;
     expect(check(backed, p, T0 + 49 * HOUR).queue.tasks[0]!.state).toBe("expired");
-    const running = { ...q, tasks: [{ ...q.tasks[0]!, state: "running" as const, run: { run_id: "r", session_key: "s", model: "google/gemini-2.5-flash", started_at: new Date(T0 + 49 * HOUR).toISOString(), attempt: 1 } }] };
+    const running = {
+      ...q,
+      tasks: [
+        {
+          ...q.tasks[0]!,
+          state: "running" as const,
+          run: {
+            run_id: "r",
+            session_key: "s",
+            model: "google/gemini-2.5-flash",
+            started_at: new Date(T0 + 49 * HOUR).toISOString(),
+            attempt: 1,
+          },
+        },
+      ],
+    };
     expect(check(running, p, T0 + 49 * HOUR + 1).queue.tasks[0]!.state).toBe("running");
   });
 
   it("expired retry revives it with its age counted from now", () => {
     const q = check(queueWith(["late"]), p, T0 + 3 * DAY).queue;
     const revived = reviveExpired(q, q.tasks[0]!.id, T0 + 3 * DAY);
-    expect(revived.task).toMatchObject({ state: "pending", age_from: new Date(T0 + 3 * DAY).toISOString() });
+    expect(revived.task).toMatchObject({
+      state: "pending",
+      age_from: new Date(T0 + 3 * DAY).toISOString(),
+    });
     expect(revived.task.reason).toBeUndefined();
     expect(check(revived.queue, p, T0 + 3 * DAY + 1).status.status).toBe("READY");
     expect(check(revived.queue, p, T0 + 5 * DAY + 1).queue.tasks[0]!.state).toBe("expired");
@@ -77,7 +130,12 @@ describe("max age: a task past it is not started; it becomes expired with an ale
 
   it("dead retry also restarts the age clock (a person asked for it)", () => {
     const q = queueWith(["x"]);
-    const dead = failTask(q, q.tasks[0]!.id, { message: "boom" }, { policy: policy({ retry: { maxAttempts: 1 } }), nowMs: T0 + 40 * HOUR, random: fixedRandom }).queue;
+    const dead = failTask(
+      q,
+      q.tasks[0]!.id,
+      { message: "boom" },
+      { policy: policy({ retry: { maxAttempts: 1 } }), nowMs: T0 + 40 * HOUR, random: fixedRandom },
+    ).queue;
     const retried = retryDeadTask(dead, q.tasks[0]!.id, T0 + 60 * HOUR).queue;
     expect(check(retried, p, T0 + 60 * HOUR + 1).status.status).toBe("READY");
   });
@@ -86,16 +144,27 @@ describe("max age: a task past it is not started; it becomes expired with an ale
 describe("migrated legacy entries (the original bare array) resume on first install", () => {
   const months = Date.parse("2026-06-01T09:00:00Z");
   const legacy = [
-    { prompt: "Research VPS providers", priority: "high", added_at: "2026-06-01T09:00:00Z", metadata: { source: "chat", retry_count: 1 } },
+    {
+      prompt: "Research VPS providers",
+      priority: "high",
+      added_at: "2026-06-01T09:00:00Z",
+      metadata: { source: "chat", retry_count: 1 },
+    },
     { prompt: "Summarise the inbox", added_at: months / 1000 },
   ];
 
   it("age counts from the migration, not from added_at months ago; added_at still orders them", () => {
     const migrated = migrateLegacy(legacy, T0);
-    expect(migrated.tasks.map((t) => t.added_at)).toEqual([new Date(months).toISOString(), new Date(months).toISOString()]);
+    expect(migrated.tasks.map((t) => t.added_at)).toEqual([
+      new Date(months).toISOString(),
+      new Date(months).toISOString(),
+    ]);
     expect(migrated.tasks.every((t) => t.age_from === new Date(T0).toISOString())).toBe(true);
     const first = check(migrated, policy({ maxConcurrent: 2 }), T0 + 1);
-    expect(first.status).toMatchObject({ status: "READY", task: { prompt: "Research VPS providers" } });
+    expect(first.status).toMatchObject({
+      status: "READY",
+      task: { prompt: "Research VPS providers" },
+    });
     expect(first.queue.tasks.every((t) => t.state !== "expired")).toBe(true);
   });
 
@@ -115,7 +184,12 @@ describe("migrated legacy entries (the original bare array) resume on first inst
 describe("a task's own max age is checked when it is added", () => {
   it("refuses zero, negative, infinite and non-numbers with E_INVALID_INPUT naming the key", () => {
     for (const bad of [0, -1, Infinity, Number.NaN, "6" as unknown as number]) {
-      expect(() => addTask(emptyQueue(), { prompt: "x", maxAgeHours: bad }, T0, "t_bad1"), String(bad)).toThrow(expect.objectContaining({ code: "E_INVALID_INPUT", details: { key: "max_age_hours" } }));
+      expect(
+        () => addTask(emptyQueue(), { prompt: "x", maxAgeHours: bad }, T0, "t_bad1"),
+        String(bad),
+      ).toThrow(
+        expect.objectContaining({ code: "E_INVALID_INPUT", details: { key: "max_age_hours" } }),
+      );
     }
   });
 });
@@ -130,12 +204,18 @@ describe("the fast staleness check (string compare) judges exactly as the clock 
     };
     fc.assert(
       fc.property(
-        fc.integer({ min: Date.parse("2000-01-01T00:00:00Z"), max: Date.parse("2099-01-01T00:00:00Z") }),
+        fc.integer({
+          min: Date.parse("2000-01-01T00:00:00Z"),
+          max: Date.parse("2099-01-01T00:00:00Z"),
+        }),
         fc.integer({ min: -10 * DAY, max: 10 * DAY }),
         fc.constantFrom(0.001, 1, 2.5, 48, 1000),
         fc.option(fc.integer({ min: -12 * 60, max: 14 * 60 }), { nil: undefined }),
         (added, delta, limit, offset) => {
-          const addedAt = offset === undefined ? new Date(added).toISOString() : offsetForm(Math.floor(added / 1000) * 1000, offset);
+          const addedAt =
+            offset === undefined
+              ? new Date(added).toISOString()
+              : offsetForm(Math.floor(added / 1000) * 1000, offset);
           const q = addTask(emptyQueue(), { prompt: "x", maxAgeHours: limit }, 0, "t_p1").queue;
           const queue = { ...q, tasks: [{ ...q.tasks[0]!, added_at: addedAt }] };
           const now = Date.parse(addedAt) + limit * HOUR + delta;

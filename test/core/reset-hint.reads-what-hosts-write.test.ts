@@ -6,7 +6,8 @@ import { policy, T0 } from "../helpers/fixtures.js";
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;
-const at = (message: string, zone?: (ms: number) => number): number | null => resetTimeFromMessage(message, T0, zone);
+const at = (message: string, zone?: (ms: number) => number): number | null =>
+  resetTimeFromMessage(message, T0, zone);
 
 describe("reset times read from a rate-limit failure's text", () => {
   it("what the real hosts write: OpenClaw's and Clawdbot's 429 text with Retry-After in seconds", () => {
@@ -17,7 +18,9 @@ describe("reset times read from a rate-limit failure's text", () => {
 
   it("retry-after headers: bare seconds, an HTTP date, and retry-after-ms", () => {
     expect(at("retry-after: 120")).toBe(T0 + 120 * S);
-    expect(at("Retry-After: Wed, 25 Nov 2026 13:00:00 GMT")).toBe(Date.parse("2026-11-25T13:00:00Z"));
+    expect(at("Retry-After: Wed, 25 Nov 2026 13:00:00 GMT")).toBe(
+      Date.parse("2026-11-25T13:00:00Z"),
+    );
     expect(at("retry-after-ms: 1500")).toBe(T0 + 1500);
     expect(at('{"headers":{"retry-after-ms":"2500"}}')).toBe(T0 + 2500);
     expect(at('{"retry-after": "45"}')).toBe(T0 + 45 * S);
@@ -36,7 +39,9 @@ describe("reset times read from a rate-limit failure's text", () => {
   });
 
   it('"resets at" an ISO time, a clock time (next occurrence), or an epoch; reset headers', () => {
-    expect(at("quota exceeded, resets at 2026-11-25T18:00:00Z")).toBe(Date.parse("2026-11-25T18:00:00Z"));
+    expect(at("quota exceeded, resets at 2026-11-25T18:00:00Z")).toBe(
+      Date.parse("2026-11-25T18:00:00Z"),
+    );
     expect(at("resets at 2026-11-25T18:00:00+02:00")).toBe(Date.parse("2026-11-25T16:00:00Z"));
     // T0 is 12:00 UTC: 14:30 is later today, 09:15 is tomorrow.
     expect(at("limit reached, resets at 14:30 UTC")).toBe(Date.parse("2026-11-25T14:30:00Z"));
@@ -55,7 +60,16 @@ describe("reset times read from a rate-limit failure's text", () => {
   });
 
   it("text that names no time gives none", () => {
-    for (const message of ["429 rate limited", "The AI service is temporarily rate-limited. Please try again in a moment.", "try again in a few minutes", "resets soon", "retry-after: soon", "resets at 25:99", "resets 13pm", ""]) {
+    for (const message of [
+      "429 rate limited",
+      "The AI service is temporarily rate-limited. Please try again in a moment.",
+      "try again in a few minutes",
+      "resets soon",
+      "retry-after: soon",
+      "resets at 25:99",
+      "resets 13pm",
+      "",
+    ]) {
       expect(at(message), message).toBe(null);
     }
   });
@@ -65,22 +79,41 @@ describe("a hold's end: the provider's hint in the text, else the host's record,
   const retry = policy().retry;
 
   it("the provider's hint in the text wins over the host's recorded resume time", () => {
-    expect(holdEnd({ message: "Retry-After: 600 seconds", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({ untilMs: T0 + 10 * M, source: "message" });
+    expect(
+      holdEnd({ message: "Retry-After: 600 seconds", resetAtMs: T0 + 2 * H }, retry, T0),
+    ).toEqual({ untilMs: T0 + 10 * M, source: "message" });
   });
 
   it("the host's recorded resume time, when the text has no hint", () => {
-    expect(holdEnd({ message: "429 rate limited", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({ untilMs: T0 + 2 * H, source: "host" });
-    expect(holdEnd({ message: "please try again in 30 minutes" }, retry, T0)).toEqual({ untilMs: T0 + 30 * M, source: "message" });
+    expect(holdEnd({ message: "429 rate limited", resetAtMs: T0 + 2 * H }, retry, T0)).toEqual({
+      untilMs: T0 + 2 * H,
+      source: "host",
+    });
+    expect(holdEnd({ message: "please try again in 30 minutes" }, retry, T0)).toEqual({
+      untilMs: T0 + 30 * M,
+      source: "message",
+    });
   });
 
   it("the configured cooldown when neither says", () => {
-    expect(holdEnd({ message: "429 rate limited" }, retry, T0)).toEqual({ untilMs: T0 + retry.quotaCooldownMs, source: "default" });
+    expect(holdEnd({ message: "429 rate limited" }, retry, T0)).toEqual({
+      untilMs: T0 + retry.quotaCooldownMs,
+      source: "default",
+    });
   });
 
   it("clamped: a 1 ms hint waits the minimum, a week waits the maximum, a time in the past the minimum", () => {
-    expect(holdEnd({ message: "429 rate limited; Retry-After: 0.001 seconds" }, retry, T0)).toEqual({ untilMs: T0 + retry.quotaHoldMinMs, source: "message" });
-    expect(holdEnd({ message: "weekly limit, try again in 7 days" }, retry, T0)).toEqual({ untilMs: T0 + retry.quotaHoldMaxMs, source: "message" });
-    expect(holdEnd({ message: "x", resetAtMs: T0 - H }, retry, T0)).toEqual({ untilMs: T0 + retry.quotaHoldMinMs, source: "host" });
+    expect(holdEnd({ message: "429 rate limited; Retry-After: 0.001 seconds" }, retry, T0)).toEqual(
+      { untilMs: T0 + retry.quotaHoldMinMs, source: "message" },
+    );
+    expect(holdEnd({ message: "weekly limit, try again in 7 days" }, retry, T0)).toEqual({
+      untilMs: T0 + retry.quotaHoldMaxMs,
+      source: "message",
+    });
+    expect(holdEnd({ message: "x", resetAtMs: T0 - H }, retry, T0)).toEqual({
+      untilMs: T0 + retry.quotaHoldMinMs,
+      source: "host",
+    });
     const tight = policy({ retry: { quotaHoldMinMs: 5 * M, quotaHoldMaxMs: 10 * M } }).retry;
     expect(holdEnd({ message: "429 rate limited" }, tight, T0).untilMs).toBe(T0 + 10 * M);
   });

@@ -4,7 +4,18 @@ import { isoTime } from "../../src/core/time.js";
 
 describe("isoTime writes exactly what Date#toISOString writes", () => {
   it("for any time, including the edges of years 0 and 9999 and beyond them", () => {
-    const edges = [0, -1, 1, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(0, 0, 1) - 1, Date.UTC(0, 0, 1), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(9999, 11, 31, 23, 59, 59, 999) + 1, -8.64e15, 8.64e15];
+    const edges = [
+      0,
+      -1,
+      1,
+      Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+      Date.UTC(0, 0, 1) - 1,
+      Date.UTC(0, 0, 1),
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999) + 1,
+      -8.64e15,
+      8.64e15,
+    ];
     for (const ms of edges) expect(isoTime(ms), String(ms)).toBe(new Date(ms).toISOString());
     fc.assert(
       fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {

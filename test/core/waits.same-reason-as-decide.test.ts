@@ -19,16 +19,44 @@ describe("the status page's per-task wait gives the check's own reason", () => {
           paused: fc.boolean(),
           claimed: fc.boolean(),
           cooled: fc.integer({ min: 0, max: 2 }),
-          obs: fc.record({ mainBusy: fc.boolean(), loadPerCore: fc.double({ min: 0, max: 3, noNaN: true }), freeMemoryMB: fc.integer({ min: 0, max: 1000 }), others: fc.integer({ min: 0, max: 2 }) }),
+          obs: fc.record({
+            mainBusy: fc.boolean(),
+            loadPerCore: fc.double({ min: 0, max: 3, noNaN: true }),
+            freeMemoryMB: fc.integer({ min: 0, max: 1000 }),
+            others: fc.integer({ min: 0, max: 2 }),
+          }),
           later: fc.integer({ min: 0, max: 3_600_000 }),
         }),
         (g) => {
           let queue = queueWith(Array.from({ length: g.tasks }, (_, i) => `task ${i}`));
-          for (const t of queue.tasks.slice(0, g.failed)) queue = failTask(queue, t.id, { message: g.quotaFailed ? "429 rate limited" : "boom" }, { policy: p, nowMs: T0, random: fixedRandom }).queue;
-          if (g.claimed && queue.tasks.length > 1) queue = claimTask(queue, queue.tasks[queue.tasks.length - 1]!, { token: "x", model: p.models[0]!, leaseSeconds: 300 }, T0).queue;
-          const cooldowns = Object.fromEntries(p.models.slice(0, g.cooled).map((m) => [m, new Date(T0 + 600_000).toISOString()]));
+          for (const t of queue.tasks.slice(0, g.failed))
+            queue = failTask(
+              queue,
+              t.id,
+              { message: g.quotaFailed ? "429 rate limited" : "boom" },
+              { policy: p, nowMs: T0, random: fixedRandom },
+            ).queue;
+          if (g.claimed && queue.tasks.length > 1)
+            queue = claimTask(
+              queue,
+              queue.tasks[queue.tasks.length - 1]!,
+              { token: "x", model: p.models[0]!, leaseSeconds: 300 },
+              T0,
+            ).queue;
+          const cooldowns = Object.fromEntries(
+            p.models.slice(0, g.cooled).map((m) => [m, new Date(T0 + 600_000).toISOString()]),
+          );
           queue = { ...queue, paused: g.paused, cooldowns };
-          const obs: Observation = { ...idle, mainBusy: g.obs.mainBusy, loadPerCore: g.obs.loadPerCore, freeMemoryMB: g.obs.freeMemoryMB, activeSessionKeys: Array.from({ length: g.obs.others }, (_, i) => `agent:main:subagent:o${i}`) };
+          const obs: Observation = {
+            ...idle,
+            mainBusy: g.obs.mainBusy,
+            loadPerCore: g.obs.loadPerCore,
+            freeMemoryMB: g.obs.freeMemoryMB,
+            activeSessionKeys: Array.from(
+              { length: g.obs.others },
+              (_, i) => `agent:main:subagent:o${i}`,
+            ),
+          };
           const now = T0 + g.later;
           const d = decide(queue, p, obs, now);
           const pending = queue.tasks.filter((t) => t.state === "pending");
@@ -39,7 +67,10 @@ describe("the status page's per-task wait gives the check's own reason", () => {
           const w = waitContext(queue, p, obs, now);
           const due = pending.filter((t) => isDue(t, now));
           if (d.kind === "READY") {
-            expect(explainWait(w, d.task)).toMatchObject({ reason: "next", facts: { model: d.model } });
+            expect(explainWait(w, d.task)).toMatchObject({
+              reason: "next",
+              facts: { model: d.model },
+            });
             return;
           }
           if (d.reason === "paused") {
@@ -48,11 +79,17 @@ describe("the status page's per-task wait gives the check's own reason", () => {
           }
           if (due.length === 0) {
             // Nothing due: decide reports the soonest retry; that task's wait ends exactly then.
-            const soonest = pending.find((t) => t.run_at !== null && Date.parse(t.run_at) === d.retryAtMs)!;
-            expect(explainWait(w, soonest)).toMatchObject({ reason: d.reason, untilMs: d.retryAtMs });
+            const soonest = pending.find(
+              (t) => t.run_at !== null && Date.parse(t.run_at) === d.retryAtMs,
+            )!;
+            expect(explainWait(w, soonest)).toMatchObject({
+              reason: d.reason,
+              untilMs: d.retryAtMs,
+            });
             return;
           }
-          for (const t of due) expect(explainWait(w, t)).toMatchObject({ reason: d.reason, untilMs: d.retryAtMs });
+          for (const t of due)
+            expect(explainWait(w, t)).toMatchObject({ reason: d.reason, untilMs: d.retryAtMs });
         },
       ),
       { numRuns: 400, seed: 11 },
@@ -61,14 +98,35 @@ describe("the status page's per-task wait gives the check's own reason", () => {
 
   it("states the facts: sessions n/m, load x > threshold, place in line, backoff until run_at", () => {
     const queue = queueWith(["a", "b", "c"]);
-    const busy = waitContext(queue, p, { ...idle, activeSessionKeys: ["agent:main:subagent:x"] }, T0);
-    expect(explainWait(busy, queue.tasks[0]!)).toMatchObject({ reason: "concurrency_limit", facts: { active: 1, max: 1 }, text: "background sessions busy: 1/1" });
+    const busy = waitContext(
+      queue,
+      p,
+      { ...idle, activeSessionKeys: ["agent:main:subagent:x"] },
+      T0,
+    );
+    expect(explainWait(busy, queue.tasks[0]!)).toMatchObject({
+      reason: "concurrency_limit",
+      facts: { active: 1, max: 1 },
+      text: "background sessions busy: 1/1",
+    });
     const loaded = waitContext(queue, p, { ...idle, loadPerCore: 3.1 }, T0);
     expect(explainWait(loaded, queue.tasks[0]!).text).toBe("load per core 3.1 > 0.8");
     const free = waitContext(queue, p, idle, T0);
-    expect(explainWait(free, queue.tasks[2]!)).toMatchObject({ reason: "queued", facts: { ahead: 2 } });
-    const failed = failTask(queue, queue.tasks[0]!.id, { message: "boom" }, { policy: p, nowMs: T0, random: fixedRandom });
+    expect(explainWait(free, queue.tasks[2]!)).toMatchObject({
+      reason: "queued",
+      facts: { ahead: 2 },
+    });
+    const failed = failTask(
+      queue,
+      queue.tasks[0]!.id,
+      { message: "boom" },
+      { policy: p, nowMs: T0, random: fixedRandom },
+    );
     const w = waitContext(failed.queue, p, idle, T0);
-    expect(explainWait(w, failed.task)).toMatchObject({ reason: "backoff", untilMs: Date.parse(failed.task.run_at!), facts: { failures: 1 } });
+    expect(explainWait(w, failed.task)).toMatchObject({
+      reason: "backoff",
+      untilMs: Date.parse(failed.task.run_at!),
+      facts: { failures: 1 },
+    });
   });
 });

@@ -5,7 +5,15 @@ import { generatedArtifacts } from "../../src/policy/artifacts.js";
 import { DEFAULT_POLICY as ZOD_DEFAULTS, policySchema } from "../../src/policy/schema.js";
 import { DEFAULT_POLICY } from "../../src/policy/defaults.js";
 import { DEFER_REASONS } from "../../src/core/decide.js";
-import { ALERT_TYPES, FAILURE_KINDS, HISTORY_OUTCOMES, HOLD_SCOPES, HOLD_SOURCES, TASK_REASONS, TASK_STATES } from "../../src/core/queue-model.js";
+import {
+  ALERT_TYPES,
+  FAILURE_KINDS,
+  HISTORY_OUTCOMES,
+  HOLD_SCOPES,
+  HOLD_SOURCES,
+  TASK_REASONS,
+  TASK_STATES,
+} from "../../src/core/queue-model.js";
 import { ROOT } from "../helpers/cli.js";
 
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), "utf8");
@@ -14,7 +22,9 @@ const pkg = JSON.parse(read("package.json")) as { version: string };
 /** Every leaf key of the defaults, dotted: retry.maxAttempts, capture.main, … */
 function leaves(obj: Record<string, unknown>, prefix = ""): Array<[string, unknown]> {
   return Object.entries(obj).flatMap(([k, v]) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? leaves(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, v] as [string, unknown]],
   );
 }
 
@@ -44,7 +54,15 @@ describe("documents generated from or describing the schema do not drift", () =>
 
   it("INTEGRATION.md names every task state, reason, alert type, failure kind, history outcome and hold scope/source", () => {
     const doc = read("INTEGRATION.md");
-    for (const value of [...TASK_STATES, ...TASK_REASONS, ...ALERT_TYPES, ...FAILURE_KINDS, ...HISTORY_OUTCOMES, ...HOLD_SCOPES, ...HOLD_SOURCES]) {
+    for (const value of [
+      ...TASK_STATES,
+      ...TASK_REASONS,
+      ...ALERT_TYPES,
+      ...FAILURE_KINDS,
+      ...HISTORY_OUTCOMES,
+      ...HOLD_SCOPES,
+      ...HOLD_SOURCES,
+    ]) {
       expect(doc, value).toContain(`\`${value}\``);
     }
   });
@@ -57,9 +75,15 @@ describe("documents generated from or describing the schema do not drift", () =>
   it("SKILL.md has the single-line frontmatter the host accepts, metadata as one line of JSON requiring node", () => {
     const skill = read("SKILL.md");
     const front = /^---\n([\s\S]*?)\n---\n/.exec(skill)?.[1] ?? "";
-    const fields = Object.fromEntries(front.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
+    const fields = Object.fromEntries(
+      front
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
+    );
     expect(fields.name).toBe("task-manager");
     expect(fields.description?.length).toBeGreaterThan(20);
-    expect(JSON.parse(fields.metadata ?? "{}")).toMatchObject({ clawdbot: { requires: { bins: ["node"] } } });
+    expect(JSON.parse(fields.metadata ?? "{}")).toMatchObject({
+      clawdbot: { requires: { bins: ["node"] } },
+    });
   });
 });

@@ -16,10 +16,27 @@ const doc = readInstructions(section);
 
 describe("HEARTBEAT.md's commands, run as written", () => {
   let ws: ReturnType<typeof tempDir>;
-  const env = (): NodeJS.ProcessEnv => ({ PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, HOME: ws.dir, TASK_MANAGER_WORKSPACE: ws.dir });
-  const sh = (command: string): string => execFileSync("sh", ["-c", command], { cwd: ws.dir, env: env(), encoding: "utf8" });
-  const list = (): Array<{ id: string; state: string; run: { run_id: string } | null; last_error: { message: string } | null }> =>
-    cliJson<{ tasks: Array<{ id: string; state: string; run: { run_id: string } | null; last_error: { message: string } | null }> }>(["list", "--all", "--json"], { env: env() }).body.tasks;
+  const env = (): NodeJS.ProcessEnv => ({
+    PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+    HOME: ws.dir,
+    TASK_MANAGER_WORKSPACE: ws.dir,
+  });
+  const sh = (command: string): string =>
+    execFileSync("sh", ["-c", command], { cwd: ws.dir, env: env(), encoding: "utf8" });
+  const list = (): Array<{
+    id: string;
+    state: string;
+    run: { run_id: string } | null;
+    last_error: { message: string } | null;
+  }> =>
+    cliJson<{
+      tasks: Array<{
+        id: string;
+        state: string;
+        run: { run_id: string } | null;
+        last_error: { message: string } | null;
+      }>;
+    }>(["list", "--all", "--json"], { env: env() }).body.tasks;
 
   beforeEach(() => {
     ws = tempDir("tm-heartbeat-doc-");
@@ -29,25 +46,52 @@ describe("HEARTBEAT.md's commands, run as written", () => {
   afterEach(() => ws.cleanup());
 
   it("names the spawn tool and passes it exactly the recommendation's fields", () => {
-    const ready = JSON.parse(sh(doc.check)) as { status: string; recommendation: Record<string, unknown> };
+    const ready = JSON.parse(sh(doc.check)) as {
+      status: string;
+      recommendation: Record<string, unknown>;
+    };
     expect(ready.status).toBe("READY");
     expect(doc.spawnTool).toBe("sessions_spawn");
-    expect(Object.fromEntries(doc.spawnArgs)).toEqual({ task: "recommendation.prompt", model: "recommendation.model", label: "recommendation.label", runTimeoutSeconds: "recommendation.runTimeoutSeconds" });
-    expect(Object.keys(ready.recommendation).sort()).toEqual(["label", "model", "prompt", "runTimeoutSeconds"]);
+    expect(Object.fromEntries(doc.spawnArgs)).toEqual({
+      task: "recommendation.prompt",
+      model: "recommendation.model",
+      label: "recommendation.label",
+      runTimeoutSeconds: "recommendation.runTimeoutSeconds",
+    });
+    expect(Object.keys(ready.recommendation).sort()).toEqual([
+      "label",
+      "model",
+      "prompt",
+      "runTimeoutSeconds",
+    ]);
     expect(doc.deferred).toEqual({ tool: "tool_call", result: "result.details" });
   });
 
   it("check → accepted spawn → ack leaves the task running with that run", () => {
     const ready = JSON.parse(sh(doc.check)) as { task: { id: string } };
-    const spawned = { status: doc.acceptedStatus, runId: "run-1", childSessionKey: "agent:main:subagent:abc" };
+    const spawned = {
+      status: doc.acceptedStatus,
+      runId: "run-1",
+      childSessionKey: "agent:main:subagent:abc",
+    };
     sh(fill(doc.ack, [spawned, ready]));
-    expect(list()).toMatchObject([{ id: ready.task.id, state: "running", run: { run_id: "run-1" } }]);
+    expect(list()).toMatchObject([
+      { id: ready.task.id, state: "running", run: { run_id: "run-1" } },
+    ]);
   });
 
   it("check → refused spawn → fail records the host's error", () => {
     const ready = JSON.parse(sh(doc.check)) as { task: { id: string } };
-    sh(fill(doc.fail, [{ status: "forbidden", error: "sessions_spawn is not allowed here" }, ready]));
-    expect(list()).toMatchObject([{ id: ready.task.id, state: "pending", last_error: { message: "sessions_spawn is not allowed here" } }]);
+    sh(
+      fill(doc.fail, [{ status: "forbidden", error: "sessions_spawn is not allowed here" }, ready]),
+    );
+    expect(list()).toMatchObject([
+      {
+        id: ready.task.id,
+        state: "pending",
+        last_error: { message: "sessions_spawn is not allowed here" },
+      },
+    ]);
   });
 
   it("a placeholder nothing answers is an error, not a command with a hole in it", () => {

@@ -2,7 +2,13 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CLI, ROOT } from "../helpers/cli.js";
-import { startHost, transcriptMessages, type Host, type HostKind, type JsonObject } from "./harness/host.js";
+import {
+  startHost,
+  transcriptMessages,
+  type Host,
+  type HostKind,
+  type JsonObject,
+} from "./harness/host.js";
 import { hostMatrix, installed, KINDS } from "./harness/kinds.js";
 
 export { hostMatrix, KINDS };
@@ -23,19 +29,25 @@ export interface QueuedTask {
 
 /** The environment a user's shell has for this host: its HOME and state/config variables only. */
 export function userEnv(host: Host): NodeJS.ProcessEnv {
-  const state = host.kind === "openclaw"
-    ? { OPENCLAW_STATE_DIR: host.stateDir, OPENCLAW_CONFIG_PATH: host.configPath }
-    : { CLAWDBOT_STATE_DIR: host.stateDir, CLAWDBOT_CONFIG_PATH: host.configPath };
+  const state =
+    host.kind === "openclaw"
+      ? { OPENCLAW_STATE_DIR: host.stateDir, OPENCLAW_CONFIG_PATH: host.configPath }
+      : { CLAWDBOT_STATE_DIR: host.stateDir, CLAWDBOT_CONFIG_PATH: host.configPath };
   return { PATH: `${path.dirname(host.spec.node)}:${process.env.PATH}`, HOME: host.home, ...state };
 }
 
 /** The task-manager CLI against a host's workspace and state, on the host's own Node (a real child process). */
 export function tm(host: Host, args: string[], env: NodeJS.ProcessEnv = userEnv(host)): unknown {
-  const r = spawnSync(host.spec.node, [CLI, ...args, "--json", "-w", host.workspace], { env, encoding: "utf8" });
+  const r = spawnSync(host.spec.node, [CLI, ...args, "--json", "-w", host.workspace], {
+    env,
+    encoding: "utf8",
+  });
   try {
     return JSON.parse(r.stdout);
   } catch {
-    throw new Error(`task-manager ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `task-manager ${args.join(" ")} printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`,
+    );
   }
 }
 
@@ -65,14 +77,21 @@ export interface HistoryEntry {
 }
 
 /** The queue file, read directly. */
-export function queueFile(host: Host): { history: HistoryEntry[]; cooldowns: Record<string, string> } {
-  return JSON.parse(readFileSync(path.join(host.workspace, "memory/pending_tasks.json"), "utf8")) as { history: HistoryEntry[]; cooldowns: Record<string, string> };
+export function queueFile(host: Host): {
+  history: HistoryEntry[];
+  cooldowns: Record<string, string>;
+} {
+  return JSON.parse(
+    readFileSync(path.join(host.workspace, "memory/pending_tasks.json"), "utf8"),
+  ) as { history: HistoryEntry[]; cooldowns: Record<string, string> };
 }
 
 export const queueHistory = (host: Host): HistoryEntry[] => queueFile(host).history;
 
 export function ids(host: Host, prompts: string[]): string[] {
-  return tasks(host).filter((t) => prompts.includes(t.prompt)).map((t) => t.id);
+  return tasks(host)
+    .filter((t) => prompts.includes(t.prompt))
+    .map((t) => t.id);
 }
 
 /** plugins.entries.task-manager as an operator sets it up on each host (OpenClaw needs its opt-ins). */
@@ -87,7 +106,9 @@ export function pluginEntry(kind: HostKind, config: JsonObject): JsonObject {
 
 /** The embedded agent's in-run retries, shortened so failure cases take seconds, not minutes. */
 export function fastRetries(kind: HostKind): JsonObject {
-  return kind === "openclaw" ? { retry: { provider: { maxRetries: 0 } } } : { retry: { baseDelayMs: 50 } };
+  return kind === "openclaw"
+    ? { retry: { provider: { maxRetries: 0 } } }
+    : { retry: { baseDelayMs: 50 } };
 }
 
 /**
@@ -95,13 +116,27 @@ export function fastRetries(kind: HostKind): JsonObject {
  * machine load (the 2-core test machine is busy), with the host's own model-call retries
  * shortened so failure cases take a second, not minutes.
  */
-export function startPluginHost(kind: HostKind, providerBaseUrl: string, config: JsonObject, extra: { entry?: JsonObject; extraConfig?: JsonObject } = {}): Promise<Host> {
+export function startPluginHost(
+  kind: HostKind,
+  providerBaseUrl: string,
+  config: JsonObject,
+  extra: { entry?: JsonObject; extraConfig?: JsonObject } = {},
+): Promise<Host> {
   return startHost({
     kind,
     providerBaseUrl,
     pluginPaths: [ROOT],
     pluginEntries: {
-      "task-manager": { ...pluginEntry(kind, { schedule: "*/1 * * * * *", leaseSeconds: 10, loadThreshold: 100, minFreeMemoryMB: 0, ...config }), ...extra.entry },
+      "task-manager": {
+        ...pluginEntry(kind, {
+          schedule: "*/1 * * * * *",
+          leaseSeconds: 10,
+          loadThreshold: 100,
+          minFreeMemoryMB: 0,
+          ...config,
+        }),
+        ...extra.entry,
+      },
     },
     agentSettings: fastRetries(kind),
     ...(extra.extraConfig ? { extraConfig: extra.extraConfig } : {}),

@@ -14,7 +14,10 @@ let host: Host;
 beforeAll(async () => {
   provider = await startFakeProvider();
   // Short auto-retry back-off keeps the failure cases at ~1 s instead of ~14 s; same code path.
-  host = await startHost({ providerBaseUrl: provider.baseUrl, agentSettings: { retry: { baseDelayMs: 50 } } });
+  host = await startHost({
+    providerBaseUrl: provider.baseUrl,
+    agentSettings: { retry: { baseDelayMs: 50 } },
+  });
 });
 
 afterAll(async () => {
@@ -22,7 +25,9 @@ afterAll(async () => {
   await provider?.close();
 });
 
-const waitRun = (runId: string): Promise<{ status: string; startedAt?: number; endedAt?: number }> =>
+const waitRun = (
+  runId: string,
+): Promise<{ status: string; startedAt?: number; endedAt?: number }> =>
   host.call("agent.wait", { runId, timeoutMs: 60_000 });
 
 describe("sub-agent run spawned through the gateway", () => {
@@ -70,16 +75,23 @@ describe("sub-agent run spawned through the gateway", () => {
   test.each([
     [429, "429 rate limited"],
     [500, "500 internal error"],
-  ])("a provider answering %i: agent.wait says ok, the transcript says error", async (status, message) => {
-    provider.setBehaviour(fail(status));
-    const run = await spawnSubagent(host, { id: `smoke-${status}`, model: "fake/cheap-mini", message: "Resume task t_2" });
+  ])(
+    "a provider answering %i: agent.wait says ok, the transcript says error",
+    async (status, message) => {
+      provider.setBehaviour(fail(status));
+      const run = await spawnSubagent(host, {
+        id: `smoke-${status}`,
+        model: "fake/cheap-mini",
+        message: "Resume task t_2",
+      });
 
-    // The trap: the run "succeeded" as far as the gateway's run status goes.
-    expect(await waitRun(run.runId)).toMatchObject({ status: "ok" });
-    await waitIdle(host, run.sessionKey);
+      // The trap: the run "succeeded" as far as the gateway's run status goes.
+      expect(await waitRun(run.runId)).toMatchObject({ status: "ok" });
+      await waitIdle(host, run.sessionKey);
 
-    const last = lastAssistant(host.readTranscript(run.sessionKey));
-    expect(last).toMatchObject({ stopReason: "error", errorMessage: message, content: [] });
-    expect(provider.requests.at(-1)?.model).toBe("cheap-mini");
-  });
+      const last = lastAssistant(host.readTranscript(run.sessionKey));
+      expect(last).toMatchObject({ stopReason: "error", errorMessage: message, content: [] });
+      expect(provider.requests.at(-1)?.model).toBe("cheap-mini");
+    },
+  );
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answer, callTools, rateLimitedUntil, type Behaviour, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
+import {
+  answer,
+  callTools,
+  rateLimitedUntil,
+  type Behaviour,
+  type FakeProvider,
+  startFakeProvider,
+} from "./harness/fake-provider.js";
 import { CHEAP_MODELS, type Host, waitFor } from "./harness/host.js";
 import { hostMatrix, queueHistory, startPluginHost, tasks, tm } from "./helpers.js";
 
@@ -13,7 +20,10 @@ import { hostMatrix, queueHistory, startPluginHost, tasks, tm } from "./helpers.
  * `toolCalls: 0` on an interrupted run that never reached a tool. The hold and expiry cases
  * need nothing beyond today's outcomes.
  */
-const has = (text: string): ((r: { messages: unknown }) => boolean) => (r) => JSON.stringify(r.messages).includes(text);
+const has =
+  (text: string): ((r: { messages: unknown }) => boolean) =>
+  (r) =>
+    JSON.stringify(r.messages).includes(text);
 
 interface QueueTask {
   id: string;
@@ -40,10 +50,13 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
   let poisonSeen = 0;
 
   const behaviour: Behaviour = (req, i) => {
-    if (has("Quota job")(req)) return rateLimitedUntil(() => resetAt, answer("Quota job finished.", 2000))(req, i);
+    if (has("Quota job")(req))
+      return rateLimitedUntil(() => resetAt, answer("Quota job finished.", 2000))(req, i);
     if (has("Acting job")(req)) {
       // First call: use a tool. After the tool result comes back: stall past the run timeout.
-      return req.messages.some((m) => m.role === "tool") ? answer("too late", 60_000)(req, i) : callTools([{ name: "read", arguments: { path: "HEARTBEAT.md" } }])(req, i);
+      return req.messages.some((m) => m.role === "tool")
+        ? answer("too late", 60_000)(req, i)
+        : callTools([{ name: "read", arguments: { path: "HEARTBEAT.md" } }])(req, i);
     }
     if (has(poison)(req)) {
       poisonSeen += 1;
@@ -58,7 +71,13 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
       models: [...CHEAP_MODELS],
       maxConcurrent: 2,
       // A 20 s hint must not be clamped up to the one-minute default minimum.
-      retry: { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 600, quotaCooldownMs: 600_000, quotaHoldMinMs: 1000 },
+      retry: {
+        maxAttempts: 5,
+        baseDelayMs: 300,
+        maxDelayMs: 600,
+        quotaCooldownMs: 600_000,
+        quotaHoldMinMs: 1000,
+      },
       // 30 s: long enough for a normal run on a loaded machine (OpenClaw takes ~10 s for a
       // trivial one there), short enough for the stalled one.
       taskTimeoutMinutes: 0.5,
@@ -74,7 +93,11 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     resetAt = Date.now() + 20_000;
     tm(host, ["add", "Quota job one"]);
     tm(host, ["add", "Quota job two"]);
-    const held = await waitFor(() => (tm(host, ["stats"]) as { holds: HoldView[] }).holds.find((h) => h.key === "fake"), 60_000, "a hold on the fake provider");
+    const held = await waitFor(
+      () => (tm(host, ["stats"]) as { holds: HoldView[] }).holds.find((h) => h.key === "fake"),
+      60_000,
+      "a hold on the fake provider",
+    );
     expect(held).toMatchObject({ scope: "provider", source: "message" });
     // Read from "your quota resets at <time>": within a few seconds of the provider's reset.
     expect(Math.abs(Date.parse(held.until) - resetAt)).toBeLessThan(5000);
@@ -83,8 +106,20 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     await waitFor(() => (Date.now() > resetAt + 500 ? true : undefined), 30_000, "the reset time");
     // While held, nobody asked the provider for these tasks (after a few seconds for the host's
     // own in-run retries of a run already out to finish).
-    expect(provider.requests.filter((r) => quota(r) && r.at > seenAt + 5000 && r.at < Date.parse(held.until))).toEqual([]);
-    const done = await waitFor(() => (tasks(host).filter((t) => t.prompt.startsWith("Quota job") && t.state === "done").length === 2 ? true : undefined), 90_000, "both quota jobs done");
+    expect(
+      provider.requests.filter(
+        (r) => quota(r) && r.at > seenAt + 5000 && r.at < Date.parse(held.until),
+      ),
+    ).toEqual([]);
+    const done = await waitFor(
+      () =>
+        tasks(host).filter((t) => t.prompt.startsWith("Quota job") && t.state === "done").length ===
+        2
+          ? true
+          : undefined,
+      90_000,
+      "both quota jobs done",
+    );
     expect(done).toBe(true);
     // After the reset: the first request after it is one task's (the probe); the other task's
     // first request comes only after the probe's answer (2 s later).
@@ -101,7 +136,14 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
     tm(host, ["add", prompt, "--max-age", "0.0003"]); // about one second
     await new Promise((r) => setTimeout(r, 1500));
     tm(host, ["resume"]);
-    const expired = await waitFor(() => tasks(host).find((t) => t.prompt === prompt && t.state === "expired") as QueueTask | undefined, 30_000, "the task expired");
+    const expired = await waitFor(
+      () =>
+        tasks(host).find((t) => t.prompt === prompt && t.state === "expired") as
+          | QueueTask
+          | undefined,
+      30_000,
+      "the task expired",
+    );
     expect(expired.reason).toBe("max_age");
     expect(provider.requests.filter(has(prompt))).toHaveLength(0);
   });
@@ -109,24 +151,42 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
   it("a run that called a tool and then timed out goes to review and is not run again", async () => {
     const prompt = "Acting job";
     tm(host, ["add", prompt]);
-    const reviewed = await waitFor(() => tasks(host).find((t) => t.prompt === prompt && t.state === "review") as QueueTask | undefined, 90_000, "the task under review");
+    const reviewed = await waitFor(
+      () =>
+        tasks(host).find((t) => t.prompt === prompt && t.state === "review") as
+          | QueueTask
+          | undefined,
+      90_000,
+      "the task under review",
+    );
     expect(reviewed.reason).toMatch(/^acted_then_(timed_out|failed)$/);
     const requests = provider.requests.filter(has(prompt)).length;
     // Several more ticks: still under review, no new run.
     await new Promise((r) => setTimeout(r, 5000));
     expect(tasks(host).find((t) => t.id === reviewed.id)!.state).toBe("review");
     expect(provider.requests.filter(has(prompt)).length).toBe(requests);
-    expect((tm(host, ["review", "list"]) as { tasks: QueueTask[] }).tasks.map((t) => t.id)).toContain(reviewed.id);
+    expect(
+      (tm(host, ["review", "list"]) as { tasks: QueueTask[] }).tasks.map((t) => t.id),
+    ).toContain(reviewed.id);
   }, 180_000);
 
   it("a task whose runs take the gateway down twice is stopped: dead, crash_loop", async () => {
     tm(host, ["add", poison]);
     for (let kill = 1; kill <= 2; kill++) {
-      await waitFor(() => (poisonSeen >= kill ? true : undefined), 60_000, `poison run ${kill} reaching the provider`);
+      await waitFor(
+        () => (poisonSeen >= kill ? true : undefined),
+        60_000,
+        `poison run ${kill} reaching the provider`,
+      );
       await host.kill();
       await host.restart();
     }
-    const dead = await waitFor(() => tasks(host).find((t) => t.prompt === poison && t.state === "dead") as QueueTask | undefined, 90_000, "the poison task dead");
+    const dead = await waitFor(
+      () =>
+        tasks(host).find((t) => t.prompt === poison && t.state === "dead") as QueueTask | undefined,
+      90_000,
+      "the poison task dead",
+    );
     expect(dead.reason).toBe("crash_loop");
     // Stopped after two: no third run.
     await new Promise((r) => setTimeout(r, 5000));
@@ -136,17 +196,31 @@ describe.each(hostMatrix())("plugin mode on %s: resuming safely and cheaply", (k
   it("cost figures match the provider's reported usage (10 prompt + 5 completion tokens a request)", async () => {
     const prompt = "Costed job";
     tm(host, ["add", prompt]);
-    const done = await waitFor(() => tasks(host).find((t) => t.prompt === prompt && t.state === "done") as QueueTask | undefined, 60_000, "the costed job done");
+    const done = await waitFor(
+      () =>
+        tasks(host).find((t) => t.prompt === prompt && t.state === "done") as QueueTask | undefined,
+      60_000,
+      "the costed job done",
+    );
     const requests = provider.requests.filter(has(prompt)).length;
-    const history = queueHistory(host) as unknown as Array<{ task_id: string; outcome: string; model: string | null; usage?: { input: number; output: number; cost_usd: number | null } }>;
+    const history = queueHistory(host) as unknown as Array<{
+      task_id: string;
+      outcome: string;
+      model: string | null;
+      usage?: { input: number; output: number; cost_usd: number | null };
+    }>;
     const run = history.find((h) => h.task_id === done.id && h.outcome === "done")!;
     expect(run.model).toBe(CHEAP_MODELS[0]);
     expect(run.usage).toMatchObject({ input: 10 * requests, output: 5 * requests });
     // Catalog price of cheap-flash: 0.1 in / 0.4 out per million tokens.
     const expected = (10 * requests * 0.1 + 5 * requests * 0.4) / 1e6;
-    const stats = tm(host, ["stats"]) as { spend: { main_model: string; by_model: Record<string, { cost_usd: number }> } };
+    const stats = tm(host, ["stats"]) as {
+      spend: { main_model: string; by_model: Record<string, { cost_usd: number }> };
+    };
     expect(stats.spend.main_model).toBe("fake/expensive-large");
     expect(run.usage!.cost_usd ?? expected).toBeCloseTo(expected, 9);
-    expect(stats.spend.by_model[CHEAP_MODELS[0]]!.cost_usd).toBeGreaterThanOrEqual(Math.round(expected * 1e6) / 1e6);
+    expect(stats.spend.by_model[CHEAP_MODELS[0]]!.cost_usd).toBeGreaterThanOrEqual(
+      Math.round(expected * 1e6) / 1e6,
+    );
   });
 });

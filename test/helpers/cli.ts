@@ -14,7 +14,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a real child process with an isolated HOME (no host unless given). */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): CliResult {
   const home = opts.env?.HOME ?? path.join(os.tmpdir(), "tm-no-home");
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? os.tmpdir(),
@@ -26,13 +29,18 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
 }
 
 /** Runs the CLI and parses stdout as exactly one JSON document (fails the test otherwise). */
-export function cliJson<T = Record<string, unknown>>(args: string[], opts: Parameters<typeof runCli>[1] = {}): { code: number | null; body: T; stderr: string } {
+export function cliJson<T = Record<string, unknown>>(
+  args: string[],
+  opts: Parameters<typeof runCli>[1] = {},
+): { code: number | null; body: T; stderr: string } {
   const r = runCli(args, opts);
   let body: T;
   try {
     body = JSON.parse(r.stdout) as T;
   } catch {
-    throw new Error(`stdout is not one JSON document (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
+    throw new Error(
+      `stdout is not one JSON document (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`,
+    );
   }
   return { code: r.code, body, stderr: r.stderr };
 }
@@ -48,5 +56,8 @@ export function tempDir(prefix = "tm-test-"): { dir: string; cleanup: () => void
  */
 export const RELAXED = { loadThreshold: 1000, minFreeMemoryMB: 0 };
 export function writeRelaxedRc(workspace: string, extra: Record<string, unknown> = {}): void {
-  writeFileSync(path.join(workspace, ".taskmanagerrc.json"), JSON.stringify({ ...RELAXED, ...extra }));
+  writeFileSync(
+    path.join(workspace, ".taskmanagerrc.json"),
+    JSON.stringify({ ...RELAXED, ...extra }),
+  );
 }

@@ -1,11 +1,21 @@
-import { DEFAULT_POLICY, policySchema, type Policy, type PolicyInput } from "../../src/policy/schema.js";
+import {
+  DEFAULT_POLICY,
+  policySchema,
+  type Policy,
+  type PolicyInput,
+} from "../../src/policy/schema.js";
 import type { Observation } from "../../src/core/decide.js";
 import { emptyQueue, type Queue } from "../../src/core/queue-schema.js";
 import { addTask } from "../../src/core/tasks.js";
 
 export const T0 = Date.parse("2026-11-25T12:00:00.000Z");
 
-export const idle: Observation = { activeSessionKeys: [], mainBusy: false, loadPerCore: 0.1, freeMemoryMB: 8192 };
+export const idle: Observation = {
+  activeSessionKeys: [],
+  mainBusy: false,
+  loadPerCore: 0.1,
+  freeMemoryMB: 8192,
+};
 
 export function policy(input: PolicyInput = {}): Policy {
   return input && Object.keys(input).length === 0 ? DEFAULT_POLICY : policySchema.parse(input);

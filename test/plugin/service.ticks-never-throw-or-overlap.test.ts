@@ -17,8 +17,25 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 
 function service(spawner: Spawner, main = new MainActivity("agent:main:main", 60_000)) {
-  const context = () => createContext({ workspace: t.dir, policy: policy({ ...RELAXED_POLICY, maxConcurrent: 2 }), deps: { env: { HOME: path.join(t.dir, "home") }, logger: { info() {}, warn() {}, error() {} } } });
-  return { svc: new TaskManagerService({ context, spawner, main, notify: () => undefined, log: () => undefined }), context };
+  const context = () =>
+    createContext({
+      workspace: t.dir,
+      policy: policy({ ...RELAXED_POLICY, maxConcurrent: 2 }),
+      deps: {
+        env: { HOME: path.join(t.dir, "home") },
+        logger: { info() {}, warn() {}, error() {} },
+      },
+    });
+  return {
+    svc: new TaskManagerService({
+      context,
+      spawner,
+      main,
+      notify: () => undefined,
+      log: () => undefined,
+    }),
+    context,
+  };
 }
 
 describe("the plugin service", () => {
@@ -28,12 +45,18 @@ describe("the plugin service", () => {
     const report = await svc.tick();
     expect(report.results[0]).toMatchObject({ status: "ERROR", code: "E_SPAWN_FAILED" });
     const [task] = await listTasks(await context(), true);
-    expect(task).toMatchObject({ state: "pending", attempts: 0, last_error: { message: expect.stringContaining("gateway down") } });
+    expect(task).toMatchObject({
+      state: "pending",
+      attempts: 0,
+      last_error: { message: expect.stringContaining("gateway down") },
+    });
   });
 
   it("dispatches up to maxConcurrent per tick, with deterministic session and idempotency keys", async () => {
     const spawned: SpawnRequest[] = [];
-    const { svc, context } = service({ spawn: async (r) => (spawned.push(r), { runId: `run-${spawned.length}` }) });
+    const { svc, context } = service({
+      spawn: async (r) => (spawned.push(r), { runId: `run-${spawned.length}` }),
+    });
     for (const p of ["a", "b", "c"]) await addTask(await context(), { prompt: p });
     const report = await svc.tick();
     expect(report.results.map((r) => r.status)).toEqual(["READY", "READY"]);
@@ -68,7 +91,10 @@ describe("the plugin service", () => {
     const { svc, context } = service({ spawn: async () => ({ runId: "r" }) }, main);
     await addTask(await context(), { prompt: "a" });
     main.started("agent:main:main");
-    expect((await svc.tick()).results[0]).toMatchObject({ status: "DEFERRED", reason: "main_busy" });
+    expect((await svc.tick()).results[0]).toMatchObject({
+      status: "DEFERRED",
+      reason: "main_busy",
+    });
     main.ended("agent:main:main");
     expect((await svc.tick()).results[0]).toMatchObject({ status: "READY" });
   });
@@ -82,8 +108,15 @@ describe("the task_queue tool", () => {
     expect(factory({ sessionKey: "agent:main:subagent:abc" })).toBeNull();
     const tool = factory({ sessionKey: "agent:main:main" });
     expect(tool?.name).toBe("task_queue");
-    const added = await tool!.execute("call-1", { action: "add", prompt: "from the main session", priority: 2 });
-    expect(added.details).toMatchObject({ status: "ADDED", task: { prompt: "from the main session", source: "tool", priority: 2 } });
+    const added = await tool!.execute("call-1", {
+      action: "add",
+      prompt: "from the main session",
+      priority: 2,
+    });
+    expect(added.details).toMatchObject({
+      status: "ADDED",
+      task: { prompt: "from the main session", source: "tool", priority: 2 },
+    });
     const listed = await tool!.execute("call-2", { action: "list" });
     expect((listed.details as { tasks: unknown[] }).tasks).toHaveLength(1);
   });

@@ -45,11 +45,13 @@ async function attempt(s: Sandbox & { ws: string }, queueFile: string): Promise<
   try {
     const ctx = await createContext({ workspace: s.ws, deps: { env: s.env } });
     const rel = path.relative(s.ws, ctx.store.file);
-    const inside = rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+    const inside =
+      rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
     await ops.addTask(ctx, { prompt: "x" });
     return { refused: null, inside };
   } catch (err) {
-    if (!isTaskManagerError(err)) return { refused: `raw ${(err as NodeJS.ErrnoException).code ?? "error"}`, inside: true };
+    if (!isTaskManagerError(err))
+      return { refused: `raw ${(err as NodeJS.ErrnoException).code ?? "error"}`, inside: true };
     return { refused: err.code, inside: true };
   }
 }
@@ -70,7 +72,17 @@ const HOSTILE = (root: string): string[] => [
 ];
 
 /** Odd but harmless: they stay inside the workspace, as literal names. */
-const LITERAL = ["%2e%2e/escape.json", "..%2fescape.json", "..\\escape.json", "..notes/q.json", "...", "~/q.json", "\u2025/q.json", "memory//q.json", "memory/./q.json"];
+const LITERAL = [
+  "%2e%2e/escape.json",
+  "..%2fescape.json",
+  "..\\escape.json",
+  "..notes/q.json",
+  "...",
+  "~/q.json",
+  "\u2025/q.json",
+  "memory//q.json",
+  "memory/./q.json",
+];
 
 afterAll(removeSandboxes);
 
@@ -108,24 +120,46 @@ describe("queueFile in the config can never point outside the workspace", () => 
 
   test(`property (${RUNS} paths built from .., ., /, \\, NUL, %2e, ~, absolute prefixes): 0 escapes`, async () => {
     const s = deepSandbox();
-    const segment = fc.constantFrom("..", ".", "memory", "a", "", "%2e%2e", "~", "\0", "..\\", "\u2025", "linkout", "q.json");
+    const segment = fc.constantFrom(
+      "..",
+      ".",
+      "memory",
+      "a",
+      "",
+      "%2e%2e",
+      "~",
+      "\0",
+      "..\\",
+      "\u2025",
+      "linkout",
+      "q.json",
+    );
     const prefix = fc.constantFrom("", "/", `${s.root}/`, `${s.ws}/`, "./");
     let escapes = 0;
     let runs = 0;
     const outcomes: Record<string, number> = {};
     await fc.assert(
-      fc.asyncProperty(prefix, fc.array(segment, { minLength: 1, maxLength: 6 }), async (pre, parts) => {
-        fc.pre(parts.filter((p) => p === "..").length <= 4); // deeper would leave the sandbox we can watch
-        runs += 1;
-        const r = await attempt(s, pre + parts.join("/"));
-        outcomes[r.refused ?? "accepted"] = (outcomes[r.refused ?? "accepted"] ?? 0) + 1;
-        if (!r.inside) escapes += 1;
-        return r.inside;
-      }),
+      fc.asyncProperty(
+        prefix,
+        fc.array(segment, { minLength: 1, maxLength: 6 }),
+        async (pre, parts) => {
+          fc.pre(parts.filter((p) => p === "..").length <= 4); // deeper would leave the sandbox we can watch
+          runs += 1;
+          const r = await attempt(s, pre + parts.join("/"));
+          outcomes[r.refused ?? "accepted"] = (outcomes[r.refused ?? "accepted"] ?? 0) + 1;
+          if (!r.inside) escapes += 1;
+          return r.inside;
+        },
+      ),
       { numRuns: RUNS, seed: SEED },
     );
     const outside = outsideFiles(s);
-    await recordFigure("config-paths-property", { seed: SEED, runs, escapes: escapes + outside.length, outcomes });
+    await recordFigure("config-paths-property", {
+      seed: SEED,
+      runs,
+      escapes: escapes + outside.length,
+      outcomes,
+    });
     expect(escapes).toBe(0);
     expect(outside).toEqual([]);
   }, 120_000);

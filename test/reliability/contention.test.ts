@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Queue } from "../../dist/core/queue-schema.js";
-import { driver, intFromEnv, makeSandbox, queuePath, type Sandbox, removeSandboxes } from "./lib/env.ts";
+import {
+  driver,
+  intFromEnv,
+  makeSandbox,
+  queuePath,
+  type Sandbox,
+  removeSandboxes,
+} from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 import type { HammerMode, HammerSummary } from "./lib/hammer.ts";
 import { readLedger, reconcile, type Reconciliation } from "./lib/ledger.ts";
@@ -22,13 +29,26 @@ interface Hammered extends Reconciliation {
 async function hammer(s: Sandbox, mode: HammerMode, procs: number, ops: number): Promise<Hammered> {
   const logs = Array.from({ length: procs }, (_, w) => path.join(s.root, `w${w}.log`));
   const exits = await Promise.all(
-    logs.map((log, worker) => driver(s, { kind: "hammer", workspace: s.workspace, worker, ops, mode, log, holdersDir: path.join(s.root, "holders") })),
+    logs.map((log, worker) =>
+      driver(s, {
+        kind: "hammer",
+        workspace: s.workspace,
+        worker,
+        ops,
+        mode,
+        log,
+        holdersDir: path.join(s.root, "holders"),
+      }),
+    ),
   );
   for (const e of exits) expect(e.code, e.stderr).toBe(0);
-  const summaries = exits.map((e) => JSON.parse(e.stdout) as HammerSummary & { maxHolders: number });
+  const summaries = exits.map(
+    (e) => JSON.parse(e.stdout) as HammerSummary & { maxHolders: number },
+  );
   const queue = JSON.parse(readFileSync(queuePath(s), "utf8")) as Queue;
   const retries: Record<string, number> = {};
-  for (const sum of summaries) for (const [k, v] of Object.entries(sum.retries)) retries[k] = (retries[k] ?? 0) + v;
+  for (const sum of summaries)
+    for (const [k, v] of Object.entries(sum.retries)) retries[k] = (retries[k] ?? 0) + v;
   return {
     ...reconcile(readLedger(logs), queue),
     maxHolders: Math.max(...summaries.map((x) => x.maxHolders)),
@@ -57,14 +77,24 @@ describe("contention: many processes on one queue", () => {
   test("control: the same hammer through an unlocked read-modify-write loses updates (the checker can fail)", async () => {
     const s = makeSandbox("contention-naive");
     const r = await hammer(s, "naive", PROCS, CONTROL_OPS);
-    await recordFigure("contention-control-naive", { procs: PROCS, ops: CONTROL_OPS, ...r, details: r.details.slice(0, 3) });
+    await recordFigure("contention-control-naive", {
+      procs: PROCS,
+      ops: CONTROL_OPS,
+      ...r,
+      details: r.details.slice(0, 3),
+    });
     expect(r.lost + r.lostWrites).toBeGreaterThan(0);
   }, 120_000);
 
   test("control: with the lock disabled, several processes hold it at once (the revision check refuses most collisions but is a second line, not a substitute)", async () => {
     const s = makeSandbox("contention-nolock");
     const r = await hammer(s, "nolock", PROCS, CONTROL_OPS);
-    await recordFigure("contention-control-nolock", { procs: PROCS, ops: CONTROL_OPS, ...r, details: r.details.slice(0, 3) });
+    await recordFigure("contention-control-nolock", {
+      procs: PROCS,
+      ops: CONTROL_OPS,
+      ...r,
+      details: r.details.slice(0, 3),
+    });
     expect(r.maxHolders).toBeGreaterThan(1);
     expect(r.lost + r.lostWrites + r.rejected + (r.retries.E_STALE_WRITE ?? 0)).toBeGreaterThan(0);
   }, 120_000);

@@ -33,11 +33,13 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
       fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a)),
       fc.json().map((j) => Buffer.from(j)),
       // A valid file with a few bytes overwritten: the hand-edit that breaks one field.
-      fc.tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([at, patch]) => {
-        const b = Buffer.from(valid);
-        Buffer.from(patch).copy(b, at);
-        return b;
-      }),
+      fc
+        .tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 }))
+        .map(([at, patch]) => {
+          const b = Buffer.from(valid);
+          Buffer.from(patch).copy(b, at);
+          return b;
+        }),
     );
     await fc.assert(
       fc.asyncProperty(bytes, async (b) => {
@@ -57,7 +59,12 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
   test("every strict prefix of a valid file is refused (or, minus only trailing whitespace, read as the same queue)", async () => {
     const ctx = await contextFor(makeSandbox("prefix"));
     const valid = await validQueueBytes();
-    const legacy = Buffer.from(JSON.stringify([{ prompt: "old task", priority: "high", metadata: { source: "x", retry_count: 1 } }, { prompt: "b" }]));
+    const legacy = Buffer.from(
+      JSON.stringify([
+        { prompt: "old task", priority: "high", metadata: { source: "x", retry_count: 1 } },
+        { prompt: "b" },
+      ]),
+    );
     let runs = 0;
     let failures = 0;
     for (const whole of [valid, legacy]) {
@@ -72,7 +79,12 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
         if (!(r.code === "E_QUEUE_CORRUPT" && r.unchanged && r.quarantined)) failures += 1;
       }
     }
-    await recordFigure("corrupt-prefixes", { runs, failures, validBytes: valid.length, legacyBytes: legacy.length });
+    await recordFigure("corrupt-prefixes", {
+      runs,
+      failures,
+      validBytes: valid.length,
+      legacyBytes: legacy.length,
+    });
     expect(failures).toBe(0);
   }, 120_000);
 
@@ -96,7 +108,14 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
     await ops.addTask(ctx, { prompt: "seed" });
     const seed = decodeQueue(readFileSync(queuePath(s)), "seed", Date.now()).queue;
     const template = seed.tasks[0]!;
-    const filled = { ...seed, tasks: Array.from({ length: 250 }, (_, i) => ({ ...template, id: `t_fill${i}`, prompt: `${i} ${big}` })) };
+    const filled = {
+      ...seed,
+      tasks: Array.from({ length: 250 }, (_, i) => ({
+        ...template,
+        id: `t_fill${i}`,
+        prompt: `${i} ${big}`,
+      })),
+    };
     writeFileSync(queuePath(s), encodeQueue(filled));
     let refused: string | null = null;
     for (let i = 0; i < 20 && refused === null; i++) {
@@ -105,7 +124,11 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
       });
     }
     const size = statSync(queuePath(s)).size;
-    await recordFigure("queue-growth-cap", { refusedWith: refused, sizeAfter: size, cap: MAX_QUEUE_BYTES });
+    await recordFigure("queue-growth-cap", {
+      refusedWith: refused,
+      sizeAfter: size,
+      cap: MAX_QUEUE_BYTES,
+    });
     expect(refused).toBe("E_QUEUE_TOO_LARGE");
     expect(size).toBeLessThanOrEqual(MAX_QUEUE_BYTES);
     expect((await ctx.store.read()).queue.tasks.length).toBeGreaterThan(250);

@@ -47,8 +47,13 @@ async function dispatchStep(ctx: Context): Promise<Awaited<ReturnType<typeof dis
 
 async function step(job: StepJob, holders: HolderStats): Promise<unknown> {
   const ctx = await context(job.workspace, job.clockOffsetMs);
-  if (job.kind === "add") return { added: await addStep(ctx, job, job.prompt ?? `task ${process.pid}`), acquiredAt: holders.firstAcquiredAt };
-  if (job.kind === "dispatch") return { ...(await dispatchStep(ctx)), acquiredAt: holders.firstAcquiredAt };
+  if (job.kind === "add")
+    return {
+      added: await addStep(ctx, job, job.prompt ?? `task ${process.pid}`),
+      acquiredAt: holders.firstAcquiredAt,
+    };
+  if (job.kind === "dispatch")
+    return { ...(await dispatchStep(ctx)), acquiredAt: holders.firstAcquiredAt };
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   // The test kills this loop within a second; if the test itself died first, do not run on.
   const parent = process.ppid;
@@ -64,10 +69,14 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "{}") as Job;
   const holders = trackHolders(job.holdersDir, job.kind === "hammer" && job.mode === "nolock");
   const result = job.kind === "hammer" ? await runHammer(job) : await step(job, holders);
-  process.stdout.write(`${JSON.stringify({ ...(result as object), pid: process.pid, maxHolders: holders.maxHolders })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...(result as object), pid: process.pid, maxHolders: holders.maxHolders })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`driver failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `driver failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 3;
 });

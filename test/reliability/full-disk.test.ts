@@ -1,6 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, ftruncateSync, writeSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  ftruncateSync,
+  writeSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -16,7 +27,9 @@ const TMPFS_BYTES = 256 * 1024;
 function mountTmpfs(): string | null {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tm-rel-disk-"));
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_BYTES}`, "tmpfs", dir], { stdio: "ignore" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_BYTES}`, "tmpfs", dir], {
+      stdio: "ignore",
+    });
     return dir;
   } catch {
     rmSync(dir, { recursive: true, force: true });
@@ -31,7 +44,12 @@ function sandboxIn(dir: string, n: number): Sandbox {
   const workspace = path.join(root, "ws");
   mkdirSync(path.join(workspace, "memory"), { recursive: true });
   writeFileSync(path.join(workspace, ".taskmanagerrc"), JSON.stringify(OPEN_POLICY));
-  const env = { ...process.env, HOME: path.join(os.tmpdir(), "tm-rel-nohome"), CLAWDBOT_STATE_DIR: path.join(os.tmpdir(), "tm-rel-nostate"), TASK_MANAGER_WORKSPACE: workspace };
+  const env = {
+    ...process.env,
+    HOME: path.join(os.tmpdir(), "tm-rel-nohome"),
+    CLAWDBOT_STATE_DIR: path.join(os.tmpdir(), "tm-rel-nostate"),
+    TASK_MANAGER_WORKSPACE: workspace,
+  };
   return { root, workspace, stateDir: "", env };
 }
 
@@ -40,7 +58,8 @@ async function seedQueue(): Promise<{ bytes: Buffer; ids: string[] }> {
   const s = sandboxIn(mkdtempSync(path.join(os.tmpdir(), "tm-rel-seed-")), 0);
   const c = await createContext({ workspace: s.workspace, deps: { env: s.env } });
   const ids: string[] = [];
-  for (let i = 0; i < 12; i++) ids.push((await ops.addTask(c, { prompt: `task ${i} `.repeat(300) })).task.id);
+  for (let i = 0; i < 12; i++)
+    ids.push((await ops.addTask(c, { prompt: `task ${i} `.repeat(300) })).task.id);
   const bytes = readFileSync(c.store.file);
   rmSync(path.dirname(s.root), { recursive: true, force: true });
   return { bytes, ids };
@@ -84,9 +103,18 @@ describe("full disk: a failed write leaves the previous queue byte-identical", (
     if (mount === null) ctx.skip(); // not root: RELIABILITY.md's fallback (injected short writes) is not implemented
     const dir = mount!;
     const seed = await seedQueue();
-    const tally = { runs: 0, intact: 0, failedLoudly: 0, shortWritesCaught: 0, enospc: 0, recovered: 0, codes: {} as Record<string, number> };
+    const tally = {
+      runs: 0,
+      intact: 0,
+      failedLoudly: 0,
+      shortWritesCaught: 0,
+      enospc: 0,
+      recovered: 0,
+      codes: {} as Record<string, number>,
+    };
     for (let n = 0; n < RUNS; n++) {
-      for (const name of readdirSync(dir)) rmSync(path.join(dir, name), { recursive: true, force: true });
+      for (const name of readdirSync(dir))
+        rmSync(path.join(dir, name), { recursive: true, force: true });
       const s = sandboxIn(dir, n);
       const file = path.join(s.workspace, "memory", "pending_tasks.json");
       writeFileSync(file, seed.bytes, { mode: 0o600 });
@@ -96,9 +124,14 @@ describe("full disk: a failed write leaves the previous queue byte-identical", (
       const filler = fillLeaving(dir, Math.floor((n / RUNS) * queueBytes));
       const args = COMMANDS[n % COMMANDS.length]!(ids[0]!);
       const exit: Exit = await run(process.execPath, [CLI, ...args, "--json"], s.env);
-      const out = JSON.parse(exit.stdout || "{}") as { status?: string; code?: string; message?: string };
+      const out = JSON.parse(exit.stdout || "{}") as {
+        status?: string;
+        code?: string;
+        message?: string;
+      };
       tally.runs += 1;
-      tally.codes[out.code ?? out.status ?? "none"] = (tally.codes[out.code ?? out.status ?? "none"] ?? 0) + 1;
+      tally.codes[out.code ?? out.status ?? "none"] =
+        (tally.codes[out.code ?? out.status ?? "none"] ?? 0) + 1;
       if (sha(file) === before) tally.intact += 1;
       if (exit.code === 1 && out.code === "E_WRITE_FAILED") tally.failedLoudly += 1;
       if (out.message?.includes("short write")) tally.shortWritesCaught += 1;

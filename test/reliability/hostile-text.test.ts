@@ -2,7 +2,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Queue } from "../../dist/core/queue-schema.js";
-import { cli, CLI, driver, makeSandbox, queuePath, ROOT, run, type Sandbox, removeSandboxes } from "./lib/env.ts";
+import {
+  cli,
+  CLI,
+  driver,
+  makeSandbox,
+  queuePath,
+  ROOT,
+  run,
+  type Sandbox,
+  removeSandboxes,
+} from "./lib/env.ts";
 import { readGatewayRecord } from "./lib/fake-gateway.ts";
 import { recordFigure } from "./lib/figures.ts";
 import { sha } from "./lib/queue-fixtures.ts";
@@ -27,7 +37,8 @@ function hostile(root: string): string[] {
 const DASHED = ["--help", "-w /tmp/tm-rel-evil", "--workspace=/tmp/tm-rel-evil", "-p 1"];
 
 const pwned = (s: Sandbox): string[] => readdirSync(s.root).filter((n) => n.startsWith("PWNED"));
-const prompts = (s: Sandbox): string[] => (JSON.parse(readFileSync(queuePath(s), "utf8")) as Queue).tasks.map((t) => t.prompt);
+const prompts = (s: Sandbox): string[] =>
+  (JSON.parse(readFileSync(queuePath(s), "utf8")) as Queue).tasks.map((t) => t.prompt);
 
 afterAll(removeSandboxes);
 
@@ -40,41 +51,69 @@ describe("task text is data: stored verbatim, size-capped, never executed", () =
       const tagged = (way: string): string => `${way} ${i}: ${text}`;
       expect((await cli(s, ["add", tagged("argv")])).code).toBe(0);
       expect((await cli(s, ["add", "-"], {}, tagged("stdin"))).code).toBe(0);
-      if (existsSync(ADD_TASK)) expect((await run(ADD_TASK, [tagged("skill")], s.env, undefined, s.root)).code).toBe(0);
+      if (existsSync(ADD_TASK))
+        expect((await run(ADD_TASK, [tagged("skill")], s.env, undefined, s.root)).code).toBe(0);
       ways.argv = (ways.argv ?? 0) + 1;
       ways.stdin = (ways.stdin ?? 0) + 1;
       if (existsSync(ADD_TASK)) ways.skill = (ways.skill ?? 0) + 1;
     }
     const stored = prompts(s);
-    const expected = texts.flatMap((t, i) => ["argv", "stdin", ...(existsSync(ADD_TASK) ? ["skill"] : [])].map((w) => `${w} ${i}: ${t}`));
+    const expected = texts.flatMap((t, i) =>
+      ["argv", "stdin", ...(existsSync(ADD_TASK) ? ["skill"] : [])].map((w) => `${w} ${i}: ${t}`),
+    );
     expect(stored.sort()).toEqual(expected.sort());
-    const check = JSON.parse((await cli(s, ["check"])).stdout) as { status: string; recommendation?: { prompt: string } };
+    const check = JSON.parse((await cli(s, ["check"])).stdout) as {
+      status: string;
+      recommendation?: { prompt: string };
+    };
     expect(check.status).toBe("READY");
     expect(expected).toContain(check.recommendation!.prompt);
-    const dispatched = await driver(s, { kind: "dispatch", workspace: s.workspace, ackLog: path.join(s.root, "acks"), holdersDir: path.join(s.root, "holders"), clockOffsetMs: 3_600_000 });
+    const dispatched = await driver(s, {
+      kind: "dispatch",
+      workspace: s.workspace,
+      ackLog: path.join(s.root, "acks"),
+      holdersDir: path.join(s.root, "holders"),
+      clockOffsetMs: 3_600_000,
+    });
     expect(dispatched.code, dispatched.stderr).toBe(0);
     const spawnedPrompts = readGatewayRecord(s.stateDir).runs.map((r) => r.prompt);
     expect(spawnedPrompts.length).toBe(1);
     expect(expected).toContain(spawnedPrompts[0]);
-    await recordFigure("hostile-text", { texts: texts.length, ways, stored: stored.length, filesCreatedByInjection: pwned(s).length });
+    await recordFigure("hostile-text", {
+      texts: texts.length,
+      ways,
+      stored: stored.length,
+      filesCreatedByInjection: pwned(s).length,
+    });
     expect(pwned(s)).toEqual([]);
   }, 120_000);
 
-  test.each(DASHED)("a prompt that looks like an option (%s) is stored verbatim by the CLI after --", async (text) => {
-    const s = makeSandbox("dashed");
-    const viaCli = await run(process.execPath, [CLI, "add", "--json", "--", text], s.env);
-    expect(viaCli.code, viaCli.stdout + viaCli.stderr).toBe(0);
-    expect(prompts(s)).toEqual([text]);
-  }, 30_000);
+  test.each(DASHED)(
+    "a prompt that looks like an option (%s) is stored verbatim by the CLI after --",
+    async (text) => {
+      const s = makeSandbox("dashed");
+      const viaCli = await run(process.execPath, [CLI, "add", "--json", "--", text], s.env);
+      expect(viaCli.code, viaCli.stdout + viaCli.stderr).toBe(0);
+      expect(prompts(s)).toEqual([text]);
+    },
+    30_000,
+  );
 
   // skill/add-task.sh passes `--` before the text (a defect this test found: without it,
   // "--help" printed help, exited 0 and queued nothing).
-  test.each(DASHED)("skill/add-task.sh queues %s verbatim", async (text) => {
-    const s = makeSandbox("dashed-skill");
-    const viaSkill = await run(ADD_TASK, [text], s.env, undefined, s.root);
-    expect(existsSync("/tmp/tm-rel-evil")).toBe(false);
-    expect(existsSync(queuePath(s)) ? prompts(s) : [], `${viaSkill.stdout} ${viaSkill.stderr}`).toEqual([text]);
-  }, 30_000);
+  test.each(DASHED)(
+    "skill/add-task.sh queues %s verbatim",
+    async (text) => {
+      const s = makeSandbox("dashed-skill");
+      const viaSkill = await run(ADD_TASK, [text], s.env, undefined, s.root);
+      expect(existsSync("/tmp/tm-rel-evil")).toBe(false);
+      expect(
+        existsSync(queuePath(s)) ? prompts(s) : [],
+        `${viaSkill.stdout} ${viaSkill.stderr}`,
+      ).toEqual([text]);
+    },
+    30_000,
+  );
 
   test("control characters are stripped; 64 KiB is accepted; over the cap (argv 100 KB, stdin 1 MB) is refused and nothing is written", async () => {
     const s = makeSandbox("sizes");
@@ -85,7 +124,10 @@ describe("task text is data: stored verbatim, size-capped, never executed", () =
     expect(prompts(s)).toContain(max);
     const before = sha(readFileSync(queuePath(s)));
     const results: string[] = [];
-    for (const [args, input] of [[["add", "a".repeat(100_000)], undefined], [["add", "-"], "$(touch PWNED) ".repeat(70_000)]] as const) {
+    for (const [args, input] of [
+      [["add", "a".repeat(100_000)], undefined],
+      [["add", "-"], "$(touch PWNED) ".repeat(70_000)],
+    ] as const) {
       const e = await cli(s, [...args], {}, input);
       const out = JSON.parse(e.stdout) as { code?: string; message?: string };
       results.push(out.code ?? "none");
@@ -93,7 +135,10 @@ describe("task text is data: stored verbatim, size-capped, never executed", () =
       expect(out.code).toBe("E_PROMPT_TOO_LARGE");
       expect(out.message).toMatch(/limit/);
     }
-    await recordFigure("prompt-cap", { refused: results, queueUnchanged: sha(readFileSync(queuePath(s))) === before });
+    await recordFigure("prompt-cap", {
+      refused: results,
+      queueUnchanged: sha(readFileSync(queuePath(s))) === before,
+    });
     expect(sha(readFileSync(queuePath(s)))).toBe(before);
     expect(pwned(s)).toEqual([]);
   }, 30_000);

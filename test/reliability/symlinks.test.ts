@@ -1,5 +1,17 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { cli, makeSandbox, queuePath, type Sandbox, removeSandboxes } from "./lib/env.ts";
@@ -12,7 +24,12 @@ function plantVictims(s: Sandbox): { file: string; dir: string; snapshot: () => 
   mkdirSync(dir);
   writeFileSync(path.join(dir, "keep.txt"), "keep");
   writeFileSync(file, "do not touch\n");
-  const snapshot = (): string => JSON.stringify({ file: existsSync(file) ? readFileSync(file, "utf8") : null, dir: existsSync(dir) ? readdirSync(dir).sort() : null, all: readdirSync(s.root).sort() });
+  const snapshot = (): string =>
+    JSON.stringify({
+      file: existsSync(file) ? readFileSync(file, "utf8") : null,
+      dir: existsSync(dir) ? readdirSync(dir).sort() : null,
+      all: readdirSync(s.root).sort(),
+    });
   return { file, dir, snapshot };
 }
 
@@ -21,9 +38,15 @@ const memoryDir = (s: Sandbox): string => path.dirname(queuePath(s));
 /** Each case replaces one path of the queue with something hostile. */
 const CASES: Record<string, (s: Sandbox, v: ReturnType<typeof plantVictims>) => string> = {
   "queue file → file outside": (s, v) => (symlinkSync(v.file, queuePath(s)), queuePath(s)),
-  "queue file → dangling": (s, v) => (symlinkSync(path.join(v.dir, "created-by-us.json"), queuePath(s)), queuePath(s)),
-  "lock path → folder outside": (s, v) => (symlinkSync(v.dir, `${queuePath(s)}.lock`), `${queuePath(s)}.lock`),
-  "lock path → dangling": (s, v) => (symlinkSync(path.join(v.dir, "lock"), `${queuePath(s)}.lock`), `${queuePath(s)}.lock`),
+  "queue file → dangling": (s, v) => (
+    symlinkSync(path.join(v.dir, "created-by-us.json"), queuePath(s)), queuePath(s)
+  ),
+  "lock path → folder outside": (s, v) => (
+    symlinkSync(v.dir, `${queuePath(s)}.lock`), `${queuePath(s)}.lock`
+  ),
+  "lock path → dangling": (s, v) => (
+    symlinkSync(path.join(v.dir, "lock"), `${queuePath(s)}.lock`), `${queuePath(s)}.lock`
+  ),
   "memory/ → folder outside": (s, v) => {
     rmSync(memoryDir(s), { recursive: true });
     symlinkSync(v.dir, memoryDir(s));
@@ -43,22 +66,26 @@ const COMMANDS = [["add", "hello"], ["check"], ["list"], ["remove", "t_x"], ["st
 afterAll(removeSandboxes);
 
 describe("links and odd files on the queue's path are refused; nothing outside is touched", () => {
-  test.each(Object.keys(CASES))("%s", async (name) => {
-    const s = makeSandbox("links");
-    await cli(s, ["add", "before"]);
-    const v = plantVictims(s);
-    const before = v.snapshot();
-    rmSync(queuePath(s));
-    const planted = CASES[name]!(s, v);
-    const link = lstatSync(planted).isSymbolicLink() ? readlinkSync(planted) : null;
-    const exits = await Promise.all(COMMANDS.map((args) => cli(s, args)));
-    const codes = exits.map((e) => (JSON.parse(e.stdout) as { code?: string }).code);
-    await recordFigure(`symlink ${name}`, { codes, victimUnchanged: v.snapshot() === before });
-    expect(codes).toEqual(COMMANDS.map(() => "E_UNSAFE_PATH"));
-    for (const e of exits) expect(e.code).toBe(1);
-    expect(v.snapshot()).toBe(before);
-    if (link !== null) expect(readlinkSync(planted)).toBe(link);
-  }, 30_000);
+  test.each(Object.keys(CASES))(
+    "%s",
+    async (name) => {
+      const s = makeSandbox("links");
+      await cli(s, ["add", "before"]);
+      const v = plantVictims(s);
+      const before = v.snapshot();
+      rmSync(queuePath(s));
+      const planted = CASES[name]!(s, v);
+      const link = lstatSync(planted).isSymbolicLink() ? readlinkSync(planted) : null;
+      const exits = await Promise.all(COMMANDS.map((args) => cli(s, args)));
+      const codes = exits.map((e) => (JSON.parse(e.stdout) as { code?: string }).code);
+      await recordFigure(`symlink ${name}`, { codes, victimUnchanged: v.snapshot() === before });
+      expect(codes).toEqual(COMMANDS.map(() => "E_UNSAFE_PATH"));
+      for (const e of exits) expect(e.code).toBe(1);
+      expect(v.snapshot()).toBe(before);
+      if (link !== null) expect(readlinkSync(planted)).toBe(link);
+    },
+    30_000,
+  );
 
   test("the queue file is created private (mode 0600) and its folder 0700", async () => {
     const s = makeSandbox("modes");
@@ -75,7 +102,8 @@ describe("links and odd files on the queue's path are refused; nothing outside i
     const before = v.snapshot();
     // The quarantine name is content-addressed, so an attacker can predict it: plant every candidate.
     const first = await cli(s, ["add", "x"]);
-    const copy = (JSON.parse(first.stdout) as { details?: { quarantine?: string } }).details?.quarantine ?? "";
+    const copy =
+      (JSON.parse(first.stdout) as { details?: { quarantine?: string } }).details?.quarantine ?? "";
     rmSync(copy);
     symlinkSync(v.file, copy);
     const again = await cli(s, ["add", "x"]);

@@ -32,9 +32,15 @@ afterEach(async () => {
 });
 
 /** An open event stream and everything it has received so far. */
-async function openStream(): Promise<{ text: () => string; res: IncomingMessage; close: () => void }> {
+async function openStream(): Promise<{
+  text: () => string;
+  res: IncomingMessage;
+  close: () => void;
+}> {
   let text = "";
-  const res = await new Promise<IncomingMessage>((resolve, reject) => request(`${base}/task-manager/api/events`, resolve).on("error", reject).end());
+  const res = await new Promise<IncomingMessage>((resolve, reject) =>
+    request(`${base}/task-manager/api/events`, resolve).on("error", reject).end(),
+  );
   res.setEncoding("utf8");
   res.on("data", (c: string) => (text += c));
   await waitFor(() => text.includes(": connected"), 2000);
@@ -74,7 +80,11 @@ describe("server-sent events: one per queue change, none otherwise", () => {
   });
 
   it("the stream is GET only", async () => {
-    const status = await new Promise<number>((resolve) => request(`${base}/task-manager/api/events`, { method: "POST" }, (r) => resolve(r.statusCode ?? 0)).end());
+    const status = await new Promise<number>((resolve) =>
+      request(`${base}/task-manager/api/events`, { method: "POST" }, (r) =>
+        resolve(r.statusCode ?? 0),
+      ).end(),
+    );
     expect(status).toBe(405);
   });
 });

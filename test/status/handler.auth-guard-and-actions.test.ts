@@ -24,17 +24,28 @@ let base: string;
 let host: string;
 const env = (): NodeJS.ProcessEnv => ({ HOME: path.join(t.dir, "home") });
 const queueFile = (): string => path.join(t.dir, "ws", "memory", "pending_tasks.json");
-const readQueue = (): { revision: number; paused: boolean; tasks: Array<{ id: string; state: string; priority: number; prompt: string; source: string }> } =>
-  JSON.parse(readFileSync(queueFile(), "utf8"));
-const cli = <T = Record<string, unknown>>(args: string[]): T => cliJson<T>([...args, "-w", path.join(t.dir, "ws"), "--json"], { env: env() }).body;
+const readQueue = (): {
+  revision: number;
+  paused: boolean;
+  tasks: Array<{ id: string; state: string; priority: number; prompt: string; source: string }>;
+} => JSON.parse(readFileSync(queueFile(), "utf8"));
+const cli = <T = Record<string, unknown>>(args: string[]): T =>
+  cliJson<T>([...args, "-w", path.join(t.dir, "ws"), "--json"], { env: env() }).body;
 
-function ask(method: string, pathAndQuery: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+function ask(
+  method: string,
+  pathAndQuery: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}${pathAndQuery}`, { method, headers }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+      );
     });
     req.on("error", reject);
     req.end(body);
@@ -43,20 +54,36 @@ function ask(method: string, pathAndQuery: string, headers: Record<string, strin
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const action = { ...auth, "X-Task-Manager-Action": "1", "Content-Type": "application/json" };
-const post = (p: string, body: unknown = {}, headers: Record<string, string> = action): Promise<Answer> => ask("POST", p, headers, JSON.stringify(body));
+const post = (
+  p: string,
+  body: unknown = {},
+  headers: Record<string, string> = action,
+): Promise<Answer> => ask("POST", p, headers, JSON.stringify(body));
 
 beforeEach(async () => {
   t = tempDir();
   mkdirSync(path.join(t.dir, "ws"));
   mkdirSync(path.join(t.dir, "home"));
-  const ctx = await createContext({ workspace: path.join(t.dir, "ws"), deps: { env: env(), logger: quiet } });
+  const ctx = await createContext({
+    workspace: path.join(t.dir, "ws"),
+    deps: { env: env(), logger: quiet },
+  });
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   host = `127.0.0.1:${port}`;
   base = `http://${host}`;
-  handler = createStatusHandler({ context: async () => ctx, auth: { kind: "token", token: TOKEN, cookieName: COOKIE }, allowedHosts: [host], logger: quiet });
-  server.on("request", (req, res) => void handler(req, res).then((handled) => handled || (res.writeHead(418), res.end())));
+  handler = createStatusHandler({
+    context: async () => ctx,
+    auth: { kind: "token", token: TOKEN, cookieName: COOKIE },
+    allowedHosts: [host],
+    logger: quiet,
+  });
+  server.on(
+    "request",
+    (req, res) =>
+      void handler(req, res).then((handled) => handled || (res.writeHead(418), res.end())),
+  );
 });
 
 afterEach(async () => {
@@ -73,7 +100,9 @@ describe("status handler: who may ask", () => {
       expect(r.status, p).toBe(401);
       expect(JSON.parse(r.body)).toMatchObject({ code: "E_UNAUTHORIZED" });
     }
-    expect((await ask("GET", "/task-manager/api/status", { Authorization: "Bearer wrong" })).status).toBe(401);
+    expect(
+      (await ask("GET", "/task-manager/api/status", { Authorization: "Bearer wrong" })).status,
+    ).toBe(401);
   });
 
   it("the printed URL's ?token= is traded for an HttpOnly SameSite cookie and dropped from the address", async () => {
@@ -91,7 +120,10 @@ describe("status handler: who may ask", () => {
   });
 
   it("the script and stylesheet are the package's static code: served without the token (a sandboxed frame's requests carry none)", async () => {
-    for (const [p, type] of [["/task-manager/app.js", "text/javascript"], ["/task-manager/style.css", "text/css"]] as const) {
+    for (const [p, type] of [
+      ["/task-manager/app.js", "text/javascript"],
+      ["/task-manager/style.css", "text/css"],
+    ] as const) {
       const r = await ask("GET", p);
       expect(r.status, p).toBe(200);
       expect(r.headers["content-type"]).toContain(type);
@@ -101,12 +133,18 @@ describe("status handler: who may ask", () => {
   });
 
   it("a frame that loads the page with ?token= keeps it (no cookie, no redirect); a top-level visit trades it", async () => {
-    const framed = await ask("GET", `/task-manager/?token=${TOKEN}`, { "Sec-Fetch-Dest": "iframe" });
+    const framed = await ask("GET", `/task-manager/?token=${TOKEN}`, {
+      "Sec-Fetch-Dest": "iframe",
+    });
     expect(framed.status).toBe(200);
     expect(framed.headers["set-cookie"]).toBeUndefined();
     expect(framed.body).toContain("<title>task-manager</title>");
-    expect((await ask("GET", `/task-manager/?token=${TOKEN}`, { "Sec-Fetch-Dest": "document" })).status).toBe(303);
-    expect((await ask("GET", `/task-manager/?token=wrong`, { "Sec-Fetch-Dest": "iframe" })).status).toBe(401);
+    expect(
+      (await ask("GET", `/task-manager/?token=${TOKEN}`, { "Sec-Fetch-Dest": "document" })).status,
+    ).toBe(303);
+    expect(
+      (await ask("GET", `/task-manager/?token=wrong`, { "Sec-Fetch-Dest": "iframe" })).status,
+    ).toBe(401);
   });
 
   it("the API answers any origin that presents the key (CORS), never with credentials; preflights are answered", async () => {
@@ -116,16 +154,26 @@ describe("status handler: who may ask", () => {
     expect(r.headers["access-control-allow-credentials"]).toBeUndefined();
     const denied = await ask("GET", "/task-manager/api/status", { Origin: "null" });
     expect([denied.status, denied.headers["access-control-allow-origin"]]).toEqual([401, "*"]);
-    const preflight = await ask("OPTIONS", "/task-manager/api/tasks/t_abc/retry", { Origin: "null", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,x-task-manager-action" });
+    const preflight = await ask("OPTIONS", "/task-manager/api/tasks/t_abc/retry", {
+      Origin: "null",
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "authorization,content-type,x-task-manager-action",
+    });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers["access-control-allow-headers"]).toBe("authorization, content-type, x-task-manager-action");
+    expect(preflight.headers["access-control-allow-headers"]).toBe(
+      "authorization, content-type, x-task-manager-action",
+    );
     expect(preflight.headers["access-control-allow-credentials"]).toBeUndefined();
     // The page itself is not an API: no CORS there.
-    expect((await ask("GET", "/task-manager/", auth)).headers["access-control-allow-origin"]).toBeUndefined();
+    expect(
+      (await ask("GET", "/task-manager/", auth)).headers["access-control-allow-origin"],
+    ).toBeUndefined();
   });
 
   it("a Host other than the one it serves under is refused (DNS rebinding), token or not", async () => {
-    expect((await ask("GET", "/task-manager/api/status", { ...auth, Host: "evil.example" })).status).toBe(421);
+    expect(
+      (await ask("GET", "/task-manager/api/status", { ...auth, Host: "evil.example" })).status,
+    ).toBe(421);
   });
 
   it("paths outside the prefix are left to the host", async () => {
@@ -149,7 +197,11 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
     const revision = readQueue().revision;
     // The cookie is the ambient credential a cross-site page can make the browser send.
     const cookie = { Cookie: `${COOKIE}=${TOKEN}` };
-    const withCookie = { ...cookie, "X-Task-Manager-Action": "1", "Content-Type": "application/json" };
+    const withCookie = {
+      ...cookie,
+      "X-Task-Manager-Action": "1",
+      "Content-Type": "application/json",
+    };
     const refusals = [
       { ...cookie, "Content-Type": "application/json" }, // no custom header: what a cross-site form or no-cors fetch sends
       { ...cookie, "X-Task-Manager-Action": "1", "Content-Type": "text/plain" },
@@ -168,7 +220,11 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
     expect((await ask("GET", "/task-manager/api/pause", auth)).status).toBe(405);
     expect(readQueue()).toMatchObject({ revision, paused: false });
     // Behind a proxy that rewrote Host, the public name it forwards is this origin too.
-    const proxied = await post("/task-manager/api/pause", {}, { ...withCookie, Origin: "https://box.example", "X-Forwarded-Host": "box.example" });
+    const proxied = await post(
+      "/task-manager/api/pause",
+      {},
+      { ...withCookie, Origin: "https://box.example", "X-Forwarded-Host": "box.example" },
+    );
     expect(proxied.status).toBe(200);
     expect(readQueue().paused).toBe(true);
   });
@@ -177,7 +233,12 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
     const framed = { ...action, Origin: "null", "Sec-Fetch-Site": "cross-site" };
     expect((await post("/task-manager/api/pause", {}, framed)).status).toBe(200);
     expect(readQueue().paused).toBe(true);
-    const byQuery = { "X-Task-Manager-Action": "1", "Content-Type": "application/json", Origin: "null", "Sec-Fetch-Site": "cross-site" };
+    const byQuery = {
+      "X-Task-Manager-Action": "1",
+      "Content-Type": "application/json",
+      Origin: "null",
+      "Sec-Fetch-Site": "cross-site",
+    };
     expect((await post(`/task-manager/api/resume?token=${TOKEN}`, {}, byQuery)).status).toBe(200);
     expect(readQueue().paused).toBe(false);
     expect((await post("/task-manager/api/pause?token=wrong", {}, byQuery)).status).toBe(401);
@@ -185,14 +246,24 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
 
   it("the page's own POST (same origin) pauses, resumes, adds, reprioritises, retries and removes — in the queue file", async () => {
     const same = { ...action, Origin: base, "Sec-Fetch-Site": "same-origin" };
-    expect(JSON.parse((await post("/task-manager/api/pause", {}, same)).body)).toEqual({ status: "OK", paused: true });
+    expect(JSON.parse((await post("/task-manager/api/pause", {}, same)).body)).toEqual({
+      status: "OK",
+      paused: true,
+    });
     expect(readQueue().paused).toBe(true);
     await post("/task-manager/api/resume", {}, same);
     expect(readQueue().paused).toBe(false);
 
-    const added = JSON.parse((await post("/task-manager/api/tasks", { prompt: "from the page", priority: 4 }, same)).body) as { status: string; task: { id: string } };
+    const added = JSON.parse(
+      (await post("/task-manager/api/tasks", { prompt: "from the page", priority: 4 }, same)).body,
+    ) as { status: string; task: { id: string } };
     expect(added.status).toBe("ADDED");
-    expect(readQueue().tasks.find((x) => x.id === added.task.id)).toMatchObject({ prompt: "from the page", priority: 4, source: "status-page", state: "pending" });
+    expect(readQueue().tasks.find((x) => x.id === added.task.id)).toMatchObject({
+      prompt: "from the page",
+      priority: 4,
+      source: "status-page",
+      state: "pending",
+    });
     await post(`/task-manager/api/tasks/${added.task.id}/priority`, { priority: 1 }, same);
     expect(readQueue().tasks.find((x) => x.id === added.task.id)?.priority).toBe(1);
 
@@ -228,16 +299,36 @@ describe("status handler: no secret reaches the page", () => {
   it("the gateway token and provider keys in the host config never appear in anything served", async () => {
     const state = path.join(t.dir, "home", ".clawdbot");
     mkdirSync(state, { recursive: true });
-    writeFileSync(path.join(state, "clawdbot.json"), JSON.stringify({
-      gateway: { auth: { token: "SECRET-GATEWAY-TOKEN" } },
-      models: { providers: { fake: { apiKey: "SECRET-PROVIDER-KEY", baseUrl: "http://127.0.0.1:1/v1", models: [{ id: "big", cost: { input: 15, output: 75 } }] } } },
-      agents: { defaults: { model: { primary: "fake/big" } } },
-    }));
+    writeFileSync(
+      path.join(state, "clawdbot.json"),
+      JSON.stringify({
+        gateway: { auth: { token: "SECRET-GATEWAY-TOKEN" } },
+        models: {
+          providers: {
+            fake: {
+              apiKey: "SECRET-PROVIDER-KEY",
+              baseUrl: "http://127.0.0.1:1/v1",
+              models: [{ id: "big", cost: { input: 15, output: 75 } }],
+            },
+          },
+        },
+        agents: { defaults: { model: { primary: "fake/big" } } },
+      }),
+    );
     handler.close();
     const ctx = await createContext({ workspace: path.join(t.dir, "ws"), deps: { env: env() } });
-    handler = createStatusHandler({ context: async () => ctx, auth: { kind: "token", token: TOKEN, cookieName: COOKIE }, allowedHosts: [host], logger: quiet });
+    handler = createStatusHandler({
+      context: async () => ctx,
+      auth: { kind: "token", token: TOKEN, cookieName: COOKIE },
+      allowedHosts: [host],
+      logger: quiet,
+    });
     cli(["add", "one"]);
-    const served = await Promise.all(["/task-manager/api/status", "/task-manager/", "/task-manager/app.js"].map((p) => ask("GET", p, auth)));
+    const served = await Promise.all(
+      ["/task-manager/api/status", "/task-manager/", "/task-manager/app.js"].map((p) =>
+        ask("GET", p, auth),
+      ),
+    );
     const view = JSON.parse(served[0]!.body) as { history: { spend: { main_model: string } } };
     expect(view.history.spend.main_model).toBe("fake/big"); // the config was read…
     for (const r of served) {

@@ -7,11 +7,22 @@ describe("the status view shows states it does not know yet (from a newer versio
   it("counts every known state (zeros too) and any other state found", () => {
     const [a, b, c] = queueWith(["a", "b", "c"]).tasks as [Task, Task, Task];
     const tasks = [a, { ...b, state: "review" }, { ...c, state: "zzz-new" }] as unknown as Task[];
-    expect(countStates(tasks)).toEqual({ pending: 1, claimed: 0, running: 0, done: 0, dead: 0, expired: 0, review: 1, "zzz-new": 1 });
+    expect(countStates(tasks)).toEqual({
+      pending: 1,
+      claimed: 0,
+      running: 0,
+      done: 0,
+      dead: 0,
+      expired: 0,
+      review: 1,
+      "zzz-new": 1,
+    });
   });
 
   it("orders groups: waiting and in flight first, then what needs a person, then an unknown state, then done", () => {
-    const order = ["done", "zzz-new", "dead", "running", "pending", "claimed"].sort((x, y) => stateRank(x) - stateRank(y));
+    const order = ["done", "zzz-new", "dead", "running", "pending", "claimed"].sort(
+      (x, y) => stateRank(x) - stateRank(y),
+    );
     expect(order).toEqual(["pending", "claimed", "running", "dead", "zzz-new", "done"]);
   });
 

@@ -22,7 +22,9 @@ describe("a process waiting for the queue lock", () => {
   it("gives up with E_LOCKED when the holder keeps it", async () => {
     const held = await acquireLock(lock(), target(), { staleMs: 60_000, waitMs: 0 });
     try {
-      await expect(acquireLock(lock(), target(), { staleMs: 60_000, waitMs: 200 })).rejects.toMatchObject({ code: "E_LOCKED" });
+      await expect(
+        acquireLock(lock(), target(), { staleMs: 60_000, waitMs: 200 }),
+      ).rejects.toMatchObject({ code: "E_LOCKED" });
     } finally {
       await held.release();
     }

@@ -11,7 +11,10 @@ let store: QueueStore;
 beforeEach(() => {
   ws = tempDir("tm-read-cache-");
   mkdirSync(path.join(ws.dir, "memory"));
-  store = new QueueStore({ workspace: ws.dir, file: path.join(ws.dir, "memory/pending_tasks.json") });
+  store = new QueueStore({
+    workspace: ws.dir,
+    file: path.join(ws.dir, "memory/pending_tasks.json"),
+  });
 });
 afterEach(() => ws.cleanup());
 

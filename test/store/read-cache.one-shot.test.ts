@@ -14,8 +14,14 @@ afterEach(() => ws.cleanup());
 describe("a one-shot process (the CLI) does not cache what it reads", () => {
   it("reads an unchanged, settled queue file again each time, and leaves the snapshot unfrozen", async () => {
     mkdirSync(path.join(ws.dir, "memory"));
-    const store = new QueueStore({ workspace: ws.dir, file: path.join(ws.dir, "memory/pending_tasks.json") });
-    await store.mutate((q) => ({ queue: addTask(q, { prompt: "one" }, Date.now(), "t_one").queue, result: null }));
+    const store = new QueueStore({
+      workspace: ws.dir,
+      file: path.join(ws.dir, "memory/pending_tasks.json"),
+    });
+    await store.mutate((q) => ({
+      queue: addTask(q, { prompt: "one" }, Date.now(), "t_one").queue,
+      result: null,
+    }));
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     disableReadCaching();
     const first = await store.read();

@@ -5,7 +5,18 @@ import { relativeTo } from "../../src/store/safe-path.js";
 
 describe("relativeTo answers exactly as path.relative", () => {
   it("for roots and targets built from ordinary, empty, dot and dot-dot parts", () => {
-    const part = fc.constantFrom("ws", "memory", "q.json", "..", ".", "", "..notes", "a b", "ws2", "WS");
+    const part = fc.constantFrom(
+      "ws",
+      "memory",
+      "q.json",
+      "..",
+      ".",
+      "",
+      "..notes",
+      "a b",
+      "ws2",
+      "WS",
+    );
     const abs = fc.array(part, { maxLength: 6 }).map((parts) => `/${parts.join("/")}`);
     // Roots come resolved (as the callers pass them); targets may be anything.
     fc.assert(

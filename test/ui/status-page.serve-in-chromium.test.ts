@@ -10,7 +10,16 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliJson, ROOT, tempDir } from "../helpers/cli.js";
 import { launchChromium, type Browser } from "./lib/browser.js";
-import { card, countdownTicks, countsOf, HOSTILE, hostileShownAsText, shownCounts, shownNonZero, until } from "./lib/page.js";
+import {
+  card,
+  countdownTicks,
+  countsOf,
+  HOSTILE,
+  hostileShownAsText,
+  shownCounts,
+  shownNonZero,
+  until,
+} from "./lib/page.js";
 import { startServe, type Served } from "./lib/serve.js";
 
 const OUTPUT = path.join(ROOT, ".cache", "test-output", "status-page");
@@ -24,9 +33,11 @@ const ids = { hostile: "", backoff: "", dead: "", plain: "" };
 
 const ws = (): string => path.join(t.dir, "ws");
 const env = (): NodeJS.ProcessEnv => ({ HOME: path.join(t.dir, "home") });
-const cli = <T = Record<string, unknown>>(...args: string[]): T => cliJson<T>([...args, "-w", ws(), "--json"], { env: env() }).body;
+const cli = <T = Record<string, unknown>>(...args: string[]): T =>
+  cliJson<T>([...args, "-w", ws(), "--json"], { env: env() }).body;
 const add = (prompt: string): string => cli<{ task: { id: string } }>("add", prompt).task.id;
-const queueFile = (): { paused: boolean; tasks: Array<{ id: string; state: string }> } => JSON.parse(readFileSync(path.join(ws(), "memory", "pending_tasks.json"), "utf8"));
+const queueFile = (): { paused: boolean; tasks: Array<{ id: string; state: string }> } =>
+  JSON.parse(readFileSync(path.join(ws(), "memory", "pending_tasks.json"), "utf8"));
 
 beforeAll(async () => {
   t = tempDir();
@@ -66,7 +77,11 @@ describe("task-manager serve, driven in headless Chromium", () => {
   it("opens from the printed URL, drops the token from the address bar, and goes live", async () => {
     expect(served!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/task-manager\/\?token=[\w-]{20,}$/);
     expect(page.url()).toBe(served!.base);
-    await until(async () => (await page.textContent("[data-testid=live]")) === "live", 10_000, "the event stream to open");
+    await until(
+      async () => (await page.textContent("[data-testid=live]")) === "live",
+      10_000,
+      "the event stream to open",
+    );
   });
 
   it("shows the same counts as `task-manager list --all --json`", async () => {
@@ -78,7 +93,9 @@ describe("task-manager serve, driven in headless Chromium", () => {
 
   it("a task backing off shows why and a countdown that ticks", async () => {
     await countdownTicks(page, ids.backoff, "backoff");
-    expect(await page.textContent(`${card(ids.backoff)} [data-testid=last-error]`)).toContain("connection reset");
+    expect(await page.textContent(`${card(ids.backoff)} [data-testid=last-error]`)).toContain(
+      "connection reset",
+    );
   });
 
   it("the hostile prompt is shown as text: no element made from it, no script run, no dialog", async () => {
@@ -90,8 +107,14 @@ describe("task-manager serve, driven in headless Chromium", () => {
   it("clicking Retry on a dead task makes it pending in the queue file, and the page follows by itself", async () => {
     expect(queueFile().tasks.find((x) => x.id === ids.dead)?.state).toBe("dead");
     await page.click(`${card(ids.dead)} [data-testid=retry]`);
-    await until(() => queueFile().tasks.find((x) => x.id === ids.dead)?.state === "pending", 10_000, "the queue file to show the task pending");
-    await page.waitForSelector(`[data-testid=group-pending] ${card(ids.dead)}`, { timeout: 10_000 });
+    await until(
+      () => queueFile().tasks.find((x) => x.id === ids.dead)?.state === "pending",
+      10_000,
+      "the queue file to show the task pending",
+    );
+    await page.waitForSelector(`[data-testid=group-pending] ${card(ids.dead)}`, {
+      timeout: 10_000,
+    });
     expect(await page.textContent("[data-testid=count-dead] b")).toBe("0");
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, "serve.png"), fullPage: true });
@@ -117,16 +140,26 @@ Promise.all([
     .then((r) => "cors answered " + r.status, () => "cors blocked"),
 ]).then((r) => { window.results = r; document.getElementById("f").submit(); });
 </script>`;
-    const attacker: Server = createServer((_req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end(html));
+    const attacker: Server = createServer((_req, res) =>
+      res.writeHead(200, { "Content-Type": "text/html" }).end(html),
+    );
     await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
     const evil = await browser!.context.newPage();
     try {
       await evil.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
       const results = (): Promise<string[]> => evil.evaluate<string[]>("window.results");
-      await until(async () => (await results()).length === 2, 10_000, "the cross-site page's two requests");
+      await until(
+        async () => (await results()).length === 2,
+        10_000,
+        "the cross-site page's two requests",
+      );
       // The preflighted one (custom header) never left the browser; the no-cors one did, and so does the form.
       expect(await results()).toEqual(["no-cors sent", "cors blocked"]);
-      await until(() => served!.stderr().split("refused POST /task-manager/api/pause").length - 1 >= 2, 10_000, "serve to log both refusals");
+      await until(
+        () => served!.stderr().split("refused POST /task-manager/api/pause").length - 1 >= 2,
+        10_000,
+        "serve to log both refusals",
+      );
       // Refused by the guard, not for a missing cookie (that would be a 401 and no such line).
       expect(served!.stderr()).toContain("actions need the header x-task-manager-action");
     } finally {
@@ -138,7 +171,11 @@ Promise.all([
   });
 
   it("without the token: 401 for the page and the API, in the browser and from a plain client", async () => {
-    const plain = await new Promise<number>((resolve, reject) => request(`${served!.base}api/status`, (r) => resolve(r.statusCode ?? 0)).on("error", reject).end());
+    const plain = await new Promise<number>((resolve, reject) =>
+      request(`${served!.base}api/status`, (r) => resolve(r.statusCode ?? 0))
+        .on("error", reject)
+        .end(),
+    );
     expect(plain).toBe(401);
     await browser!.context.clearCookies();
     const anonymous = await browser!.context.newPage();

@@ -27,7 +27,11 @@ const storeCaches = new Map<string, ReadCache<SessionsStore | null>>();
  * skills snapshot). The result is shared between ticks: treat it as read-only.
  */
 export function readSessionsStore(file: string): Promise<SessionsStore | null> {
-  return cacheFor(storeCaches, file).read(file, () => loadSessionsStore(file), (v) => v !== null);
+  return cacheFor(storeCaches, file).read(
+    file,
+    () => loadSessionsStore(file),
+    (v) => v !== null,
+  );
 }
 
 async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
@@ -39,7 +43,9 @@ async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
   }
   try {
     const data = JSON.parse(text) as unknown;
-    return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as SessionsStore) : null;
+    return data !== null && typeof data === "object" && !Array.isArray(data)
+      ? (data as SessionsStore)
+      : null;
   } catch {
     return null; // mid-write by the host; treated as "no information" for this tick
   }
@@ -47,7 +53,10 @@ async function loadSessionsStore(file: string): Promise<SessionsStore | null> {
 
 export function transcriptFile(dir: string, entry: SessionEntry | undefined): string | null {
   if (!entry) return null;
-  if (entry.sessionFile) return path.isAbsolute(entry.sessionFile) ? entry.sessionFile : path.join(dir, entry.sessionFile);
+  if (entry.sessionFile)
+    return path.isAbsolute(entry.sessionFile)
+      ? entry.sessionFile
+      : path.join(dir, entry.sessionFile);
   return entry.sessionId ? path.join(dir, `${entry.sessionId}.jsonl`) : null;
 }
 
@@ -68,12 +77,18 @@ export function readEachOnce(read: OutcomeReader = readRunOutcome): OutcomeReade
 }
 
 /** A run's outcome; a finished run also says which model the host recorded as used. */
-export async function sessionOutcome(dir: string, store: SessionsStore | null, sessionKey: string, read: OutcomeReader = readRunOutcome): Promise<RunOutcome> {
+export async function sessionOutcome(
+  dir: string,
+  store: SessionsStore | null,
+  sessionKey: string,
+  read: OutcomeReader = readRunOutcome,
+): Promise<RunOutcome> {
   const entry = store?.[sessionKey];
   const file = transcriptFile(dir, entry);
   if (!file) return { status: "unknown" };
   const outcome = await read(file);
-  if (outcome.status === "done" && entry?.modelProvider && entry.model) return { ...outcome, model: `${entry.modelProvider}/${entry.model}` };
+  if (outcome.status === "done" && entry?.modelProvider && entry.model)
+    return { ...outcome, model: `${entry.modelProvider}/${entry.model}` };
   return outcome;
 }
 
@@ -83,14 +98,27 @@ export async function sessionOutcome(dir: string, store: SessionsStore | null, s
  * for the whole window and would otherwise block the queue for that long). A session accepted
  * but not started yet (waiting in the host's lane) has neither lock nor transcript: it counts.
  */
-export async function activeSubagentKeys(dir: string, store: SessionsStore | null, nowMs: number, windowMs: number, read: OutcomeReader = readRunOutcome): Promise<string[]> {
+export async function activeSubagentKeys(
+  dir: string,
+  store: SessionsStore | null,
+  nowMs: number,
+  windowMs: number,
+  read: OutcomeReader = readRunOutcome,
+): Promise<string[]> {
   if (!store) return [];
   const recent = Object.entries(store).filter(
-    ([key, entry]) => isSubagentKey(key) && typeof entry.updatedAt === "number" && nowMs - entry.updatedAt <= windowMs,
+    ([key, entry]) =>
+      isSubagentKey(key) &&
+      typeof entry.updatedAt === "number" &&
+      nowMs - entry.updatedAt <= windowMs,
   );
-  const outcomes = await Promise.all(recent.map(async ([key, entry]) => {
-    const file = transcriptFile(dir, entry);
-    return { key, outcome: file ? await read(file) : ({ status: "unknown" } as RunOutcome) };
-  }));
-  return outcomes.filter((o) => o.outcome.status === "running" || o.outcome.status === "unknown").map((o) => o.key);
+  const outcomes = await Promise.all(
+    recent.map(async ([key, entry]) => {
+      const file = transcriptFile(dir, entry);
+      return { key, outcome: file ? await read(file) : ({ status: "unknown" } as RunOutcome) };
+    }),
+  );
+  return outcomes
+    .filter((o) => o.outcome.status === "running" || o.outcome.status === "unknown")
+    .map((o) => o.key);
 }

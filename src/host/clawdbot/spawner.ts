@@ -20,10 +20,20 @@ export class GatewaySpawner implements Spawner {
   async spawn(req: SpawnRequest): Promise<{ runId: string | null }> {
     const client = await this.#connected();
     await this.#assertKnownModel(client, req.model);
-    const patched = await client.request<{ ok?: boolean; entry?: { providerOverride?: string; modelOverride?: string } }>("sessions.patch", { key: req.sessionKey, model: req.model });
-    const pinned = patched?.entry?.providerOverride && patched.entry.modelOverride ? `${patched.entry.providerOverride}/${patched.entry.modelOverride}` : null;
+    const patched = await client.request<{
+      ok?: boolean;
+      entry?: { providerOverride?: string; modelOverride?: string };
+    }>("sessions.patch", { key: req.sessionKey, model: req.model });
+    const pinned =
+      patched?.entry?.providerOverride && patched.entry.modelOverride
+        ? `${patched.entry.providerOverride}/${patched.entry.modelOverride}`
+        : null;
     if (patched?.ok === false || (pinned !== null && pinned !== req.model)) {
-      throw new TaskManagerError("E_MODEL_UNAVAILABLE", `The gateway did not pin ${req.model} on ${req.sessionKey} (got ${pinned ?? "nothing"}); not starting the run.`, { model: req.model });
+      throw new TaskManagerError(
+        "E_MODEL_UNAVAILABLE",
+        `The gateway did not pin ${req.model} on ${req.sessionKey} (got ${pinned ?? "nothing"}); not starting the run.`,
+        { model: req.model },
+      );
     }
     const res = await client.request<{ runId?: string; status?: string }>("agent", {
       message: req.prompt,
@@ -50,12 +60,19 @@ export class GatewaySpawner implements Spawner {
    */
   async #assertKnownModel(client: GatewayClient, model: string): Promise<void> {
     if (this.#catalog === null) {
-      const res = await client.request<{ models?: Array<{ id?: string; provider?: string }> }>("models.list", {});
+      const res = await client.request<{ models?: Array<{ id?: string; provider?: string }> }>(
+        "models.list",
+        {},
+      );
       this.#catalog = new Set((res?.models ?? []).map((m) => `${m.provider}/${m.id}`));
     }
     if (!this.#catalog.has(model)) {
       this.#catalog = null; // the host config may change; look again next time
-      throw new TaskManagerError("E_MODEL_UNAVAILABLE", `Model ${model} is not in the gateway's model catalog; it would run on the default model instead. Fix "models" in the task-manager config or add the model to the host.`, { model });
+      throw new TaskManagerError(
+        "E_MODEL_UNAVAILABLE",
+        `Model ${model} is not in the gateway's model catalog; it would run on the default model instead. Fix "models" in the task-manager config or add the model to the host.`,
+        { model },
+      );
     }
   }
 

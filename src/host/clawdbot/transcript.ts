@@ -6,12 +6,15 @@ import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../me
 /** Only the end of a transcript matters; long runs can write megabytes. */
 const TAIL_BYTES = 256 * 1024;
 
-
 /**
  * Reads up to `bytes` from the head or the tail of a file, or null if it cannot be opened.
  * Synchronous, like the queue read (store/queue-file.ts): small local reads, no thread pool.
  */
-function readPart(file: string, bytes: number, from: "head" | "tail"): { text: string; size: number } | null {
+function readPart(
+  file: string,
+  bytes: number,
+  from: "head" | "tail",
+): { text: string; size: number } | null {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -68,7 +71,7 @@ export function sumUsage(text: string): RunUsage | undefined {
   let total: RunUsage | undefined;
   for (const line of text.split("\n")) {
     if (!line.includes('"usage"')) continue;
-    const usage = (messageOf(line.trim()) as { role?: string; usage?: RecordedUsage } | null);
+    const usage = messageOf(line.trim()) as { role?: string; usage?: RecordedUsage } | null;
     if (usage?.role !== "assistant" || !usage.usage) continue;
     const u = usage.usage;
     total ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: null };
@@ -108,7 +111,6 @@ export function lastMessage(text: string): TranscriptMessage | null {
   }
   return null;
 }
-
 
 const outcomeCaches = new Map<string, ReadCache<RunOutcome>>();
 
@@ -155,15 +157,24 @@ export function readRunOutcome(transcript: string): Promise<RunOutcome> {
 }
 
 /** The session lock overrides what the transcript's end (`ended`, read only if needed) says. */
-async function judgeWithLock(transcript: string, ended: () => Promise<RunOutcome>): Promise<RunOutcome> {
+async function judgeWithLock(
+  transcript: string,
+  ended: () => Promise<RunOutcome>,
+): Promise<RunOutcome> {
   const lock = await lockState(`${transcript}.lock`);
   if (lock === "live") return { status: "running" };
   const outcome = await ended();
   // No transcript yet means no tool call: the host writes it from the first assistant message on.
-  if (lock === "dead" && outcome.status !== "done") return { status: "interrupted", toolCalls: outcome.status === "unknown" || outcome.status === "rejected" ? 0 : (outcome.toolCalls ?? 0) };
+  if (lock === "dead" && outcome.status !== "done")
+    return {
+      status: "interrupted",
+      toolCalls:
+        outcome.status === "unknown" || outcome.status === "rejected"
+          ? 0
+          : (outcome.toolCalls ?? 0),
+    };
   return outcome;
 }
-
 
 export interface TranscriptSummary {
   /** The run's task: the first user message. */
@@ -191,8 +202,16 @@ export async function summarizeTranscript(file: string): Promise<TranscriptSumma
   // One tail read serves both the end marker and the outcome.
   const tail = await readTail(file);
   const last = tail === null ? null : lastMessage(tail);
-  const outcome = await judgeWithLock(file, async () => (tail === null ? { status: "unknown" } : outcomeOfLastMessage(last)));
+  const outcome = await judgeWithLock(file, async () =>
+    tail === null ? { status: "unknown" } : outcomeOfLastMessage(last),
+  );
   // A file longer than one read: head and tail may overlap, so this can over-count; only > 0 matters.
-  const toolCalls = countToolCalls(head) + (tail !== null && headPart.size > TAIL_BYTES ? countToolCalls(tail) : 0);
-  return { firstUserText, outcome, endedAt: typeof last?.timestamp === "number" ? last.timestamp : null, toolCalls };
+  const toolCalls =
+    countToolCalls(head) + (tail !== null && headPart.size > TAIL_BYTES ? countToolCalls(tail) : 0);
+  return {
+    firstUserText,
+    outcome,
+    endedAt: typeof last?.timestamp === "number" ? last.timestamp : null,
+    toolCalls,
+  };
 }

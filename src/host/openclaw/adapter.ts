@@ -1,11 +1,31 @@
 import { get, type HostConfig } from "../host-config.js";
-import { failedRunId, INTERRUPTED_MESSAGE, isOwnSession, type FailedRun, type HostPort, type HostView } from "../port.js";
+import {
+  failedRunId,
+  INTERRUPTED_MESSAGE,
+  isOwnSession,
+  type FailedRun,
+  type HostPort,
+  type HostView,
+} from "../port.js";
 import { openclawOutcome, ownerAlive } from "./outcome.js";
-import { firstUserText, gatewayBoots, lastAssistant, sessionRecord, subagentRecords, toolCallCount, type GatewayBoot, type SessionRecord } from "./records.js";
+import {
+  firstUserText,
+  gatewayBoots,
+  lastAssistant,
+  sessionRecord,
+  subagentRecords,
+  toolCallCount,
+  type GatewayBoot,
+  type SessionRecord,
+} from "./records.js";
 import { openReadOnly, type Database } from "./sqlite.js";
 
 /** Where OpenClaw keeps an agent's sessions: `<agentDir>/openclaw-agent.sqlite`. */
-export function agentDatabase(stateDir: string, config: HostConfig | null, agentId: string): string {
+export function agentDatabase(
+  stateDir: string,
+  config: HostConfig | null,
+  agentId: string,
+): string {
   const agentDir = get(config?.raw, ["agents", "entries", agentId, "agentDir"]);
   return `${typeof agentDir === "string" && agentDir ? agentDir : `${stateDir}/agents/${agentId}/agent`}/openclaw-agent.sqlite`;
 }
@@ -26,7 +46,11 @@ function pidAlive(pid: number): boolean {
  * from the same records, with or without a running gateway. Connections open on first use and
  * stay open until `close()` (an idle reader costs the host nothing in WAL mode).
  */
-export function openclawHost(stateDir: string, config: HostConfig | null, agentId: string): HostPort & { close(): void } {
+export function openclawHost(
+  stateDir: string,
+  config: HostConfig | null,
+  agentId: string,
+): HostPort & { close(): void } {
   const agentFile = agentDatabase(stateDir, config, agentId);
   const stateFile = `${stateDir}/state/openclaw.sqlite`;
   let agentDb: Database | null = null;
@@ -55,7 +79,12 @@ interface Databases {
   state(): Database | null;
 }
 
-function openclawView(agentFile: string, stateFile: string, db: Databases, agentId: string): HostView {
+function openclawView(
+  agentFile: string,
+  stateFile: string,
+  db: Databases,
+  agentId: string,
+): HostView {
   let records: SessionRecord[] | undefined;
   let boots: GatewayBoot[] | undefined;
   const subagents = (): SessionRecord[] => {
@@ -68,16 +97,22 @@ function openclawView(agentFile: string, stateFile: string, db: Databases, agent
   };
   const record = (key: string): SessionRecord | null => {
     const agent = db.agent();
-    return subagents().find((r) => r.key === key) ?? (agent ? sessionRecord(agent, agentFile, key) : null);
+    return (
+      subagents().find((r) => r.key === key) ??
+      (agent ? sessionRecord(agent, agentFile, key) : null)
+    );
   };
-  const alive = (r: SessionRecord): boolean | null => ownerAlive(bootList(), r.startedAt ?? r.updatedAt, pidAlive);
+  const alive = (r: SessionRecord): boolean | null =>
+    ownerAlive(bootList(), r.startedAt ?? r.updatedAt, pidAlive);
   return {
     async busySubagents() {
       // The host's status column, as it stands: a run left `running` by a gateway that died
       // counts until the next gateway marks it failed (it does so as it starts). Nothing can be
       // started meanwhile anyway, and this spares the idle check the host-wide database (its
       // schema alone costs ~2.5 ms to parse), which only settling a run of ours needs.
-      return subagents().filter((r) => r.status === "running").map((r) => r.key);
+      return subagents()
+        .filter((r) => r.status === "running")
+        .map((r) => r.key);
     },
     async runOutcome(run) {
       const r = record(run.sessionKey);
@@ -100,11 +135,23 @@ function openclawView(agentFile: string, stateFile: string, db: Databases, agent
       const found: FailedRun[] = [];
       for (const r of subagents()) {
         if (isOwnSession(r.key) || nowMs - r.updatedAt > windowMs) continue;
-        const outcome = openclawOutcome({ record: r, last: () => lastAssistant(agent, agentFile, r.sessionId), toolCalls: () => 0, ownerAlive: alive(r) });
+        const outcome = openclawOutcome({
+          record: r,
+          last: () => lastAssistant(agent, agentFile, r.sessionId),
+          toolCalls: () => 0,
+          ownerAlive: alive(r),
+        });
         if (outcome.status !== "failed" && outcome.status !== "interrupted") continue;
         const prompt = firstUserText(agent, agentFile, r.sessionId);
         const error = outcome.status === "failed" ? outcome.message : INTERRUPTED_MESSAGE;
-        if (prompt) found.push({ sessionKey: r.key, captureId: failedRunId(r.key, r.endedAt ?? r.updatedAt), prompt, error, acted: toolCallCount(agent, agentFile, r.sessionId) > 0 });
+        if (prompt)
+          found.push({
+            sessionKey: r.key,
+            captureId: failedRunId(r.key, r.endedAt ?? r.updatedAt),
+            prompt,
+            error,
+            acted: toolCallCount(agent, agentFile, r.sessionId) > 0,
+          });
       }
       return found;
     },

@@ -33,7 +33,13 @@ export interface OutcomeInput {
  * status other than "failed" on some paths, so an assistant line that stopped on an error always
  * means failed (the trap `agent_end` and `waitForRun` fall into).
  */
-export function openclawOutcome({ record, last, toolCalls, ownerAlive, wantToolCalls }: OutcomeInput): RunOutcome {
+export function openclawOutcome({
+  record,
+  last,
+  toolCalls,
+  ownerAlive,
+  wantToolCalls,
+}: OutcomeInput): RunOutcome {
   if (!record) return { status: "unknown" };
   const facts = (): RunFacts => ({
     ...(record.model ? { model: record.model } : {}),
@@ -46,7 +52,12 @@ export function openclawOutcome({ record, last, toolCalls, ownerAlive, wantToolC
       return wantToolCalls ? { status: "running", toolCalls: toolCalls() } : { status: "running" };
     case "done": {
       const message = last();
-      if (message?.stopReason === "error") return { status: "failed", message: message.errorMessage || "model call failed", ...facts() };
+      if (message?.stopReason === "error")
+        return {
+          status: "failed",
+          message: message.errorMessage || "model call failed",
+          ...facts(),
+        };
       return { status: "done", ...facts() };
     }
     case "failed":
@@ -59,12 +70,28 @@ export function openclawOutcome({ record, last, toolCalls, ownerAlive, wantToolC
   }
 }
 
-function failedOutcome(record: SessionRecord, message: TranscriptMessage | null, facts: () => RunFacts): RunOutcome {
+function failedOutcome(
+  record: SessionRecord,
+  message: TranscriptMessage | null,
+  facts: () => RunFacts,
+): RunOutcome {
   const error = message?.stopReason === "error" ? message.errorMessage : undefined;
   if (INTERRUPTED.test(record.lastRunError ?? "")) return { status: "interrupted", ...facts() };
   if (error && REPEATED_KEY.test(error)) return { status: "rejected", message: error };
-  const text = error || record.lastRunError || (record.status === "timeout" ? "the run timed out" : record.status === "killed" ? "the run was stopped" : "the run failed");
-  return { status: "failed", message: text, ...(record.resumeBy !== null ? { resetAtMs: record.resumeBy } : {}), ...facts() };
+  const text =
+    error ||
+    record.lastRunError ||
+    (record.status === "timeout"
+      ? "the run timed out"
+      : record.status === "killed"
+        ? "the run was stopped"
+        : "the run failed");
+  return {
+    status: "failed",
+    message: text,
+    ...(record.resumeBy !== null ? { resetAtMs: record.resumeBy } : {}),
+    ...facts(),
+  };
 }
 
 /**
@@ -72,7 +99,11 @@ function failedOutcome(record: SessionRecord, message: TranscriptMessage | null,
  * alive? Only one gateway runs per state dir, so a later boot means that process is gone, even
  * if its pid has since been reused.
  */
-export function ownerAlive(boots: ReadonlyArray<{ pid: number; startedAt: number }>, runStartedAt: number | null, alive: (pid: number) => boolean): boolean | null {
+export function ownerAlive(
+  boots: ReadonlyArray<{ pid: number; startedAt: number }>,
+  runStartedAt: number | null,
+  alive: (pid: number) => boolean,
+): boolean | null {
   if (boots.length === 0) return null;
   const start = runStartedAt ?? Number.POSITIVE_INFINITY;
   let owner = 0;

@@ -36,7 +36,21 @@ interface Row {
 }
 
 /** The entry fields read, in one json_extract: each entry (a skills snapshot of ~8 KB) is parsed once. */
-const ENTRY_PATHS = ["lastRunId", "activeWriterRunId", "startedAt", "endedAt", "model", "modelProvider", "inputTokens", "outputTokens", "cacheRead", "cacheWrite", "estimatedCostUsd", "lastRunError", "quotaSuspension.expectedResumeBy"] as const;
+const ENTRY_PATHS = [
+  "lastRunId",
+  "activeWriterRunId",
+  "startedAt",
+  "endedAt",
+  "model",
+  "modelProvider",
+  "inputTokens",
+  "outputTokens",
+  "cacheRead",
+  "cacheWrite",
+  "estimatedCostUsd",
+  "lastRunError",
+  "quotaSuspension.expectedResumeBy",
+] as const;
 const SELECT = `SELECT session_key AS key, current_session_id AS sessionId, status, updated_at AS updatedAt,
   CASE WHEN json_valid(entry_json) THEN json_extract(entry_json, ${ENTRY_PATHS.map((p) => `'$.${p}'`).join(", ")}) END AS fields
   FROM session_nodes`;
@@ -51,7 +65,21 @@ function toRecord(row: Row): SessionRecord {
   } catch {
     values = [];
   }
-  const [lastRunId, activeRunId, startedAt, endedAt, model, provider, input, output, cacheRead, cacheWrite, cost, lastRunError, resumeBy] = values;
+  const [
+    lastRunId,
+    activeRunId,
+    startedAt,
+    endedAt,
+    model,
+    provider,
+    input,
+    output,
+    cacheRead,
+    cacheWrite,
+    cost,
+    lastRunError,
+    resumeBy,
+  ] = values;
   const hasUsage = num(input) !== null || num(output) !== null;
   return {
     key: row.key,
@@ -63,7 +91,15 @@ function toRecord(row: Row): SessionRecord {
     startedAt: num(startedAt),
     endedAt: num(endedAt),
     model: text(provider) && text(model) ? `${String(provider)}/${String(model)}` : null,
-    usage: hasUsage ? { input: num(input) ?? 0, output: num(output) ?? 0, cacheRead: num(cacheRead) ?? 0, cacheWrite: num(cacheWrite) ?? 0, costUsd: num(cost) } : null,
+    usage: hasUsage
+      ? {
+          input: num(input) ?? 0,
+          output: num(output) ?? 0,
+          cacheRead: num(cacheRead) ?? 0,
+          cacheWrite: num(cacheWrite) ?? 0,
+          costUsd: num(cost),
+        }
+      : null,
     lastRunError: text(lastRunError),
     resumeBy: num(resumeBy),
   };
@@ -74,14 +110,19 @@ export function subagentRecords(db: Database, file: string, agentId: string): Se
   const prefix = `agent:${agentId}:subagent:`;
   // ';' follows ':' in byte order: [prefix, upper) is every key that starts with the prefix.
   const upper = `${prefix.slice(0, -1)};`;
-  return query<Row>(db, file, `${SELECT} WHERE session_key >= ? AND session_key < ?`, prefix, upper).map(toRecord);
+  return query<Row>(
+    db,
+    file,
+    `${SELECT} WHERE session_key >= ? AND session_key < ?`,
+    prefix,
+    upper,
+  ).map(toRecord);
 }
 
 export function sessionRecord(db: Database, file: string, key: string): SessionRecord | null {
   const [row] = query<Row>(db, file, `${SELECT} WHERE session_key = ?`, key);
   return row ? toRecord(row) : null;
 }
-
 
 interface EventRow {
   e: string | null;
@@ -95,7 +136,9 @@ interface EventRow {
 function eventText(row: EventRow): string | null {
   if (row.e !== null) return row.e;
   if (!row.z) return null;
-  const zlib = process.getBuiltinModule("node:zlib") as typeof import("node:zlib") & { zstdDecompressSync?: (b: Uint8Array) => Buffer };
+  const zlib = process.getBuiltinModule("node:zlib") as typeof import("node:zlib") & {
+    zstdDecompressSync?: (b: Uint8Array) => Buffer;
+  };
   if (typeof zlib.zstdDecompressSync !== "function") return null;
   try {
     return zlib.zstdDecompressSync(row.z).toString("utf8");
@@ -109,16 +152,23 @@ function messageOf(row: EventRow): TranscriptMessage | null {
   if (!json) return null;
   try {
     const event = JSON.parse(json) as { type?: string; message?: TranscriptMessage };
-    return event.type === "message" && event.message && typeof event.message === "object" ? event.message : null;
+    return event.type === "message" && event.message && typeof event.message === "object"
+      ? event.message
+      : null;
   } catch {
     return null;
   }
 }
 
-const EVENTS = "SELECT event_json AS e, event_zstd AS z FROM transcript_events WHERE session_id = ?";
+const EVENTS =
+  "SELECT event_json AS e, event_zstd AS z FROM transcript_events WHERE session_id = ?";
 
 /** The last assistant message of a session window: a run's terminal answer or error. */
-export function lastAssistant(db: Database, file: string, sessionId: string): TranscriptMessage | null {
+export function lastAssistant(
+  db: Database,
+  file: string,
+  sessionId: string,
+): TranscriptMessage | null {
   // Only terminal lines matter; a run writes one per answer, so the last few events hold it.
   for (const row of query<EventRow>(db, file, `${EVENTS} ORDER BY seq DESC LIMIT 16`, sessionId)) {
     const message = messageOf(row);
@@ -138,15 +188,22 @@ export function firstUserText(db: Database, file: string, sessionId: string): st
 
 /** Tool calls the session's assistant messages asked for (content blocks of type "toolCall"). */
 export function toolCallCount(db: Database, file: string, sessionId: string): number {
-  const rows = query<EventRow>(db, file, `${EVENTS} AND (event_json LIKE '%"toolCall"%' OR event_zstd IS NOT NULL)`, sessionId);
+  const rows = query<EventRow>(
+    db,
+    file,
+    `${EVENTS} AND (event_json LIKE '%"toolCall"%' OR event_zstd IS NOT NULL)`,
+    sessionId,
+  );
   let count = 0;
   for (const row of rows) {
     const message = messageOf(row);
-    if (message?.role === "assistant" && Array.isArray(message.content)) count += message.content.filter((b) => (b as { type?: unknown } | null)?.type === "toolCall").length;
+    if (message?.role === "assistant" && Array.isArray(message.content))
+      count += message.content.filter(
+        (b) => (b as { type?: unknown } | null)?.type === "toolCall",
+      ).length;
   }
   return count;
 }
-
 
 /** When each gateway process started (`gateway_boot_lifecycle` in the host-wide state database). */
 export interface GatewayBoot {
@@ -155,5 +212,9 @@ export interface GatewayBoot {
 }
 
 export function gatewayBoots(db: Database, file: string): GatewayBoot[] {
-  return query<{ pid: number; startedAt: number }>(db, file, "SELECT pid, started_at_ms AS startedAt FROM gateway_boot_lifecycle ORDER BY started_at_ms");
+  return query<{ pid: number; startedAt: number }>(
+    db,
+    file,
+    "SELECT pid, started_at_ms AS startedAt FROM gateway_boot_lifecycle ORDER BY started_at_ms",
+  );
 }

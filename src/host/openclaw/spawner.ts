@@ -3,7 +3,14 @@ import type { SpawnRequest, Spawner } from "../port.js";
 
 /** The part of OpenClaw's plugin runtime this spawner uses (api.runtime.subagent.run). */
 export interface SubagentRun {
-  (params: { sessionKey: string; message: string; provider: string; model: string; deliver: boolean; idempotencyKey: string }): Promise<{ runId?: string }>;
+  (params: {
+    sessionKey: string;
+    message: string;
+    provider: string;
+    model: string;
+    deliver: boolean;
+    idempotencyKey: string;
+  }): Promise<{ runId?: string }>;
 }
 
 /**
@@ -28,7 +35,12 @@ export class SubagentSpawner implements Spawner {
 
   async spawn(req: SpawnRequest): Promise<{ runId: string | null }> {
     const slash = req.model.indexOf("/");
-    if (slash <= 0) throw new TaskManagerError("E_MODEL_UNAVAILABLE", `Model "${req.model}" has no provider part; expected "provider/model".`, { model: req.model });
+    if (slash <= 0)
+      throw new TaskManagerError(
+        "E_MODEL_UNAVAILABLE",
+        `Model "${req.model}" has no provider part; expected "provider/model".`,
+        { model: req.model },
+      );
     const result = await this.#run({
       sessionKey: req.sessionKey,
       message: req.prompt,

@@ -20,7 +20,11 @@ function sqliteModule(): typeof import("node:sqlite") {
     if (!mod) throw new Error("node:sqlite is not available");
     return mod;
   } catch (err) {
-    throw new TaskManagerError("E_HOST_UNSUPPORTED", `Reading OpenClaw's state needs Node's built-in SQLite (Node >= 22.13; OpenClaw itself needs >= 24.16), and this Node (${process.version}) has none: ${(err as Error).message}.`, { node: process.version });
+    throw new TaskManagerError(
+      "E_HOST_UNSUPPORTED",
+      `Reading OpenClaw's state needs Node's built-in SQLite (Node >= 22.13; OpenClaw itself needs >= 24.16), and this Node (${process.version}) has none: ${(err as Error).message}.`,
+      { node: process.version },
+    );
   } finally {
     process.emitWarning = emit;
   }
@@ -37,15 +41,28 @@ export function openReadOnly(file: string): Database | null {
   try {
     return new DatabaseSync(file, { readOnly: true });
   } catch (err) {
-    throw new TaskManagerError("E_HOST_UNSUPPORTED", `Cannot open OpenClaw's database ${file} read-only: ${(err as Error).message}. Check its permissions; task-manager must run as the gateway's user.`, { file });
+    throw new TaskManagerError(
+      "E_HOST_UNSUPPORTED",
+      `Cannot open OpenClaw's database ${file} read-only: ${(err as Error).message}. Check its permissions; task-manager must run as the gateway's user.`,
+      { file },
+    );
   }
 }
 
 /** A query against the host's schema; a schema this version does not know is a clear error. */
-export function query<T>(db: Database, file: string, sql: string, ...params: Array<string | number | null>): T[] {
+export function query<T>(
+  db: Database,
+  file: string,
+  sql: string,
+  ...params: Array<string | number | null>
+): T[] {
   try {
     return db.prepare(sql).all(...params) as T[];
   } catch (err) {
-    throw new TaskManagerError("E_HOST_UNSUPPORTED", `OpenClaw's database ${file} does not have the layout task-manager reads (${(err as Error).message}). task-manager was tested with OpenClaw 2026.9.6; run \`task-manager doctor\` and report the host version.`, { file });
+    throw new TaskManagerError(
+      "E_HOST_UNSUPPORTED",
+      `OpenClaw's database ${file} does not have the layout task-manager reads (${(err as Error).message}). task-manager was tested with OpenClaw 2026.9.6; run \`task-manager doctor\` and report the host version.`,
+      { file },
+    );
   }
 }

@@ -27,5 +27,4 @@ export function forgetHome(home: string): void {
   homes.delete(home);
 }
 
-
 export { killByHome, killGroup };

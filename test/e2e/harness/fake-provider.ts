@@ -42,36 +42,50 @@ export type Reply =
 /** Decides the reply for one request; `index` counts requests since start (0-based). */
 export type Behaviour = (req: ProviderRequest, index: number) => Reply;
 
-export const answer = (text = "Done.", delayMs?: number): Behaviour => () =>
-  delayMs === undefined ? { kind: "text", text } : { kind: "text", text, delayMs };
+export const answer =
+  (text = "Done.", delayMs?: number): Behaviour =>
+  () =>
+    delayMs === undefined ? { kind: "text", text } : { kind: "text", text, delayMs };
 
 /** Asks for tool calls; the host runs them and sends the results in the next request. */
-export const callTools = (calls: ToolCall[], delayMs?: number): Behaviour => () =>
-  delayMs === undefined ? { kind: "tool", calls } : { kind: "tool", calls, delayMs };
+export const callTools =
+  (calls: ToolCall[], delayMs?: number): Behaviour =>
+  () =>
+    delayMs === undefined ? { kind: "tool", calls } : { kind: "tool", calls, delayMs };
 
 /** Tool results the host sent back in this request (role "tool"), newest last. */
 export function toolResults(req: ProviderRequest): string[] {
-  return req.messages.filter((m) => m.role === "tool").map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)));
+  return req.messages
+    .filter((m) => m.role === "tool")
+    .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content)));
 }
 
-export const fail = (status = 429): Behaviour => () => ({
-  kind: "error",
-  status,
-  message: status === 429 ? "rate limited" : "internal error",
-});
+export const fail =
+  (status = 429): Behaviour =>
+  () => ({
+    kind: "error",
+    status,
+    message: status === 429 ? "rate limited" : "internal error",
+  });
 
 /**
  * A provider whose quota is spent until `resetAtMs`: 429 with the reset time named in the error
  * body, then `then`. Only the body carries it: a long `retry-after` header would make the SDK
  * inside the host sleep through it in-run.
  */
-export const rateLimitedUntil = (resetAtMs: () => number, then: Behaviour = answer()): Behaviour => (req, i) => {
-  const at = resetAtMs();
-  if (at <= Date.now()) return then(req, i);
-  // A quota window, stated as its reset time: OpenClaw paces in-run retries by "try again in N"
-  // hints (and would wait the reset out inside the run), not by a quota window's reset time.
-  return { kind: "error", status: 429, message: `rate limited: your quota resets at ${new Date(at).toISOString()}` };
-};
+export const rateLimitedUntil =
+  (resetAtMs: () => number, then: Behaviour = answer()): Behaviour =>
+  (req, i) => {
+    const at = resetAtMs();
+    if (at <= Date.now()) return then(req, i);
+    // A quota window, stated as its reset time: OpenClaw paces in-run retries by "try again in N"
+    // hints (and would wait the reset out inside the run), not by a quota window's reset time.
+    return {
+      kind: "error",
+      status: 429,
+      message: `rate limited: your quota resets at ${new Date(at).toISOString()}`,
+    };
+  };
 
 /** Fails the next `n` requests with `status`, then behaves like `then`. */
 export function failNext(n: number, status = 429, then: Behaviour = answer()): Behaviour {
@@ -80,8 +94,10 @@ export function failNext(n: number, status = 429, then: Behaviour = answer()): B
 }
 
 /** Fails while `flag()` is true (e.g. "the provider is rate-limited right now"). */
-export const failWhile = (flag: () => boolean, status = 429, then: Behaviour = answer()): Behaviour =>
-  (req, i) => (flag() ? fail(status)(req, i) : then(req, i));
+export const failWhile =
+  (flag: () => boolean, status = 429, then: Behaviour = answer()): Behaviour =>
+  (req, i) =>
+    flag() ? fail(status)(req, i) : then(req, i);
 
 export interface FakeProvider {
   /** e.g. http://127.0.0.1:PORT/v1 — what `models.providers.fake.baseUrl` must be. */
@@ -116,7 +132,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       res.writeHead(404).end();
       return;
     }
-    const body = JSON.parse(await readBody(req)) as Partial<Omit<ProviderRequest, "tools">> & { tools?: Array<{ function?: { name?: string } }> };
+    const body = JSON.parse(await readBody(req)) as Partial<Omit<ProviderRequest, "tools">> & {
+      tools?: Array<{ function?: { name?: string } }>;
+    };
     const entry: ProviderRequest = {
       model: String(body.model),
       messages: body.messages ?? [],
@@ -131,13 +149,23 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       if (reply.headers) Object.assign(headers, reply.headers);
       else if (retryAfterMs !== undefined) headers["retry-after-ms"] = String(retryAfterMs);
       res.writeHead(reply.status, headers);
-      res.end(JSON.stringify({ error: { message: reply.message, type: "fake_error", code: reply.status } }));
+      res.end(
+        JSON.stringify({
+          error: { message: reply.message, type: "fake_error", code: reply.status },
+        }),
+      );
       return;
     }
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
-    const message: AssistantMessage = reply.kind === "tool" ? toolMessage(reply.calls, requests.length) : { role: "assistant", content: reply.text };
+    const message: AssistantMessage =
+      reply.kind === "tool"
+        ? toolMessage(reply.calls, requests.length)
+        : { role: "assistant", content: reply.text };
     if (entry.stream) streamMessage(res, entry.model, message);
-    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(entry.model, message)));
+    else
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(completion(entry.model, message)));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -167,14 +195,22 @@ const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 interface AssistantMessage {
   role: "assistant";
   content: string | null;
-  tool_calls?: Array<{ id: string; type: "function"; function: { name: string; arguments: string } }>;
+  tool_calls?: Array<{
+    id: string;
+    type: "function";
+    function: { name: string; arguments: string };
+  }>;
 }
 
 function toolMessage(calls: ToolCall[], n: number): AssistantMessage {
   return {
     role: "assistant",
     content: null,
-    tool_calls: calls.map((c, i) => ({ id: `call_${n}_${i}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+    tool_calls: calls.map((c, i) => ({
+      id: `call_${n}_${i}`,
+      type: "function",
+      function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+    })),
   };
 }
 
@@ -194,10 +230,20 @@ function completion(model: string, message: AssistantMessage): object {
 /** SSE in the shape the OpenAI SDK parses: role+content (or tool calls) chunk, finish chunk, usage chunk, [DONE]. */
 function streamMessage(res: ServerResponse, model: string, message: AssistantMessage): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const base = { id: `chatcmpl-fake-${Date.now()}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
-  const send = (payload: object): boolean => res.write(`data: ${JSON.stringify({ ...base, ...payload })}\n\n`);
+  const base = {
+    id: `chatcmpl-fake-${Date.now()}`,
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  const send = (payload: object): boolean =>
+    res.write(`data: ${JSON.stringify({ ...base, ...payload })}\n\n`);
   const delta = message.tool_calls
-    ? { role: "assistant", content: null, tool_calls: message.tool_calls.map((c, index) => ({ index, ...c })) }
+    ? {
+        role: "assistant",
+        content: null,
+        tool_calls: message.tool_calls.map((c, index) => ({ index, ...c })),
+      }
     : { role: "assistant", content: message.content };
   send({ choices: [{ index: 0, delta, finish_reason: null }] });
   send({ choices: [{ index: 0, delta: {}, finish_reason: finishReason(message) }] });

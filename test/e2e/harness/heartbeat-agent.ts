@@ -12,7 +12,13 @@
  * turn with a visible alert, so the test fails saying which step broke.
  */
 import type { Behaviour, ChatMessage, ProviderRequest, Reply } from "./fake-provider.js";
-import { at, fill, readInstructions, SECTION_HEADING, type HeartbeatInstructions } from "./heartbeat-instructions.js";
+import {
+  at,
+  fill,
+  readInstructions,
+  SECTION_HEADING,
+  type HeartbeatInstructions,
+} from "./heartbeat-instructions.js";
 
 export type TurnKind = "heartbeat" | "child" | "other";
 
@@ -46,7 +52,15 @@ export const EXEC_TOOL = "exec";
 const EXIT_FAILED = /exited with code [1-9]/i;
 
 export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string }): HeartbeatAgent {
-  const agent: Omit<HeartbeatAgent, "behaviour" | "finishedHeartbeats"> = { commands: [], spawnCalls: [], spawnResults: [], statuses: [], rawResults: [], turns: [], problems: [] };
+  const agent: Omit<HeartbeatAgent, "behaviour" | "finishedHeartbeats"> = {
+    commands: [],
+    spawnCalls: [],
+    spawnResults: [],
+    statuses: [],
+    rawResults: [],
+    turns: [],
+    problems: [],
+  };
   let finished = 0;
 
   const problem = (what: string): Reply => {
@@ -58,7 +72,8 @@ export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string 
     return { kind: "text", text: instructions.okReply };
   };
   const exec = (req: ProviderRequest, command: string): Reply => {
-    if (!req.tools.includes(EXEC_TOOL)) return problem(`the host offered no ${EXEC_TOOL} tool (offered: ${req.tools.join(", ")})`);
+    if (!req.tools.includes(EXEC_TOOL))
+      return problem(`the host offered no ${EXEC_TOOL} tool (offered: ${req.tools.join(", ")})`);
     agent.commands.push(command);
     return { kind: "tool", calls: [{ name: EXEC_TOOL, arguments: { command } }] };
   };
@@ -67,23 +82,38 @@ export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string 
    * Calls a tool directly when the host offers it, else through the deferred-tool wrapper the
    * instructions name (OpenClaw's tool search lists most tools in the system prompt only).
    */
-  const callTool = (req: ProviderRequest, instructions: HeartbeatInstructions, name: string, args: Record<string, unknown>): Reply => {
+  const callTool = (
+    req: ProviderRequest,
+    instructions: HeartbeatInstructions,
+    name: string,
+    args: Record<string, unknown>,
+  ): Reply => {
     if (req.tools.includes(name)) return { kind: "tool", calls: [{ name, arguments: args }] };
     const wrapper = instructions.deferred?.tool;
-    if (wrapper && req.tools.includes(wrapper)) return { kind: "tool", calls: [{ name: wrapper, arguments: { id: name, args } }] };
-    return problem(`the host offered no ${name} tool${wrapper ? ` and no ${wrapper}` : " and the instructions name no way to call a deferred one"} (offered: ${req.tools.join(", ")})`);
+    if (wrapper && req.tools.includes(wrapper))
+      return { kind: "tool", calls: [{ name: wrapper, arguments: { id: name, args } }] };
+    return problem(
+      `the host offered no ${name} tool${wrapper ? ` and no ${wrapper}` : " and the instructions name no way to call a deferred one"} (offered: ${req.tools.join(", ")})`,
+    );
   };
 
   const behaviour: Behaviour = (req) => {
     const { user, turn } = currentTurn(req.messages);
-    const kind: TurnKind = /heartbeat/i.test(user) ? "heartbeat" : user.includes(opts.childPrompt) ? "child" : "other";
+    const kind: TurnKind = /heartbeat/i.test(user)
+      ? "heartbeat"
+      : user.includes(opts.childPrompt)
+        ? "child"
+        : "other";
     agent.turns.push({ kind, model: req.model, at: Date.now() });
     if (kind === "child") return { kind: "text", text: opts.childAnswer };
     // A child's completion event and the like: nothing for task-manager to do (a check settles runs).
     if (kind === "other") return { kind: "text", text: "NO_REPLY" };
 
-    const shown = req.messages.map((m) => textOf(m.content)).find((t) => t.includes(SECTION_HEADING));
-    if (!shown) return problem("the heartbeat turn does not show the task-manager section of HEARTBEAT.md");
+    const shown = req.messages
+      .map((m) => textOf(m.content))
+      .find((t) => t.includes(SECTION_HEADING));
+    if (!shown)
+      return problem("the heartbeat turn does not show the task-manager section of HEARTBEAT.md");
     let instructions: HeartbeatInstructions;
     try {
       instructions = readInstructions(shown);
@@ -96,16 +126,22 @@ export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string 
     // Step 1: run the check.
     if (!last) return exec(req, instructions.check);
     agent.rawResults.push({ tool: last.tool, text: last.text });
-    const status = lastJson(execOutput(results.find((r) => r.command === instructions.check)?.text ?? ""));
-    if (status === undefined) return problem(`the check printed no status object: ${last.text.slice(0, 500)}`);
+    const status = lastJson(
+      execOutput(results.find((r) => r.command === instructions.check)?.text ?? ""),
+    );
+    if (status === undefined)
+      return problem(`the check printed no status object: ${last.text.slice(0, 500)}`);
 
     // Step 2 (or 3, 5): act on the status object.
     if (last.command === instructions.check) {
       agent.statuses.push(status);
       // "ERROR: tell the user the message": here that is a test failure, said the same way.
-      if (at(status, "status") === "ERROR") return problem(`the check answered ERROR: ${String(at(status, "message"))}`);
+      if (at(status, "status") === "ERROR")
+        return problem(`the check answered ERROR: ${String(at(status, "message"))}`);
       if (at(status, "status") !== "READY") return ok(instructions);
-      const args = Object.fromEntries(instructions.spawnArgs.map(([param, path]) => [param, at(status, path)]));
+      const args = Object.fromEntries(
+        instructions.spawnArgs.map(([param, path]) => [param, at(status, path)]),
+      );
       agent.spawnCalls.push(args);
       return callTool(req, instructions, instructions.spawnTool, args);
     }
@@ -114,9 +150,13 @@ export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string 
     if (last.tool === instructions.spawnTool) {
       const parsed = lastJson(last.text);
       const spawned = last.deferred ? at(parsed, instructions.deferred?.result ?? "") : parsed;
-      if (typeof spawned !== "object" || spawned === null) return problem(`${last.tool} returned no result object: ${last.text.slice(0, 500)}`);
+      if (typeof spawned !== "object" || spawned === null)
+        return problem(`${last.tool} returned no result object: ${last.text.slice(0, 500)}`);
       agent.spawnResults.push(spawned);
-      const next = at(spawned, "status") === instructions.acceptedStatus ? instructions.ack : instructions.fail;
+      const next =
+        at(spawned, "status") === instructions.acceptedStatus
+          ? instructions.ack
+          : instructions.fail;
       try {
         return exec(req, fill(next, [spawned, status]));
       } catch (err) {
@@ -125,7 +165,8 @@ export function heartbeatAgent(opts: { childPrompt: string; childAnswer: string 
     }
 
     // The ack (or fail) ran: the section is done for this heartbeat.
-    if (EXIT_FAILED.test(last.text)) return problem(`\`${last.command}\` failed: ${last.text.slice(0, 500)}`);
+    if (EXIT_FAILED.test(last.text))
+      return problem(`\`${last.command}\` failed: ${last.text.slice(0, 500)}`);
     return ok(instructions);
   };
   return { ...agent, behaviour, finishedHeartbeats: () => finished };
@@ -139,7 +180,9 @@ const HOST_CONTEXT = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>";
 
 /** The text of the message that started this turn, and the messages after it (its tool calls and results). */
 function currentTurn(messages: ChatMessage[]): { user: string; turn: ChatMessage[] } {
-  const i = messages.findLastIndex((m) => m.role === "user" && !textOf(m.content).trimStart().startsWith(HOST_CONTEXT));
+  const i = messages.findLastIndex(
+    (m) => m.role === "user" && !textOf(m.content).trimStart().startsWith(HOST_CONTEXT),
+  );
   return { user: i < 0 ? "" : textOf(messages[i]!.content), turn: messages.slice(i + 1) };
 }
 
@@ -156,18 +199,32 @@ interface ToolResult {
 function toolResults(turn: ChatMessage[]): ToolResult[] {
   const calls = new Map<string, { name: string; arguments: string }>();
   for (const m of turn) for (const c of m.tool_calls ?? []) calls.set(c.id, c.function);
-  return turn.filter((m) => m.role === "tool").map((m) => {
-    const call = m.tool_call_id ? calls.get(m.tool_call_id) : undefined;
-    const args = call ? (JSON.parse(call.arguments) as { command?: string; id?: string; args?: unknown }) : {};
-    // A deferred call names the tool it ran in `id` and passes its arguments in `args`.
-    const deferred = typeof args.id === "string" && typeof args.args === "object";
-    return { tool: deferred ? args.id! : (call?.name ?? "?"), command: args.command, deferred, text: textOf(m.content) };
-  });
+  return turn
+    .filter((m) => m.role === "tool")
+    .map((m) => {
+      const call = m.tool_call_id ? calls.get(m.tool_call_id) : undefined;
+      const args = call
+        ? (JSON.parse(call.arguments) as { command?: string; id?: string; args?: unknown })
+        : {};
+      // A deferred call names the tool it ran in `id` and passes its arguments in `args`.
+      const deferred = typeof args.id === "string" && typeof args.args === "object";
+      return {
+        tool: deferred ? args.id! : (call?.name ?? "?"),
+        command: args.command,
+        deferred,
+        text: textOf(m.content),
+      };
+    });
 }
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === "object" && p && "text" in p ? String((p as { text: unknown }).text) : "")).join("");
+  if (Array.isArray(content))
+    return content
+      .map((p) =>
+        typeof p === "object" && p && "text" in p ? String((p as { text: unknown }).text) : "",
+      )
+      .join("");
   return "";
 }
 

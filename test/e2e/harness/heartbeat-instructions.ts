@@ -48,20 +48,36 @@ export function readInstructions(text: string): HeartbeatInstructions {
   const spans = [...section.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
   const command = (verb: string): string => {
     const found = spans.find((s) => new RegExp(`/skill/task-manager ${verb}\\b`).test(s));
-    if (!found) throw new Error(`HEARTBEAT.md section names no \`…/skill/task-manager ${verb}\` command`);
+    if (!found)
+      throw new Error(`HEARTBEAT.md section names no \`…/skill/task-manager ${verb}\` command`);
     return found;
   };
   const spawnTool = /call `(\w+)`/.exec(section)?.[1];
   const acceptedStatus = /`status: "(\w+)"`/.exec(section)?.[1];
   const okReply = /reply `([A-Z_]+)`/.exec(section)?.[1];
-  const spawnArgs = [...section.matchAll(/^\s*- `(\w+)`: `([\w.]+)`/gm)].map((m): [string, string] => [m[1]!, m[2]!]);
+  const spawnArgs = [...section.matchAll(/^\s*- `(\w+)`: `([\w.]+)`/gm)].map(
+    (m): [string, string] => [m[1]!, m[2]!],
+  );
   const deferredTool = /through `(\w+)`/.exec(section)?.[1];
   const deferredResult = /result is then `([\w.]+)`/.exec(section)?.[1];
-  const deferred = deferredTool && deferredResult ? { tool: deferredTool, result: deferredResult } : undefined;
+  const deferred =
+    deferredTool && deferredResult ? { tool: deferredTool, result: deferredResult } : undefined;
   if (!spawnTool || !acceptedStatus || !okReply || spawnArgs.length === 0) {
-    throw new Error(`HEARTBEAT.md section is missing ${!spawnTool ? "the spawn tool" : !acceptedStatus ? "the accepted status" : !okReply ? "the OK reply" : "the spawn arguments"}`);
+    throw new Error(
+      `HEARTBEAT.md section is missing ${!spawnTool ? "the spawn tool" : !acceptedStatus ? "the accepted status" : !okReply ? "the OK reply" : "the spawn arguments"}`,
+    );
   }
-  return { text: section, check: command("check"), spawnTool, spawnArgs, deferred, acceptedStatus, ack: command("ack"), fail: command("fail"), okReply };
+  return {
+    text: section,
+    check: command("check"),
+    spawnTool,
+    spawnArgs,
+    deferred,
+    acceptedStatus,
+    ack: command("ack"),
+    fail: command("fail"),
+    okReply,
+  };
 }
 
 /** A value at a dotted path ("recommendation.model") of a parsed JSON object. */

@@ -29,7 +29,8 @@ export async function pasteHeartbeatSection(host: Host, section: string): Promis
   const file = path.join(host.root, "heartbeat-section.md");
   writeFileSync(file, section);
   const set = await host.cli(["cron", "scratch", await heartbeatJobId(host), "--file", file]);
-  if (set.code !== 0) throw new Error(`openclaw cron scratch failed (${set.code}):\n${set.stderr}${set.stdout}`);
+  if (set.code !== 0)
+    throw new Error(`openclaw cron scratch failed (${set.code}):\n${set.stderr}${set.stdout}`);
 }
 
 /**
@@ -39,7 +40,11 @@ export async function pasteHeartbeatSection(host: Host, section: string): Promis
  * (`openclaw system event --mode now`) runs an event turn that leaves the scratch out.
  */
 export async function runHeartbeatNow(host: Host): Promise<unknown> {
-  if (host.kind === "clawdbot") return host.call("wake", { mode: "now", text: "heartbeat requested by the task-manager e2e test" });
+  if (host.kind === "clawdbot")
+    return host.call("wake", {
+      mode: "now",
+      text: "heartbeat requested by the task-manager e2e test",
+    });
   return host.call("cron.run", { id: await heartbeatJobId(host), mode: "force" });
 }
 
@@ -50,8 +55,16 @@ async function heartbeatJobId(host: Host): Promise<string> {
   const known = jobIds.get(host);
   if (known) return known;
   const listed = await host.cli(["cron", "list", "--all", "--json"]);
-  if (listed.code !== 0) throw new Error(`openclaw cron list failed (${listed.code}):\n${listed.stderr}${listed.stdout}`);
-  const jobs = (JSON.parse(listed.stdout) as { jobs?: Array<{ id: string; name?: string; payload?: { kind?: string } }> }).jobs ?? [];
+  if (listed.code !== 0)
+    throw new Error(
+      `openclaw cron list failed (${listed.code}):\n${listed.stderr}${listed.stdout}`,
+    );
+  const jobs =
+    (
+      JSON.parse(listed.stdout) as {
+        jobs?: Array<{ id: string; name?: string; payload?: { kind?: string } }>;
+      }
+    ).jobs ?? [];
   const job = jobs.find((j) => j.payload?.kind === "heartbeat");
   if (!job) throw new Error(`openclaw cron list shows no heartbeat monitor job:\n${listed.stdout}`);
   jobIds.set(host, job.id);

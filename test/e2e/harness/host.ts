@@ -108,14 +108,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const hostLog = join(root, "logs", `${spec.kind}.jsonl`);
   const records = recordsFor(spec.kind, stateDir);
 
-  const cli = (args: string[], timeoutMs = 120_000): Promise<CliResult> => runCli(spec, env, args, timeoutMs);
+  const cli = (args: string[], timeoutMs = 120_000): Promise<CliResult> =>
+    runCli(spec, env, args, timeoutMs);
   let child: ChildProcess | undefined;
   let client: GatewayClient | undefined;
   let events: GatewayEvent[] = [];
 
   async function start(): Promise<void> {
     child = spawnGateway(spec, env, root, port, token, gatewayLog);
-    client = await connectWhenReady(spec, child, port, token, gatewayLog, opts.readyTimeoutMs ?? 300_000, (e) => events.push(e));
+    client = await connectWhenReady(
+      spec,
+      child,
+      port,
+      token,
+      gatewayLog,
+      opts.readyTimeoutMs ?? 300_000,
+      (e) => events.push(e),
+    );
     events = [];
   }
 
@@ -156,8 +165,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return client.request(method, params, { timeoutMs: 120_000, ...callOpts });
     },
     callCli: async <T>(method: string, params: unknown = {}): Promise<T> => {
-      const res = await cli(["gateway", "call", method, "--params", JSON.stringify(params), "--json"]);
-      if (res.code !== 0) throw new Error(`gateway call ${method} failed (${res.code}):\n${res.stderr}${res.stdout}`);
+      const res = await cli([
+        "gateway",
+        "call",
+        method,
+        "--params",
+        JSON.stringify(params),
+        "--json",
+      ]);
+      if (res.code !== 0)
+        throw new Error(`gateway call ${method} failed (${res.code}):\n${res.stderr}${res.stdout}`);
       return JSON.parse(res.stdout) as T;
     },
     cli,
@@ -177,14 +194,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     dispose: async () => {
       await halt("SIGTERM");
       forgetHome(root);
-      if (process.env.TASK_MANAGER_KEEP_HOST !== "1") await rm(root, { recursive: true, force: true });
+      if (process.env.TASK_MANAGER_KEEP_HOST !== "1")
+        await rm(root, { recursive: true, force: true });
     },
   };
 
   try {
     const setup = await cli(spec.setupArgs(workspace));
-    if (setup.code !== 0) throw new Error(`${spec.kind} setup failed:\n${setup.stderr}${setup.stdout}`);
-    writeJson(configPath, buildConfig(spec, readJsonObject(configPath), opts, port, token, hostLog));
+    if (setup.code !== 0)
+      throw new Error(`${spec.kind} setup failed:\n${setup.stderr}${setup.stdout}`);
+    writeJson(
+      configPath,
+      buildConfig(spec, readJsonObject(configPath), opts, port, token, hostLog),
+    );
     if (opts.agentSettings) {
       await mkdir(join(stateDir, "agents/main/agent"), { recursive: true });
       writeJson(join(stateDir, "agents/main/agent/settings.json"), opts.agentSettings);
@@ -193,9 +215,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   } catch (err) {
     const log = tail(gatewayLog);
     await host.kill();
-    if (process.env.TASK_MANAGER_KEEP_HOST !== "1") await rm(root, { recursive: true, force: true });
+    if (process.env.TASK_MANAGER_KEEP_HOST !== "1")
+      await rm(root, { recursive: true, force: true });
     forgetHome(root);
-    throw new Error(`${spec.label}: ${(err as Error).message}\n--- gateway log (${gatewayLog}) ---\n${log}`);
+    throw new Error(
+      `${spec.label}: ${(err as Error).message}\n--- gateway log (${gatewayLog}) ---\n${log}`,
+    );
   }
   return host;
 }
@@ -205,10 +230,25 @@ export async function startHost(opts: HostOptions): Promise<Host> {
  * or NODE_ENV=test set, the hosts change behaviour (no gateway lock, polling config watcher…),
  * and we want the production paths. Network extras are switched off instead.
  */
-function hostEnv(spec: KindSpec, root: string, stateDir: string, configPath: string, token: string, extra?: Record<string, string>): NodeJS.ProcessEnv {
+function hostEnv(
+  spec: KindSpec,
+  root: string,
+  stateDir: string,
+  configPath: string,
+  token: string,
+  extra?: Record<string, string>,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("VITEST") || k === "NODE_ENV" || k === "NODE_OPTIONS" || k.startsWith("CLAWDBOT_") || k.startsWith("OPENCLAW_") || k.startsWith("TASK_MANAGER_")) continue;
+    if (
+      k.startsWith("VITEST") ||
+      k === "NODE_ENV" ||
+      k === "NODE_OPTIONS" ||
+      k.startsWith("CLAWDBOT_") ||
+      k.startsWith("OPENCLAW_") ||
+      k.startsWith("TASK_MANAGER_")
+    )
+      continue;
     env[k] = v;
   }
   return {
@@ -224,9 +264,28 @@ function hostEnv(spec: KindSpec, root: string, stateDir: string, configPath: str
 }
 
 /** The config written over what the host's setup produced (plain JSON; both hosts parse JSON5). */
-function buildConfig(spec: KindSpec, base: JsonObject, opts: HostOptions, port: number, token: string, hostLog: string): JsonObject {
-  const cost = (input: number, output: number): JsonObject => ({ input, output, cacheRead: 0, cacheWrite: 0 });
-  const model = (id: string, name: string, c: JsonObject): JsonObject => ({ id, name, cost: c, contextWindow: 128_000, maxTokens: 4096, input: ["text"] });
+function buildConfig(
+  spec: KindSpec,
+  base: JsonObject,
+  opts: HostOptions,
+  port: number,
+  token: string,
+  hostLog: string,
+): JsonObject {
+  const cost = (input: number, output: number): JsonObject => ({
+    input,
+    output,
+    cacheRead: 0,
+    cacheWrite: 0,
+  });
+  const model = (id: string, name: string, c: JsonObject): JsonObject => ({
+    id,
+    name,
+    cost: c,
+    contextWindow: 128_000,
+    maxTokens: 4096,
+    input: ["text"],
+  });
   const ours: JsonObject = {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
     logging: { file: hostLog, level: "debug" },
@@ -237,18 +296,29 @@ function buildConfig(spec: KindSpec, base: JsonObject, opts: HostOptions, port: 
           baseUrl: opts.providerBaseUrl,
           apiKey: "fake-key",
           api: "openai-completions",
-          models: [model("expensive-large", "Expensive Large", cost(15, 75)), model("cheap-flash", "Cheap Flash", cost(0.1, 0.4)), model("cheap-mini", "Cheap Mini", cost(0.15, 0.6))],
+          models: [
+            model("expensive-large", "Expensive Large", cost(15, 75)),
+            model("cheap-flash", "Cheap Flash", cost(0.1, 0.4)),
+            model("cheap-mini", "Cheap Mini", cost(0.15, 0.6)),
+          ],
         },
       },
     },
-    agents: { defaults: { model: { primary: EXPENSIVE_MODEL }, heartbeat: { every: opts.heartbeatEvery ?? "0m" } } },
+    agents: {
+      defaults: {
+        model: { primary: EXPENSIVE_MODEL },
+        heartbeat: { every: opts.heartbeatEvery ?? "0m" },
+      },
+    },
   };
   if (opts.pluginPaths || opts.pluginEntries) {
     ours.plugins = {
       ...(opts.pluginPaths ? { load: { paths: opts.pluginPaths } } : {}),
       ...(opts.pluginEntries ? { entries: opts.pluginEntries } : {}),
       // OpenClaw loads a non-bundled plugin with an unverified-source warning unless allowed.
-      ...(spec.kind === "openclaw" && opts.pluginEntries ? { allow: Object.keys(opts.pluginEntries) } : {}),
+      ...(spec.kind === "openclaw" && opts.pluginEntries
+        ? { allow: Object.keys(opts.pluginEntries) }
+        : {}),
     };
   }
   return deepMerge(deepMerge(base, ours), opts.extraConfig ?? {});
@@ -275,20 +345,42 @@ function readJsonObject(path: string): JsonObject {
   return JSON.parse(readFileSync(path, "utf8")) as JsonObject;
 }
 
-function runCli(spec: KindSpec, env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): Promise<CliResult> {
+function runCli(
+  spec: KindSpec,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  timeoutMs: number,
+): Promise<CliResult> {
   return new Promise((resolveRun) => {
-    execFile(spec.node, [spec.entry, ...args], { env, cwd: env.HOME, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolveRun({ code, stdout, stderr });
-    });
+    execFile(
+      spec.node,
+      [spec.entry, ...args],
+      { env, cwd: env.HOME, timeout: timeoutMs, maxBuffer: 32 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolveRun({ code, stdout, stderr });
+      },
+    );
   });
 }
 
-function spawnGateway(spec: KindSpec, env: NodeJS.ProcessEnv, cwd: string, port: number, token: string, logFile: string): ChildProcess {
+function spawnGateway(
+  spec: KindSpec,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  port: number,
+  token: string,
+  logFile: string,
+): ChildProcess {
   const log = createWriteStream(logFile, { flags: "a" });
   // detached: own process group, so killGroup() also reaches anything the gateway spawned.
   // cwd matters: transcripts of sessions the gateway creates outside an agent turn record it.
-  const child = spawn(spec.node, [spec.entry, ...spec.gatewayArgs(port, token)], { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(spec.node, [spec.entry, ...spec.gatewayArgs(port, token)], {
+    env,
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   track(child, env.HOME!);
@@ -301,34 +393,56 @@ function spawnGateway(spec: KindSpec, env: NodeJS.ProcessEnv, cwd: string, port:
  * hosts refuse or drop connections while starting (OpenClaw answers UNAVAILABLE "gateway
  * starting"); every failure before the deadline is retried, and the gateway dying ends the wait.
  */
-async function connectWhenReady(spec: KindSpec, child: ChildProcess, port: number, token: string, logFile: string, timeoutMs: number, onEvent: (e: GatewayEvent) => void): Promise<GatewayClient> {
+async function connectWhenReady(
+  spec: KindSpec,
+  child: ChildProcess,
+  port: number,
+  token: string,
+  logFile: string,
+  timeoutMs: number,
+  onEvent: (e: GatewayEvent) => void,
+): Promise<GatewayClient> {
   const deadline = Date.now() + timeoutMs;
   let lastError = "no attempt";
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready; log: ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `gateway exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready; log: ${logFile}`,
+      );
     try {
-      const client = await GatewayClient.connect({ url: `ws://127.0.0.1:${port}`, token }, { protocol: spec.protocol, timeoutMs: 15_000, onEvent });
+      const client = await GatewayClient.connect(
+        { url: `ws://127.0.0.1:${port}`, token },
+        { protocol: spec.protocol, timeoutMs: 15_000, onEvent },
+      );
       await client.request("health", {}, { timeoutMs: 30_000 });
       return client;
     } catch (err) {
       lastError = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`gateway not ready after ${timeoutMs} ms (last: ${lastError})`);
+    if (Date.now() > deadline)
+      throw new Error(`gateway not ready after ${timeoutMs} ms (last: ${lastError})`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 function tail(file: string, lines = 60): string {
-  return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-lines).join("\n") : "(no log)";
+  return existsSync(file)
+    ? readFileSync(file, "utf8").split("\n").slice(-lines).join("\n")
+    : "(no log)";
 }
 
 /** Waits until `check` returns a value (not undefined), polling; for store/transcript writes. */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -372,13 +486,18 @@ export async function spawnSubagent(host: Host, opts: SpawnOptions): Promise<Spa
  * OpenClaw: the session's status column has left "running".
  */
 export async function waitIdle(host: Host, sessionKey: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(() => {
-    const entry = host.readSessionStore()[sessionKey];
-    if (!entry) return undefined;
-    if (host.kind === "openclaw") return entry.status && entry.status !== "running" ? true : undefined;
-    const file = host.transcriptPath(sessionKey);
-    return file && existsSync(`${file}.lock`) ? undefined : true;
-  }, timeoutMs, `session ${sessionKey} to go idle`);
+  await waitFor(
+    () => {
+      const entry = host.readSessionStore()[sessionKey];
+      if (!entry) return undefined;
+      if (host.kind === "openclaw")
+        return entry.status && entry.status !== "running" ? true : undefined;
+      const file = host.transcriptPath(sessionKey);
+      return file && existsSync(`${file}.lock`) ? undefined : true;
+    },
+    timeoutMs,
+    `session ${sessionKey} to go idle`,
+  );
 }
 
 export interface TranscriptMessage {
@@ -392,7 +511,9 @@ export interface TranscriptMessage {
 
 /** The `message` payloads of a transcript's `{"type":"message"}` lines, in order. */
 export function transcriptMessages(lines: JsonObject[]): TranscriptMessage[] {
-  return lines.filter((line) => line.type === "message" && isObject(line.message)).map((line) => line.message as unknown as TranscriptMessage);
+  return lines
+    .filter((line) => line.type === "message" && isObject(line.message))
+    .map((line) => line.message as unknown as TranscriptMessage);
 }
 
 export function lastAssistant(lines: JsonObject[]): TranscriptMessage | undefined {
@@ -400,10 +521,29 @@ export function lastAssistant(lines: JsonObject[]): TranscriptMessage | undefine
 }
 
 /** Creates a folder for a test plugin (both hosts' manifests + package.json + index.js). */
-export async function writeTestPlugin(dir: string, id: string, indexJs: string, configSchema: JsonObject = { type: "object", additionalProperties: true }): Promise<string> {
+export async function writeTestPlugin(
+  dir: string,
+  id: string,
+  indexJs: string,
+  configSchema: JsonObject = { type: "object", additionalProperties: true },
+): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const name of ["clawdbot.plugin.json", "openclaw.plugin.json"]) writeFileSync(join(dir, name), JSON.stringify({ id, name: id, configSchema }, null, 2));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: id, version: "0.0.0", type: "module", clawdbot: { extensions: ["./index.js"] }, openclaw: { extensions: ["./index.js"] } }, null, 2));
+  for (const name of ["clawdbot.plugin.json", "openclaw.plugin.json"])
+    writeFileSync(join(dir, name), JSON.stringify({ id, name: id, configSchema }, null, 2));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify(
+      {
+        name: id,
+        version: "0.0.0",
+        type: "module",
+        clawdbot: { extensions: ["./index.js"] },
+        openclaw: { extensions: ["./index.js"] },
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(dir, "index.js"), indexJs);
   return dir;
 }

@@ -60,7 +60,15 @@ export const KINDS: Record<HostKind, KindSpec> = {
       CLAWDBOT_SKIP_GMAIL_WATCHER: "1",
     }),
     setupArgs: (workspace) => ["setup", "--workspace", workspace],
-    gatewayArgs: (port, token) => ["gateway", "--port", String(port), "--bind", "loopback", "--token", token],
+    gatewayArgs: (port, token) => [
+      "gateway",
+      "--port",
+      String(port),
+      "--bind",
+      "loopback",
+      "--token",
+      token,
+    ],
   },
   openclaw: {
     kind: "openclaw",
@@ -74,18 +82,33 @@ export const KINDS: Record<HostKind, KindSpec> = {
     env: privateOpenclawEnv,
     // Bare `setup` opens a chat; --baseline writes config, workspace and session folders only.
     setupArgs: (workspace) => ["setup", "--baseline", "--workspace", workspace],
-    gatewayArgs: (port, token) => ["gateway", "run", "--port", String(port), "--bind", "loopback", "--token", token],
+    gatewayArgs: (port, token) => [
+      "gateway",
+      "run",
+      "--port",
+      String(port),
+      "--bind",
+      "loopback",
+      "--token",
+      token,
+    ],
   },
 };
 
 /** Is this host installed (test/e2e/install-hosts.sh)? */
-export const installed = (kind: HostKind): boolean => existsSync(KINDS[kind].entry) && existsSync(KINDS[kind].node);
+export const installed = (kind: HostKind): boolean =>
+  existsSync(KINDS[kind].entry) && existsSync(KINDS[kind].node);
 
 /**
  * The hosts the e2e matrix runs. Both, when installed; with TASK_MANAGER_REQUIRE_HOST=1 (CI) a
  * missing host is a failure, not a skip. TASK_MANAGER_HOSTS=openclaw narrows it for local work.
  */
 export function hostMatrix(): HostKind[] {
-  const wanted = (process.env.TASK_MANAGER_HOSTS ?? "openclaw,clawdbot").split(",").map((s) => s.trim()).filter(Boolean) as HostKind[];
-  return wanted.filter((k) => k in KINDS && (installed(k) || process.env.TASK_MANAGER_REQUIRE_HOST === "1"));
+  const wanted = (process.env.TASK_MANAGER_HOSTS ?? "openclaw,clawdbot")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean) as HostKind[];
+  return wanted.filter(
+    (k) => k in KINDS && (installed(k) || process.env.TASK_MANAGER_REQUIRE_HOST === "1"),
+  );
 }

@@ -36,14 +36,18 @@ function clawdbotRecords(stateDir: string): Records {
   const dir = join(stateDir, "agents/main/sessions");
   const sessions = (): Record<string, SessionEntry> => {
     const file = join(dir, "sessions.json");
-    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, SessionEntry>) : {};
+    return existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, SessionEntry>)
+      : {};
   };
   // Entries written by chat.send carry `sessionFile`; those written by `agent`/sessions.patch
   // only `sessionId`, and the transcript is then <dir>/<sessionId>.jsonl.
   const transcriptPath = (key: string): string | undefined => {
     const entry = sessions()[key];
     if (!entry) return undefined;
-    return typeof entry.sessionFile === "string" ? entry.sessionFile : join(dir, `${entry.sessionId}.jsonl`);
+    return typeof entry.sessionFile === "string"
+      ? entry.sessionFile
+      : join(dir, `${entry.sessionId}.jsonl`);
   };
   return {
     sessions,
@@ -51,7 +55,10 @@ function clawdbotRecords(stateDir: string): Records {
     transcript(key) {
       const file = transcriptPath(key);
       if (!file || !existsSync(file)) return [];
-      return readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as JsonObject);
+      return readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as JsonObject);
     },
   };
 }
@@ -70,7 +77,11 @@ function openclawRecords(stateDir: string): Records {
   const sessions = (): Record<string, SessionEntry> =>
     withDb({}, (db) => {
       const out: Record<string, SessionEntry> = {};
-      for (const row of db.prepare("SELECT session_key AS k, current_session_id AS s, status, entry_json AS e FROM session_nodes").all() as Array<{ k: string; s: string; status: string | null; e: string }>) {
+      for (const row of db
+        .prepare(
+          "SELECT session_key AS k, current_session_id AS s, status, entry_json AS e FROM session_nodes",
+        )
+        .all() as Array<{ k: string; s: string; status: string | null; e: string }>) {
         const entry = JSON.parse(row.e) as SessionEntry;
         delete entry.skillsSnapshot;
         delete entry.systemPromptReport;
@@ -85,7 +96,13 @@ function openclawRecords(stateDir: string): Records {
       const id = sessions()[key]?.sessionId;
       if (!id) return [];
       return withDb([], (db) =>
-        (db.prepare("SELECT event_json AS e, event_zstd AS z FROM transcript_events WHERE session_id = ? ORDER BY seq").all(id) as Array<{ e: string | null; z: Uint8Array | null }>).map(
+        (
+          db
+            .prepare(
+              "SELECT event_json AS e, event_zstd AS z FROM transcript_events WHERE session_id = ? ORDER BY seq",
+            )
+            .all(id) as Array<{ e: string | null; z: Uint8Array | null }>
+        ).map(
           (row) => JSON.parse(row.e ?? zstdDecompressSync(row.z!).toString("utf8")) as JsonObject,
         ),
       );

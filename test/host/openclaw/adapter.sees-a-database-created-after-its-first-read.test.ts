@@ -18,10 +18,20 @@ describe("OpenClaw adapter: a database that appears later is read once it exists
       const dir = path.join(t.dir, "agents", "main", "agent");
       mkdirSync(dir, { recursive: true });
       const db = new DatabaseSync(path.join(dir, "openclaw-agent.sqlite"));
-      db.exec("CREATE TABLE session_nodes (session_key TEXT PRIMARY KEY, current_session_id TEXT, status TEXT, updated_at INTEGER, entry_json TEXT)");
-      db.prepare("INSERT INTO session_nodes VALUES (?, ?, ?, ?, ?)").run("agent:main:subagent:task-manager-x-1", "s1", "running", Date.now(), JSON.stringify({ startedAt: Date.now() }));
+      db.exec(
+        "CREATE TABLE session_nodes (session_key TEXT PRIMARY KEY, current_session_id TEXT, status TEXT, updated_at INTEGER, entry_json TEXT)",
+      );
+      db.prepare("INSERT INTO session_nodes VALUES (?, ?, ?, ?, ?)").run(
+        "agent:main:subagent:task-manager-x-1",
+        "s1",
+        "running",
+        Date.now(),
+        JSON.stringify({ startedAt: Date.now() }),
+      );
       db.close();
-      expect(await host.view().busySubagents(Date.now(), 60_000)).toEqual(["agent:main:subagent:task-manager-x-1"]);
+      expect(await host.view().busySubagents(Date.now(), 60_000)).toEqual([
+        "agent:main:subagent:task-manager-x-1",
+      ]);
     } finally {
       host.close();
     }

@@ -14,7 +14,10 @@ export async function drain(s: Sandbox, startOffsetMs: number, maxSteps: number)
   for (let i = 0; i < maxSteps; i++) {
     offset += STEP_MS;
     const clock = offset;
-    const ctx = await createContext({ workspace: s.workspace, deps: { now: () => Date.now() + clock, env: s.env } });
+    const ctx = await createContext({
+      workspace: s.workspace,
+      deps: { now: () => Date.now() + clock, env: s.env },
+    });
     const status = await dispatchOnce(ctx, gateway, { lockWaitMs: 10_000 });
     if (status.status === "ERROR") throw new Error(`drain: ${status.code} ${status.message}`);
     const running = (await ctx.store.read()).queue.tasks.some((t) => t.state !== "done");

@@ -12,7 +12,13 @@ export const DRIVER = path.join(ROOT, "test/reliability/driver.ts");
 /** A lenient policy: nothing but the behaviour under test may defer a task. */
 // The crash lanes move the clock forward 10 min a step: neither timeouts nor the maximum age
 // may take a task out of rotation before the drain runs it.
-export const OPEN_POLICY = { maxConcurrent: 64, loadThreshold: 1000, minFreeMemoryMB: 0, taskTimeoutMinutes: 1_000_000, maxAgeHours: null };
+export const OPEN_POLICY = {
+  maxConcurrent: 64,
+  loadThreshold: 1000,
+  minFreeMemoryMB: 0,
+  taskTimeoutMinutes: 1_000_000,
+  maxAgeHours: null,
+};
 
 export interface Sandbox {
   root: string;
@@ -31,7 +37,11 @@ export function removeSandboxes(): void {
 }
 
 /** A fresh workspace (with an rc file) and a private host state dir under one temp folder. */
-export function makeSandbox(name: string, policy: Record<string, unknown> = OPEN_POLICY, base = os.tmpdir()): Sandbox {
+export function makeSandbox(
+  name: string,
+  policy: Record<string, unknown> = OPEN_POLICY,
+  base = os.tmpdir(),
+): Sandbox {
   const root = mkdtempSync(path.join(base, `tm-rel-${name}-`));
   created.push(root);
   const workspace = path.join(root, "ws");
@@ -51,7 +61,8 @@ export function makeSandbox(name: string, policy: Record<string, unknown> = OPEN
   return { root, workspace, stateDir, env };
 }
 
-export const queuePath = (s: Sandbox): string => path.join(s.workspace, "memory", "pending_tasks.json");
+export const queuePath = (s: Sandbox): string =>
+  path.join(s.workspace, "memory", "pending_tasks.json");
 
 export interface Exit {
   code: number | null;
@@ -62,7 +73,13 @@ export interface Exit {
 }
 
 /** Runs a command with an argv array (never a shell) and collects its output. */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer, cwd?: string): Promise<Exit> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string | Buffer,
+  cwd?: string,
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, cwd: cwd ?? ROOT, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -70,13 +87,20 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt: Date.now() }));
+    child.on("close", (code, signal) =>
+      resolve({ code, signal, stdout, stderr, exitedAt: Date.now() }),
+    );
     child.stdin.on("error", () => {}); // a child killed early closes its stdin; that is the test's business
     child.stdin.end(input ?? "");
   });
 }
 
-export const cli = (s: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string | Buffer): Promise<Exit> =>
+export const cli = (
+  s: Sandbox,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  input?: string | Buffer,
+): Promise<Exit> =>
   run(process.execPath, [CLI, ...args, "--json"], { ...s.env, ...extraEnv }, input);
 
 export const driver = (s: Sandbox, job: object, extraEnv: NodeJS.ProcessEnv = {}): Promise<Exit> =>
@@ -106,7 +130,9 @@ export function prng(seed: number): () => number {
 /** Seed from TM_SEED (to replay a run) or a fresh one, always reported in the figures. */
 export function seedFromEnv(): number {
   const fromEnv = Number(process.env.TM_SEED);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.floor(Math.random() * 2 ** 31) + 1;
+  return Number.isInteger(fromEnv) && fromEnv > 0
+    ? fromEnv
+    : Math.floor(Math.random() * 2 ** 31) + 1;
 }
 
 export function intFromEnv(name: string, fallback: number): number {

@@ -1,4 +1,16 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { SpawnRequest, Spawner } from "../../../dist/runtime/dispatch.js";
 
@@ -22,10 +34,16 @@ export class FakeGateway implements Spawner {
   }
 
   async spawn(request: SpawnRequest): Promise<{ runId: string | null }> {
-    appendLine(path.join(this.#root, "spawns.log"), JSON.stringify({ ...request, prompt: undefined, pid: process.pid }));
+    appendLine(
+      path.join(this.#root, "spawns.log"),
+      JSON.stringify({ ...request, prompt: undefined, pid: process.pid }),
+    );
     const runId = `run-${request.idempotencyKey.replace(/[^a-z0-9]/gi, "_")}`;
     const marker = path.join(this.#root, "runs", runId);
-    createExclusive(marker, JSON.stringify({ taskId: request.taskId, model: request.model, prompt: request.prompt }));
+    createExclusive(
+      marker,
+      JSON.stringify({ taskId: request.taskId, model: request.model, prompt: request.prompt }),
+    );
     // A run exists once its marker does; like a real run it (re)writes its session as it goes,
     // so a process killed between marker and transcript still leaves a finished run behind.
     const sessionId = `s-${runId}`;
@@ -33,14 +51,24 @@ export class FakeGateway implements Spawner {
       { type: "message", message: { role: "user", content: request.prompt } },
       { type: "message", message: { role: "assistant", content: "done", stopReason: "stop" } },
     ];
-    writeFileSync(path.join(this.#sessionsDir, `${sessionId}.jsonl`), transcript.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    this.#patchStore(request.sessionKey, { sessionId, updatedAt: Date.now(), model: request.model, label: request.label });
+    writeFileSync(
+      path.join(this.#sessionsDir, `${sessionId}.jsonl`),
+      transcript.map((l) => JSON.stringify(l)).join("\n") + "\n",
+    );
+    this.#patchStore(request.sessionKey, {
+      sessionId,
+      updatedAt: Date.now(),
+      model: request.model,
+      label: request.label,
+    });
     return { runId };
   }
 
   #patchStore(key: string, entry: Record<string, unknown>): void {
     const file = path.join(this.#sessionsDir, "sessions.json");
-    const store = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+    const store = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>)
+      : {};
     store[key] = entry;
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(store));
@@ -59,11 +87,22 @@ export function readGatewayRecord(stateDir: string): GatewayRecord {
   const root = path.join(stateDir, "fake-gateway");
   const log = path.join(root, "spawns.log");
   const calls = existsSync(log)
-    ? readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as GatewayRecord["calls"][number])
+    ? readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as GatewayRecord["calls"][number])
     : [];
   const runsDir = path.join(root, "runs");
   const runs = existsSync(runsDir)
-    ? readdirSync(runsDir).filter((n) => !n.endsWith(".tmp")).map((runId) => ({ runId, ...(JSON.parse(readFileSync(path.join(runsDir, runId), "utf8")) as Omit<GatewayRecord["runs"][number], "runId">) }))
+    ? readdirSync(runsDir)
+        .filter((n) => !n.endsWith(".tmp"))
+        .map((runId) => ({
+          runId,
+          ...(JSON.parse(readFileSync(path.join(runsDir, runId), "utf8")) as Omit<
+            GatewayRecord["runs"][number],
+            "runId"
+          >),
+        }))
     : [];
   return { calls, runs };
 }

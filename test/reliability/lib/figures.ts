@@ -11,11 +11,24 @@ const FILE = path.join(ROOT, ".cache", "reliability-figures.json");
  * run in parallel workers, so the merge is done under a lock). Node version and the temp dir's
  * filesystem ride along with every figure, as RELIABILITY.md asks.
  */
-export async function recordFigure(name: string, figure: Record<string, unknown>, dir = os.tmpdir()): Promise<void> {
-  const full = { test: name, ...figure, node: process.version, fs: fsType(dir), at: new Date().toISOString() };
+export async function recordFigure(
+  name: string,
+  figure: Record<string, unknown>,
+  dir = os.tmpdir(),
+): Promise<void> {
+  const full = {
+    test: name,
+    ...figure,
+    node: process.version,
+    fs: fsType(dir),
+    at: new Date().toISOString(),
+  };
   console.log(`FIGURE ${JSON.stringify(full)}`);
   mkdirSync(path.dirname(FILE), { recursive: true });
-  const release = await lockfile.lock(path.dirname(FILE), { lockfilePath: `${FILE}.lock`, retries: { retries: 100, minTimeout: 10, maxTimeout: 100 } });
+  const release = await lockfile.lock(path.dirname(FILE), {
+    lockfilePath: `${FILE}.lock`,
+    retries: { retries: 100, minTimeout: 10, maxTimeout: 100 },
+  });
   try {
     let all: Record<string, unknown> = {};
     try {

@@ -34,7 +34,10 @@ export interface HammerSummary {
   retries: Record<string, number>;
 }
 
-type Outcome = { op: "add" | "claim" | "ack" | "remove"; id: string } | { op: "idle" } | { op: "rejected"; code: string };
+type Outcome =
+  | { op: "add" | "claim" | "ack" | "remove"; id: string }
+  | { op: "idle" }
+  | { op: "rejected"; code: string };
 
 const RETRYABLE = new Set(["E_LOCKED", "E_STALE_WRITE", "E_LOCK_COMPROMISED"]);
 
@@ -42,7 +45,16 @@ function installNaiveMutate(): void {
   const naive: QueueStore["mutate"] = async function (this: QueueStore, transform) {
     const bytes = await readFile(this.file).catch(() => null);
     const current = bytes === null ? null : decodeQueue(bytes, this.file, Date.now()).queue;
-    const base = current ?? { version: 2 as const, revision: 0, paused: false, cooldowns: {}, tasks: [], history: [], alerts: [], captured: [] };
+    const base = current ?? {
+      version: 2 as const,
+      revision: 0,
+      paused: false,
+      cooldowns: {},
+      tasks: [],
+      history: [],
+      alerts: [],
+      captured: [],
+    };
     const { queue, result } = transform(base);
     if (queue === base) return { result, written: false, revision: base.revision };
     const next = { ...queue, revision: base.revision + 1 };
@@ -56,7 +68,12 @@ function installNaiveMutate(): void {
  * The worker's next operation: finish what it claimed, otherwise alternate add and check. The
  * last 5% are adds only, so the final queue holds tasks whose presence the checker can verify.
  */
-async function operate(ctx: Context, i: number, mine: { claimed: string | null; running: string | null }, job: HammerJob): Promise<Outcome> {
+async function operate(
+  ctx: Context,
+  i: number,
+  mine: { claimed: string | null; running: string | null },
+  job: HammerJob,
+): Promise<Outcome> {
   const worker = job.worker;
   if (i >= job.ops * 0.95) return add(ctx, worker, i);
   if (mine.running) {
@@ -65,7 +82,10 @@ async function operate(ctx: Context, i: number, mine: { claimed: string | null; 
     return { op: "remove", id: task.id };
   }
   if (mine.claimed) {
-    const task = await ops.ackTask(ctx, mine.claimed, { runId: `run-${mine.claimed}`, sessionKey: null });
+    const task = await ops.ackTask(ctx, mine.claimed, {
+      runId: `run-${mine.claimed}`,
+      sessionKey: null,
+    });
     mine.claimed = null;
     mine.running = task.id;
     return { op: "ack", id: task.id };
@@ -76,8 +96,10 @@ async function operate(ctx: Context, i: number, mine: { claimed: string | null; 
       mine.claimed = status.task.id;
       return { op: "claim", id: status.task.id };
     }
-    if (status.status === "DEFERRED" && status.reason === "locked") throw Object.assign(new Error("locked"), { retry: "DEFERRED_locked" });
-    if (status.status === "ERROR") throw Object.assign(new Error(status.message), { code: status.code });
+    if (status.status === "DEFERRED" && status.reason === "locked")
+      throw Object.assign(new Error("locked"), { retry: "DEFERRED_locked" });
+    if (status.status === "ERROR")
+      throw Object.assign(new Error(status.message), { code: status.code });
     return { op: "idle" };
   }
   return add(ctx, worker, i);
@@ -97,7 +119,11 @@ function retryReason(err: unknown): string | null {
 export async function runHammer(job: HammerJob): Promise<HammerSummary> {
   if (job.mode === "naive") installNaiveMutate();
   const ctx = await createContext({ workspace: job.workspace });
-  const summary: HammerSummary = { worker: job.worker, done: { add: 0, claim: 0, ack: 0, remove: 0, idle: 0, rejected: 0 }, retries: {} };
+  const summary: HammerSummary = {
+    worker: job.worker,
+    done: { add: 0, claim: 0, ack: 0, remove: 0, idle: 0, rejected: 0 },
+    retries: {},
+  };
   const mine = { claimed: null as string | null, running: null as string | null };
   for (let i = 0; i < job.ops; i++) {
     let outcome: Outcome;
@@ -115,12 +141,16 @@ export async function runHammer(job: HammerJob): Promise<HammerSummary> {
         if (job.mode === "locked") throw err;
         mine.claimed = null;
         mine.running = null;
-        outcome = { op: "rejected", code: isTaskManagerError(err) ? err.code : ((err as { code?: string }).code ?? "unknown") };
+        outcome = {
+          op: "rejected",
+          code: isTaskManagerError(err) ? err.code : ((err as { code?: string }).code ?? "unknown"),
+        };
         break;
       }
     }
     summary.done[outcome.op] += 1;
-    if (outcome.op !== "idle" && outcome.op !== "rejected") appendLine(job.log, JSON.stringify(outcome));
+    if (outcome.op !== "idle" && outcome.op !== "rejected")
+      appendLine(job.log, JSON.stringify(outcome));
   }
   return summary;
 }

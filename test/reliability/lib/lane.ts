@@ -33,11 +33,16 @@ export const holdersOf = (s: Sandbox): string => path.join(s.root, "holders");
 export function acknowledgedAdds(s: Sandbox): string[] {
   const file = ackLogOf(s);
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { added: string }).added);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => (JSON.parse(l) as { added: string }).added);
 }
 
 export function stagedFiles(s: Sandbox): string[] {
-  return readdirSync(path.dirname(queuePath(s))).filter((n) => n.startsWith(".pending_tasks.json.staged-"));
+  return readdirSync(path.dirname(queuePath(s))).filter((n) =>
+    n.startsWith(".pending_tasks.json.staged-"),
+  );
 }
 
 /** The queue as any reader sees it; null when it does not parse (counted as unparseable). */
@@ -49,14 +54,30 @@ export async function readQueue(s: Sandbox): Promise<Queue | null> {
   }
 }
 
-export function stepJob(s: Sandbox, kind: Kill["kind"], clockOffsetMs: number, prompt?: string): object {
-  return { kind, workspace: s.workspace, clockOffsetMs, ackLog: ackLogOf(s), holdersDir: holdersOf(s), ...(prompt ? { prompt } : {}) };
+export function stepJob(
+  s: Sandbox,
+  kind: Kill["kind"],
+  clockOffsetMs: number,
+  prompt?: string,
+): object {
+  return {
+    kind,
+    workspace: s.workspace,
+    clockOffsetMs,
+    ackLog: ackLogOf(s),
+    holdersDir: holdersOf(s),
+    ...(prompt ? { prompt } : {}),
+  };
 }
 
 /** Starts a looping driver, waits until it is working, lets it run `delayMs`, then SIGKILLs it. */
 export function killLoopAfter(s: Sandbox, clockOffsetMs: number, delayMs: number): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DRIVER, JSON.stringify(stepJob(s, "loop", clockOffsetMs))], { env: s.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [DRIVER, JSON.stringify(stepJob(s, "loop", clockOffsetMs))],
+      { env: s.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -66,14 +87,23 @@ export function killLoopAfter(s: Sandbox, clockOffsetMs: number, delayMs: number
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt: Date.now() }));
+    child.on("close", (code, signal) =>
+      resolve({ code, signal, stdout, stderr, exitedAt: Date.now() }),
+    );
   });
 }
 
-export function inflict(s: Sandbox, kill: Kill, clockOffsetMs: number, randomDelayMs: number): Promise<Exit> {
+export function inflict(
+  s: Sandbox,
+  kill: Kill,
+  clockOffsetMs: number,
+  randomDelayMs: number,
+): Promise<Exit> {
   if (kill.kind === "loop") return killLoopAfter(s, clockOffsetMs, randomDelayMs);
   // A unique prompt: a duplicate add writes nothing and would never reach the crash point.
-  return driver(s, stepJob(s, kind(kill), clockOffsetMs, `crash ${kill.at} t${clockOffsetMs}`), { TASK_MANAGER_CRASH_AT: kill.at });
+  return driver(s, stepJob(s, kind(kill), clockOffsetMs, `crash ${kill.at} t${clockOffsetMs}`), {
+    TASK_MANAGER_CRASH_AT: kill.at,
+  });
 }
 
 const kind = (kill: Kill): "add" | "dispatch" => (kill.kind === "add" ? "add" : "dispatch");

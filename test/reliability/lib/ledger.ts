@@ -8,7 +8,14 @@ export interface LedgerEntry {
 }
 
 export function readLedger(files: string[]): LedgerEntry[] {
-  return files.flatMap((f) => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as LedgerEntry) : []));
+  return files.flatMap((f) =>
+    existsSync(f)
+      ? readFileSync(f, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => JSON.parse(l) as LedgerEntry)
+      : [],
+  );
 }
 
 export interface Reconciliation {
@@ -38,7 +45,8 @@ const count = (xs: Iterable<string>): Map<string, number> => {
  */
 export function reconcile(entries: LedgerEntry[], queue: Queue): Reconciliation {
   const details: string[] = [];
-  const byOp = (op: LedgerEntry["op"]): string[] => entries.filter((e) => e.op === op).map((e) => e.id);
+  const byOp = (op: LedgerEntry["op"]): string[] =>
+    entries.filter((e) => e.op === op).map((e) => e.id);
   const added = new Set(byOp("add"));
   const removed = new Set(byOp("remove"));
   const acked = new Set(byOp("ack"));
@@ -61,6 +69,16 @@ export function reconcile(entries: LedgerEntry[], queue: Queue): Reconciliation 
   const writes = entries.length;
   const dupClaims = [...claims.values()].filter((n) => n > 1).length;
   const dupIds = [...inQueue.values()].filter((n) => n > 1).length;
-  if (writes !== queue.revision) details.push(`revision ${queue.revision} after ${writes} confirmed writes`);
-  return { writes, revision: queue.revision, expected: added.size - removed.size, present: queue.tasks.length, lost, lostWrites: Math.max(0, writes - queue.revision), duplicated: dupClaims + dupIds, details: details.slice(0, 10) };
+  if (writes !== queue.revision)
+    details.push(`revision ${queue.revision} after ${writes} confirmed writes`);
+  return {
+    writes,
+    revision: queue.revision,
+    expected: added.size - removed.size,
+    present: queue.tasks.length,
+    lost,
+    lostWrites: Math.max(0, writes - queue.revision),
+    duplicated: dupClaims + dupIds,
+    details: details.slice(0, 10),
+  };
 }

@@ -14,8 +14,16 @@ export async function validQueueBytes(): Promise<Buffer> {
   const s = makeSandbox("valid");
   const ctx = await contextFor(s);
   const a = await ops.addTask(ctx, { prompt: "summarise the logs", priority: 2 });
-  await ops.addTask(ctx, { prompt: "retry: fetch $(weather) `now`; ok\nline two", source: "capture", key: "k1" });
-  await ops.ackTask(ctx, a.task.id, { runId: "run-1", sessionKey: "agent:main:subagent:x", model: "google/gemini-2.5-flash" });
+  await ops.addTask(ctx, {
+    prompt: "retry: fetch $(weather) `now`; ok\nline two",
+    source: "capture",
+    key: "k1",
+  });
+  await ops.ackTask(ctx, a.task.id, {
+    runId: "run-1",
+    sessionKey: "agent:main:subagent:x",
+    model: "google/gemini-2.5-flash",
+  });
   await ops.completeTask(ctx, a.task.id);
   await ops.addTask(ctx, { prompt: "third" });
   return readFileSync(ctx.store.file);
@@ -43,7 +51,8 @@ export async function tryWriteOver(ctx: Context, bytes: Buffer): Promise<Refusal
     quarantine = typeof err.details.quarantine === "string" ? err.details.quarantine : null;
   }
   const unchanged = sha(readFileSync(file)) === sha(bytes);
-  const quarantined = quarantine !== null && existsSync(quarantine) && sha(readFileSync(quarantine)) === sha(bytes);
+  const quarantined =
+    quarantine !== null && existsSync(quarantine) && sha(readFileSync(quarantine)) === sha(bytes);
   if (quarantine) rmSync(quarantine, { force: true });
   return { code, unchanged, quarantined };
 }

@@ -8,7 +8,11 @@ export const HOSTILE = `<img src=x onerror=alert(1)><script>window.__pwned = 1</
 
 export const card = (id: string): string => `[data-testid=task][data-task-id="${id}"]`;
 
-export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -19,7 +23,15 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
 /** The counts the page shows, by state ("total" included). */
 export function shownCounts(surface: Surface): Promise<Record<string, number>> {
   return surface
-    .$$eval("[data-testid^=count-]", (els) => els.map((e) => [e.getAttribute("data-testid")!.slice(6), Number(e.querySelector("b")!.textContent)] as const))
+    .$$eval("[data-testid^=count-]", (els) =>
+      els.map(
+        (e) =>
+          [
+            e.getAttribute("data-testid")!.slice(6),
+            Number(e.querySelector("b")!.textContent),
+          ] as const,
+      ),
+    )
     .then((pairs) => Object.fromEntries(pairs));
 }
 
@@ -32,7 +44,9 @@ export function countsOf(tasks: ReadonlyArray<{ state: string }>): Record<string
 
 /** Non-zero state counts the page shows (the page lists every known state, zeros too). */
 export async function shownNonZero(surface: Surface): Promise<Record<string, number>> {
-  return Object.fromEntries(Object.entries(await shownCounts(surface)).filter(([state, n]) => state !== "total" && n > 0));
+  return Object.fromEntries(
+    Object.entries(await shownCounts(surface)).filter(([state, n]) => state !== "total" && n > 0),
+  );
 }
 
 /**
@@ -42,17 +56,25 @@ export async function shownNonZero(surface: Surface): Promise<Record<string, num
 export async function hostileShownAsText(surface: Surface, id: string): Promise<void> {
   const text = await surface.textContent(`${card(id)} [data-testid=prompt]`);
   if (text !== HOSTILE) throw new Error(`the hostile prompt is shown as ${JSON.stringify(text)}`);
-  const made = await surface.evaluate<number>("document.querySelectorAll('img, main script').length");
+  const made = await surface.evaluate<number>(
+    "document.querySelectorAll('img, main script').length",
+  );
   const ran = await surface.evaluate<string>("typeof window.__pwned");
-  if (made !== 0 || ran !== "undefined") throw new Error(`the hostile prompt became markup (${made} elements) or ran (__pwned: ${ran})`);
+  if (made !== 0 || ran !== "undefined")
+    throw new Error(`the hostile prompt became markup (${made} elements) or ran (__pwned: ${ran})`);
 }
 
 /** A waiting task shows why (`reason`) and a countdown to when, and the countdown ticks. */
 export async function countdownTicks(surface: Surface, id: string, reason: string): Promise<void> {
   const wait = surface.locator(`${card(id)} [data-testid=wait]`);
-  await until(async () => (await wait.getAttribute("data-reason")) === reason, 10_000, `${id} to wait for "${reason}"`);
+  await until(
+    async () => (await wait.getAttribute("data-reason")) === reason,
+    10_000,
+    `${id} to wait for "${reason}"`,
+  );
   const countdown = wait.locator("[data-testid=countdown]");
   const first = await countdown.textContent();
-  if (!/^in (\d+m )?\d+s$/.test(first ?? "")) throw new Error(`the countdown reads ${JSON.stringify(first)}`);
+  if (!/^in (\d+m )?\d+s$/.test(first ?? ""))
+    throw new Error(`the countdown reads ${JSON.stringify(first)}`);
   await until(async () => (await countdown.textContent()) !== first, 3000, "the countdown to tick");
 }

@@ -16,7 +16,10 @@ export interface Served {
 
 /** Runs the real `task-manager serve` and waits for the URL line on stdout. */
 export async function startServe(workspace: string, env: NodeJS.ProcessEnv): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, "serve", "-w", workspace], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve", "-w", workspace], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
