@@ -93,10 +93,10 @@ function modelsConfig(baseUrl: string): Record<string, unknown> {
 /** The HTTP status of one GET, or 0 when nothing answers yet. */
 function statusOf(port: number, pathname: string): Promise<number> {
   return new Promise((resolve) => {
-    request(
-      { host: "127.0.0.1", port, path: pathname, timeout: 5000 },
-      (res) => (res.resume(), resolve(res.statusCode ?? 0)),
-    )
+    request({ host: "127.0.0.1", port, path: pathname, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
       .on("error", () => resolve(0))
       .on("timeout", function (this: ReturnType<typeof request>) {
         this.destroy();

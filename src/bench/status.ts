@@ -170,7 +170,10 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
     await get(`${base}api/status`, agent, 1000, headers); // what opening the page asks
     stream = request(`${base}api/events`, { headers });
     const opened = new Promise<number>((resolve, reject) => {
-      stream!.on("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      stream!.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
       stream!.on("error", reject);
     });
     stream.end();
@@ -221,7 +224,10 @@ async function openPage(
   await get(`${base}api/status`, agent, tasks, headers);
   const stream = request(`${base}api/events`, { headers });
   const status = await new Promise<number>((resolve, reject) => {
-    stream.on("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    stream.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
     stream.on("error", reject);
     stream.end();
   });

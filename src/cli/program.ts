@@ -306,22 +306,18 @@ export function buildProgram(): Command {
   common(
     program.command("pause").description("stop recommending tasks (checks answer DEFERRED/paused)"),
   ).action(async (o: Common) =>
-    withContext(
-      o,
-      async (ctx) => (
-        await ops.setPaused(ctx, true),
-        o.json ? printJson({ status: "OK", paused: true }) : printLine("paused")
-      ),
-    ),
+    withContext(o, async (ctx) => {
+      await ops.setPaused(ctx, true);
+      if (o.json) printJson({ status: "OK", paused: true });
+      else printLine("paused");
+    }),
   );
   common(program.command("resume").description("undo pause")).action(async (o: Common) =>
-    withContext(
-      o,
-      async (ctx) => (
-        await ops.setPaused(ctx, false),
-        o.json ? printJson({ status: "OK", paused: false }) : printLine("resumed")
-      ),
-    ),
+    withContext(o, async (ctx) => {
+      await ops.setPaused(ctx, false);
+      if (o.json) printJson({ status: "OK", paused: false });
+      else printLine("resumed");
+    }),
   );
 
   common(

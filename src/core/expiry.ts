@@ -48,7 +48,10 @@ const isCanonical = (iso: string): boolean =>
 function isStale(task: Task, limit: number, nowMs: number, cutoffs: Map<number, string>): boolean {
   const from = task.age_from ?? task.added_at;
   let cutoff = cutoffs.get(limit);
-  if (cutoff === undefined) cutoffs.set(limit, (cutoff = isoTime(nowMs - limit * HOUR_MS)));
+  if (cutoff === undefined) {
+    cutoff = isoTime(nowMs - limit * HOUR_MS);
+    cutoffs.set(limit, cutoff);
+  }
   if (isCanonical(from) && isCanonical(cutoff)) return from < cutoff;
   return nowMs - Date.parse(from) > limit * HOUR_MS;
 }

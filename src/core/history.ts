@@ -27,7 +27,10 @@ export function summarizeHistory(history: readonly HistoryEntry[]): HistorySumma
     if (e.outcome === "done") {
       done += 1;
       const s = runSeconds(e);
-      if (s !== null) (seconds += s), (timed += 1);
+      if (s !== null) {
+        seconds += s;
+        timed += 1;
+      }
     } else if (e.outcome === "failed") failed += 1;
     else if (e.outcome === "dead") dead += 1;
     else if (e.outcome === "review") review += 1;

@@ -5,6 +5,7 @@ export const MAX_PROMPT_BYTES = 64 * 1024;
 
 // C0 controls except tab and newline, DEL, and C1 controls: they can rewrite a terminal or a
 // log line. Shell metacharacters ($, `, ;, quotes) are kept: task text is data, never a command.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 
 /** Cleans and checks task text; throws E_INVALID_INPUT / E_PROMPT_TOO_LARGE. */

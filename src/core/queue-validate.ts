@@ -27,8 +27,10 @@ interface Problem {
 }
 
 const fail = (what: string): Problem => ({ path: [], what });
-const at = (key: string | number, problem: Problem | null): Problem | null =>
-  problem === null ? null : (problem.path.unshift(key), problem);
+const at = (key: string | number, problem: Problem | null): Problem | null => {
+  if (problem !== null) problem.path.unshift(key);
+  return problem;
+};
 const describe = (problem: Problem): string =>
   `at ${problem.path.join(".") || "(top level)"}: ${problem.what}`;
 const isObject = (v: unknown): v is Record<string, unknown> =>

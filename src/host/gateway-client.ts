@@ -133,10 +133,20 @@ export class GatewayClient {
         () => reject(new Error(`cannot connect to ${this.#url} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      ws.addEventListener("open", () => (clearTimeout(timer), resolve()), { once: true });
+      ws.addEventListener(
+        "open",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
       ws.addEventListener(
         "error",
-        () => (clearTimeout(timer), reject(new Error(`cannot connect to ${this.#url}`))),
+        () => {
+          clearTimeout(timer);
+          reject(new Error(`cannot connect to ${this.#url}`));
+        },
         { once: true },
       );
       ws.addEventListener("message", (ev: MessageEvent) => this.#onMessage(String(ev.data)));

@@ -19,7 +19,7 @@ export interface TranscriptMessage {
  * when its last message is an assistant answer that did not stop on an error.
  */
 export function outcomeOfLastMessage(message: TranscriptMessage | null): RunOutcome {
-  if (!message || message.role !== "assistant") return { status: "running" };
+  if (message?.role !== "assistant") return { status: "running" };
   if (message.stopReason === "error")
     return { status: "failed", message: message.errorMessage || "model call failed" };
   if (message.stopReason === "aborted")

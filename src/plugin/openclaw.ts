@@ -35,7 +35,10 @@ export function openclawWiring(
     adapter(location, config: HostConfig | null, agentId) {
       const key = `${location.stateDir}\0${agentId}\0${config?.file ?? ""}`;
       let adapter = adapters.get(key);
-      if (!adapter) adapters.set(key, (adapter = openclawHost(location.stateDir, config, agentId)));
+      if (!adapter) {
+        adapter = openclawHost(location.stateDir, config, agentId);
+        adapters.set(key, adapter);
+      }
       return adapter;
     },
     spawner,

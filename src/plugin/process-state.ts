@@ -21,13 +21,17 @@ const KEY = Symbol.for("task-manager.plugin.process-state");
 
 export function processState(): ProcessState {
   const holder = globalThis as { [KEY]?: ProcessState };
-  return (holder[KEY] ??= { mains: new Map(), live: null });
+  holder[KEY] ??= { mains: new Map(), live: null };
+  return holder[KEY];
 }
 
 /** The one MainActivity for a main session key in this process. */
 export function sharedMainActivity(mainKey: string, staleMs: number): MainActivity {
   const { mains } = processState();
   let main = mains.get(mainKey);
-  if (!main) mains.set(mainKey, (main = new MainActivity(mainKey, staleMs)));
+  if (!main) {
+    main = new MainActivity(mainKey, staleMs);
+    mains.set(mainKey, main);
+  }
   return main;
 }

@@ -14,7 +14,8 @@ export const TAB_SLUG = "task-queue";
  */
 function pageKey(): string {
   const state = processState();
-  return (state.pageKey ??= randomBytes(24).toString("base64url"));
+  state.pageKey ??= randomBytes(24).toString("base64url");
+  return state.pageKey;
 }
 
 export interface StatusPageDeps {

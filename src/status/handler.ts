@@ -78,10 +78,10 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, rest: AssetPath): void {
     const method = req.method ?? "GET";
-    if (method !== "GET" && method !== "HEAD")
-      return sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Pages are GET only.", {
-        Allow: "GET, HEAD",
-      });
+    if (method !== "GET" && method !== "HEAD") {
+      sendError(res, 405, "E_METHOD_NOT_ALLOWED", "Pages are GET only.", { Allow: "GET, HEAD" });
+      return;
+    }
     const asset = assets.get(rest)!;
     res.writeHead(200, {
       ...BASE_HEADERS,

@@ -20,7 +20,7 @@ export interface Decoded {
  */
 export function encodeQueue(queue: Queue): Buffer {
   const { version, revision, ...rest } = queue;
-  return Buffer.from(JSON.stringify({ version, revision, ...rest }, null, 2) + "\n", "utf8");
+  return Buffer.from(`${JSON.stringify({ version, revision, ...rest }, null, 2)}\n`, "utf8");
 }
 
 /** Revision as written in the first bytes; "legacy" for a bare array, null if unreadable. */

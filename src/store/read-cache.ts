@@ -21,7 +21,8 @@ interface Identity {
  */
 function identityOf(file: string, nowMs: number): Identity | null {
   const s = lstatSync(file, { bigint: true, throwIfNoEntry: false });
-  if (!s || !s.isFile()) return null;
+  if (!s?.isFile()) return null;
+  // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max takes numbers only.
   const newest = Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n);
   return {
     key: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,

@@ -30,8 +30,7 @@ export function relativeTo(root: string, target: string): string {
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   const below = target.startsWith(prefix) ? target.slice(prefix.length) : null;
   // A slice is only the answer when it is already normal (no "", "." or ".." parts).
-  return below !== null &&
-    below.split(path.sep).every((part) => part !== "" && part !== "." && part !== "..")
+  return below?.split(path.sep).every((part) => part !== "" && part !== "." && part !== "..")
     ? below
     : path.relative(root, target);
 }

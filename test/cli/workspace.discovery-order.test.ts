@@ -46,7 +46,7 @@ describe("workspace discovery, first match wins", () => {
     const other = path.join(t.dir, "other.json");
     writeFileSync(
       other,
-      '{ // JSON5 is accepted\n agents: { defaults: { workspace: "' + dirs.env + '" } }, }',
+      `{ // JSON5 is accepted\n agents: { defaults: { workspace: "${dirs.env}" } }, }`,
     );
     expect(workspaceOf([], { CLAWDBOT_CONFIG_PATH: other })).toEqual({
       dir: dirs.env,

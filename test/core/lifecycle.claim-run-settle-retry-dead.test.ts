@@ -71,7 +71,7 @@ describe("lifecycle: pending → claimed → running → done / failed → retry
     expect(task.lease).toMatchObject({ model: p.models[1], attempt: 2 });
     expect(task.failures).toBe(0);
     expect(task.last_error).toMatchObject({ kind: "quota" });
-    expect(queue.holds?.["google"]).toMatchObject({
+    expect(queue.holds?.google).toMatchObject({
       scope: "provider",
       source: "default",
       probe: null,

@@ -122,9 +122,15 @@ function mutate(
   const slots: Array<{ parent: Json[] | { [k: string]: Json }; key: string | number }> = [];
   const walk = (node: Json): void => {
     if (Array.isArray(node))
-      node.forEach((v, i) => (slots.push({ parent: node, key: i }), walk(v)));
+      node.forEach((v, i) => {
+        slots.push({ parent: node, key: i });
+        walk(v);
+      });
     else if (node !== null && typeof node === "object")
-      Object.entries(node).forEach(([k, v]) => (slots.push({ parent: node, key: k }), walk(v)));
+      for (const [k, v] of Object.entries(node)) {
+        slots.push({ parent: node, key: k });
+        walk(v);
+      }
   };
   walk(copy);
   const slot = slots[Math.floor(pick * slots.length)];
@@ -265,7 +271,10 @@ describe("the hand-written queue check agrees with the zod schema", () => {
     let slots = 0;
     const count = (node: Json): void => {
       if (node !== null && typeof node === "object")
-        for (const v of Object.values(node)) (slots += 1), count(v);
+        for (const v of Object.values(node)) {
+          slots += 1;
+          count(v);
+        }
     };
     count(base);
     for (let i = 0; i < slots; i++) {

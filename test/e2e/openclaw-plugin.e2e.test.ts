@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 import { answer, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
 import { CHEAP_MODELS, startHost, waitFor, type Host, type JsonObject } from "./harness/host.js";
-import { hostMatrix, pluginEntry, fastRetries, tasks, tm } from "./helpers.js";
+import { hostMatrix, fastRetries, tasks, tm } from "./helpers.js";
 
 const openclaw = hostMatrix().includes("openclaw");
 const has =

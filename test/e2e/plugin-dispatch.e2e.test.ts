@@ -8,7 +8,6 @@ import {
 import { CHEAP_MODELS, type Host, waitFor } from "./harness/host.js";
 import {
   hostMatrix,
-  KINDS,
   startPluginHost,
   ids,
   queueFile,

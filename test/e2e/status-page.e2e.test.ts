@@ -74,12 +74,10 @@ async function helloTabs(
 ): Promise<Array<{ pluginId: string; id: string; path?: string; slug?: string }>> {
   const ws = new WebSocket(`ws://127.0.0.1:${host.port}`);
   try {
-    await new Promise(
-      (resolve, reject) => (
-        ws.addEventListener("open", resolve, { once: true }),
-        ws.addEventListener("error", reject, { once: true })
-      ),
-    );
+    await new Promise((resolve, reject) => {
+      ws.addEventListener("open", resolve, { once: true });
+      ws.addEventListener("error", reject, { once: true });
+    });
     const answer = new Promise<{
       ok: boolean;
       payload?: {
@@ -219,8 +217,10 @@ describe.each(hostMatrix())(
         );
         let frame: Frame | undefined;
         await until(
-          () =>
-            (frame = tab.frames().find((f) => f.url().includes("/task-manager/"))) !== undefined,
+          () => {
+            frame = tab.frames().find((f) => f.url().includes("/task-manager/"));
+            return frame !== undefined;
+          },
           90_000,
           "the tab's frame",
         );

@@ -42,7 +42,7 @@ function writeSession(key: string, sessionId: string, messages: unknown[]): void
     path.join(sessions, "sessions.json"),
     JSON.stringify({ [key]: { sessionId, updatedAt: Date.now() } }),
   );
-  writeFileSync(path.join(sessions, `${sessionId}.jsonl`), messages.map(line).join("\n") + "\n");
+  writeFileSync(path.join(sessions, `${sessionId}.jsonl`), `${messages.map(line).join("\n")}\n`);
 }
 
 const context = () =>

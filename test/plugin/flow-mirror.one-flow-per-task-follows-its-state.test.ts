@@ -273,7 +273,10 @@ describe("Task Flow mirror as the service runs it: not every tick", () => {
       const flows = new Flows();
       let listed = 0;
       const list = flows.list.bind(flows);
-      flows.list = async () => (listed++, list());
+      flows.list = async () => {
+        listed++;
+        return list();
+      };
       const mirror = new FlowMirror(flows, () => undefined);
       await addTask(await ctx(), { prompt: "a" });
       expect(await mirror.sync(await ctx(), false)).toMatchObject({ created: 1 });

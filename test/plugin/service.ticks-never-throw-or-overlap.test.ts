@@ -55,7 +55,10 @@ describe("the plugin service", () => {
   it("dispatches up to maxConcurrent per tick, with deterministic session and idempotency keys", async () => {
     const spawned: SpawnRequest[] = [];
     const { svc, context } = service({
-      spawn: async (r) => (spawned.push(r), { runId: `run-${spawned.length}` }),
+      spawn: async (r) => {
+        spawned.push(r);
+        return { runId: `run-${spawned.length}` };
+      },
     });
     for (const p of ["a", "b", "c"]) await addTask(await context(), { prompt: p });
     const report = await svc.tick();

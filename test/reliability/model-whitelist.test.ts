@@ -213,7 +213,10 @@ describe("no config or queue makes the package recommend or spawn a model off th
         const allowed = Array.isArray(models) ? models : [];
         const requests: SpawnRequest[] = [];
         const spy = {
-          spawn: async (r: SpawnRequest) => (requests.push(r), { runId: `run-${requests.length}` }),
+          spawn: async (r: SpawnRequest) => {
+            requests.push(r);
+            return { runId: `run-${requests.length}` };
+          },
         };
         await ops.addTask(ctx, { prompt: "fresh task" });
         for (let i = 0; i < 3; i++) await dispatchOnce(ctx, spy);

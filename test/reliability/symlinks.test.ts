@@ -35,18 +35,24 @@ function plantVictims(s: Sandbox): { file: string; dir: string; snapshot: () => 
 
 const memoryDir = (s: Sandbox): string => path.dirname(queuePath(s));
 
+/** Plants something at `at` and returns the path it planted. */
+function planted(at: string, plant: () => unknown): string {
+  plant();
+  return at;
+}
+
 /** Each case replaces one path of the queue with something hostile. */
 const CASES: Record<string, (s: Sandbox, v: ReturnType<typeof plantVictims>) => string> = {
-  "queue file → file outside": (s, v) => (symlinkSync(v.file, queuePath(s)), queuePath(s)),
-  "queue file → dangling": (s, v) => (
-    symlinkSync(path.join(v.dir, "created-by-us.json"), queuePath(s)), queuePath(s)
-  ),
-  "lock path → folder outside": (s, v) => (
-    symlinkSync(v.dir, `${queuePath(s)}.lock`), `${queuePath(s)}.lock`
-  ),
-  "lock path → dangling": (s, v) => (
-    symlinkSync(path.join(v.dir, "lock"), `${queuePath(s)}.lock`), `${queuePath(s)}.lock`
-  ),
+  "queue file → file outside": (s, v) =>
+    planted(queuePath(s), () => symlinkSync(v.file, queuePath(s))),
+  "queue file → dangling": (s, v) =>
+    planted(queuePath(s), () => symlinkSync(path.join(v.dir, "created-by-us.json"), queuePath(s))),
+  "lock path → folder outside": (s, v) =>
+    planted(`${queuePath(s)}.lock`, () => symlinkSync(v.dir, `${queuePath(s)}.lock`)),
+  "lock path → dangling": (s, v) =>
+    planted(`${queuePath(s)}.lock`, () =>
+      symlinkSync(path.join(v.dir, "lock"), `${queuePath(s)}.lock`),
+    ),
   "memory/ → folder outside": (s, v) => {
     rmSync(memoryDir(s), { recursive: true });
     symlinkSync(v.dir, memoryDir(s));
@@ -57,8 +63,9 @@ const CASES: Record<string, (s: Sandbox, v: ReturnType<typeof plantVictims>) => 
     symlinkSync(path.join(v.dir, "nowhere"), memoryDir(s));
     return memoryDir(s);
   },
-  "queue file is a FIFO": (s) => (execFileSync("mkfifo", [queuePath(s)]), queuePath(s)),
-  "queue file is a folder": (s) => (mkdirSync(queuePath(s)), queuePath(s)),
+  "queue file is a FIFO": (s) =>
+    planted(queuePath(s), () => execFileSync("mkfifo", [queuePath(s)])),
+  "queue file is a folder": (s) => planted(queuePath(s), () => mkdirSync(queuePath(s))),
 };
 
 const COMMANDS = [["add", "hello"], ["check"], ["list"], ["remove", "t_x"], ["stats"]];

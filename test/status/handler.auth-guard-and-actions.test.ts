@@ -82,7 +82,9 @@ beforeEach(async () => {
   server.on(
     "request",
     (req, res) =>
-      void handler(req, res).then((handled) => handled || (res.writeHead(418), res.end())),
+      void handler(req, res).then((handled) => {
+        if (!handled) res.writeHead(418).end();
+      }),
   );
 });
 

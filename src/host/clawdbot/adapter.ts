@@ -85,7 +85,7 @@ async function failedSubagentRuns(
       continue;
     const file = transcriptFile(dir, entry);
     const summary = file ? await summarizeTranscript(file) : null;
-    if (!summary || !summary.firstUserText) continue;
+    if (!summary?.firstUserText) continue;
     const { outcome } = summary;
     if (outcome.status !== "failed" && outcome.status !== "interrupted") continue;
     const error = outcome.status === "failed" ? outcome.message : INTERRUPTED_MESSAGE;

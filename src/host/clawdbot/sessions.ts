@@ -71,7 +71,10 @@ export function readEachOnce(read: OutcomeReader = readRunOutcome): OutcomeReade
   const seen = new Map<string, Promise<RunOutcome>>();
   return (transcript) => {
     let outcome = seen.get(transcript);
-    if (!outcome) seen.set(transcript, (outcome = read(transcript)));
+    if (!outcome) {
+      outcome = read(transcript);
+      seen.set(transcript, outcome);
+    }
     return outcome;
   };
 }

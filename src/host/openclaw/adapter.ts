@@ -88,12 +88,18 @@ function openclawView(
   let records: SessionRecord[] | undefined;
   let boots: GatewayBoot[] | undefined;
   const subagents = (): SessionRecord[] => {
-    const agent = db.agent();
-    return (records ??= agent ? subagentRecords(agent, agentFile, agentId) : []);
+    if (records === undefined) {
+      const agent = db.agent();
+      records = agent ? subagentRecords(agent, agentFile, agentId) : [];
+    }
+    return records;
   };
   const bootList = (): GatewayBoot[] => {
-    const state = db.state();
-    return (boots ??= state ? gatewayBoots(state, stateFile) : []);
+    if (boots === undefined) {
+      const state = db.state();
+      boots = state ? gatewayBoots(state, stateFile) : [];
+    }
+    return boots;
   };
   const record = (key: string): SessionRecord | null => {
     const agent = db.agent();

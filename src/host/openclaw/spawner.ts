@@ -2,16 +2,14 @@ import { TaskManagerError } from "../../core/errors.js";
 import type { SpawnRequest, Spawner } from "../port.js";
 
 /** The part of OpenClaw's plugin runtime this spawner uses (api.runtime.subagent.run). */
-export interface SubagentRun {
-  (params: {
-    sessionKey: string;
-    message: string;
-    provider: string;
-    model: string;
-    deliver: boolean;
-    idempotencyKey: string;
-  }): Promise<{ runId?: string }>;
-}
+export type SubagentRun = (params: {
+  sessionKey: string;
+  message: string;
+  provider: string;
+  model: string;
+  deliver: boolean;
+  idempotencyKey: string;
+}) => Promise<{ runId?: string }>;
 
 /**
  * Starts task runs inside the gateway with OpenClaw's own sub-agent API — no WebSocket, no

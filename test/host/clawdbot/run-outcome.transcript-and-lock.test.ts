@@ -44,7 +44,7 @@ const assistant = (stopReason: string, extra: Record<string, unknown> = {}) => (
   },
 });
 const error429 = assistant("error", { errorMessage: "429 rate limited" });
-const jsonl = (lines: unknown[]): string => lines.map((l) => JSON.stringify(l)).join("\n") + "\n";
+const jsonl = (lines: unknown[]): string => `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`;
 
 let t: { dir: string; cleanup: () => void };
 beforeEach(() => (t = tempDir()));

@@ -33,9 +33,10 @@ describe("one check reads each transcript once", () => {
     writeFileSync(path.join(t.dir, "s-ours.jsonl"), line("user") + line("assistant", "stop"));
     writeFileSync(path.join(t.dir, "s-other.jsonl"), line("user"));
     const reads: string[] = [];
-    const counting = (file: string): Promise<RunOutcome> => (
-      reads.push(path.basename(file)), readRunOutcome(file)
-    );
+    const counting = (file: string): Promise<RunOutcome> => {
+      reads.push(path.basename(file));
+      return readRunOutcome(file);
+    };
     const read = readEachOnce(counting);
 
     const [active, ours] = await Promise.all([

@@ -53,7 +53,7 @@ export class FakeGateway implements Spawner {
     ];
     writeFileSync(
       path.join(this.#sessionsDir, `${sessionId}.jsonl`),
-      transcript.map((l) => JSON.stringify(l)).join("\n") + "\n",
+      `${transcript.map((l) => JSON.stringify(l)).join("\n")}\n`,
     );
     this.#patchStore(request.sessionKey, {
       sessionId,

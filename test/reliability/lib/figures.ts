@@ -37,7 +37,7 @@ export async function recordFigure(
       all = {};
     }
     all[name] = full;
-    writeFileSync(`${FILE}.tmp`, JSON.stringify(all, null, 2) + "\n");
+    writeFileSync(`${FILE}.tmp`, `${JSON.stringify(all, null, 2)}\n`);
     renameSync(`${FILE}.tmp`, FILE);
   } finally {
     await release();
