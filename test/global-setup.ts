@@ -8,6 +8,6 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default function setup(): void {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
   if (process.env.TASK_MANAGER_SKIP_HOST === "1") return;
-  const script = `${root}test/e2e/install-hosts.sh`;
+  const script = `${root}scripts/install-hosts.sh`;
   if (existsSync(script)) execFileSync("bash", [script], { cwd: root, stdio: "inherit" });
 }

@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: "unit",
-          include: ["test/{core,cli,host,plugin,store,docs,bench,status}/**/*.test.ts"],
+          include: ["test/{architecture,core,cli,host,plugin,store,docs,bench,page}/**/*.test.ts"],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },

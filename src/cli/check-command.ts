@@ -1,6 +1,6 @@
-import { runCheck } from "../runtime/check.js";
+import { runCheck } from "../runtime/run-check.js";
 import { createContext } from "../runtime/context.js";
-import { disableReadCaching } from "../store/read-cache.js";
+import { disableReadCaching } from "../base/read-cache.js";
 import { exitCodeFor, printJson, reportFailure } from "./output.js";
 
 /** `task-manager check`: one status object on stdout, always JSON; exit 1 only for ERROR. */

@@ -1,6 +1,6 @@
 import { writeSync } from "node:fs";
 import type { StatusObject } from "../core/status.js";
-import { toErrorStatus } from "../runtime/errors.js";
+import { toErrorStatus } from "../runtime/error-status.js";
 
 /** Results go to stdout as exactly one document; logs go to stderr. */
 export function printJson(value: unknown): void {

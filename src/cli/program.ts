@@ -3,8 +3,8 @@
  * run the same runCheckCommand.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { TaskManagerError } from "../core/errors.js";
-import type { Task } from "../core/queue-schema.js";
+import { TaskManagerError } from "../base/errors.js";
+import type { Task } from "../core/queue-model.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { doctor } from "../runtime/doctor.js";
 import * as ops from "../runtime/operations.js";

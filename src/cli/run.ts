@@ -1,4 +1,4 @@
-import { runCheck } from "../runtime/check.js";
+import { runCheck } from "../runtime/run-check.js";
 import type { Context } from "../runtime/context.js";
 import { resolveSchedule } from "../policy/schedule.js";
 import { startScheduler, validateSchedule } from "../runtime/scheduler.js";

@@ -1,5 +1,5 @@
 import type { Context } from "../runtime/context.js";
-import { serveStatusPage } from "../status/serve.js";
+import { serveStatusPage } from "../page/server.js";
 import { printLine } from "./output.js";
 
 /** `task-manager serve`: the status page on loopback until SIGINT/SIGTERM; stdout gets exactly one line, the URL. */

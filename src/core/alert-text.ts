@@ -1,4 +1,4 @@
-import type { Alert } from "./queue-schema.js";
+import type { Alert } from "./queue-model.js";
 
 /**
  * Alerts reach the main session as a system event, and they carry text nobody vetted: the

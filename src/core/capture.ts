@@ -1,4 +1,4 @@
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 import { addTask, type NewTask } from "./tasks.js";
 
 /** How many captured run ids are remembered for dedupe. */

@@ -2,7 +2,7 @@ import type { Policy } from "../policy/schema.js";
 import { countActive, decide, type Decision, type Observation } from "./decide.js";
 import { expireStaleTasks } from "./expiry.js";
 import { holdView, startProbe, type HoldView } from "./holds.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 import type { ZoneOffset } from "./reset-hint.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { settleRunning } from "./settle.js";

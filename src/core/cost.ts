@@ -1,4 +1,4 @@
-import type { HistoryEntry, Usage } from "./queue-schema.js";
+import type { HistoryEntry, Usage } from "./queue-model.js";
 
 /**
  * What the runs cost, and what the same runs would have cost on the main session's model —

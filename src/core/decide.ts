@@ -1,7 +1,7 @@
 import type { Policy } from "../policy/schema.js";
 import { gate, holdView, probeTaskIds, type HoldView } from "./holds.js";
 import { inFlightTasks, isDue, nextDueTask } from "./order.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 
 /** Why a check did not start a task now. A closed set: each value explains itself. */
 export const DEFER_REASONS = [

@@ -1,5 +1,5 @@
 import type { Policy } from "../policy/schema.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 import {
   backInRotation,
   getTask,

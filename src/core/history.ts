@@ -1,4 +1,4 @@
-import type { HistoryEntry } from "./queue-schema.js";
+import type { HistoryEntry } from "./queue-model.js";
 import { isoTime } from "./time.js";
 
 /** Success figures over the bounded run history (`stats` and the status page both show these). */

@@ -1,5 +1,5 @@
 import type { Policy } from "../policy/schema.js";
-import type { Hold, Queue, Task } from "./queue-schema.js";
+import type { Hold, Queue, Task } from "./queue-model.js";
 import { resetTimeFromMessage, type ZoneOffset } from "./reset-hint.js";
 import { isoTime } from "./time.js";
 

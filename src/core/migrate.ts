@@ -1,4 +1,4 @@
-import type { LegacyTask, Queue, Task } from "./queue-schema.js";
+import type { LegacyTask, Queue, Task } from "./queue-model.js";
 import { emptyQueue } from "./queue-model.js";
 import { isoTime } from "./time.js";
 

@@ -1,4 +1,4 @@
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 
 /**
  * Run order: lower `priority` number first (1 before 5, like P1 before P5), then oldest

@@ -1,4 +1,4 @@
-import { TaskManagerError } from "./errors.js";
+import { TaskManagerError } from "../base/errors.js";
 
 /** Prompts above this are refused, not truncated: a cut task is a different task. */
 export const MAX_PROMPT_BYTES = 64 * 1024;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type * as Model from "./queue-model.js";
 import {
   ALERT_TYPES,
   FAILURE_KINDS,
@@ -9,26 +10,11 @@ import {
   TASK_STATES,
 } from "./queue-model.js";
 
-export {
-  ALERT_TYPES,
-  emptyQueue,
-  FAILURE_KINDS,
-  HISTORY_OUTCOMES,
-  HOLD_SCOPES,
-  HOLD_SOURCES,
-  TASK_REASONS,
-  TASK_STATES,
-} from "./queue-model.js";
-
 /**
- * The queue file's schema (format version 2). Field names are snake_case like the original
- * system's file (`added_at`, `retry_count`) so hand-edits and old scripts stay familiar.
+ * The queue file's schema (format version 2) in zod, built from the lists in queue-model.ts.
+ * The types are queue-model's; the check at the end of this file fails the build if a schema
+ * and its type disagree. Hot paths validate with queue-validate.ts instead (no zod to load).
  */
-export type TaskState = (typeof TASK_STATES)[number];
-
-export type FailureKind = (typeof FAILURE_KINDS)[number];
-
-export type TaskReason = (typeof TASK_REASONS)[number];
 
 const isoTime = z.string().datetime({ offset: true });
 
@@ -167,16 +153,6 @@ export const queueSchema = z
   })
   .strict();
 
-export type Lease = z.infer<typeof leaseSchema>;
-export type RunInfo = z.infer<typeof runSchema>;
-export type LastError = z.infer<typeof lastErrorSchema>;
-export type Task = z.infer<typeof taskSchema>;
-export type HistoryEntry = z.infer<typeof historyEntrySchema>;
-export type Alert = z.infer<typeof alertSchema>;
-export type Usage = z.infer<typeof usageSchema>;
-export type Hold = z.infer<typeof holdSchema>;
-export type Queue = z.infer<typeof queueSchema>;
-
 /** The original system's bare-array entry. Loose on purpose: it was hand-written and varied. */
 export const legacyTaskSchema = z
   .object({
@@ -187,4 +163,13 @@ export const legacyTaskSchema = z
   })
   .passthrough();
 export const legacyQueueSchema = z.array(legacyTaskSchema);
-export type LegacyTask = z.infer<typeof legacyTaskSchema>;
+
+/** True when A and B are the same type (neither has a key or a value the other lacks). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree = <T extends true>(): T | undefined => undefined;
+agree<Same<z.infer<typeof taskSchema>, Model.Task>>();
+agree<Same<z.infer<typeof historyEntrySchema>, Model.HistoryEntry>>();
+agree<Same<z.infer<typeof alertSchema>, Model.Alert>>();
+agree<Same<z.infer<typeof holdSchema>, Model.Hold>>();
+agree<Same<z.infer<typeof queueSchema>, Model.Queue>>();
+agree<Same<z.infer<typeof legacyTaskSchema>, Model.LegacyTask>>();

@@ -1,3 +1,4 @@
+import { isObject } from "../base/json.js";
 import {
   ALERT_TYPES,
   FAILURE_KINDS,
@@ -7,7 +8,7 @@ import {
   TASK_REASONS,
   TASK_STATES,
 } from "./queue-model.js";
-import type { LegacyTask, Queue } from "./queue-schema.js";
+import type { LegacyTask, Queue } from "./queue-model.js";
 
 /**
  * A hand-written check of the queue format, equivalent to `queueSchema` in queue-schema.ts
@@ -33,8 +34,6 @@ const at = (key: string | number, problem: Problem | null): Problem | null => {
 };
 const describe = (problem: Problem): string =>
   `at ${problem.path.join(".") || "(top level)"}: ${problem.what}`;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 const string: Check = (v) => (typeof v === "string" ? null : fail("expected string"));
 const nonEmpty: Check = (v) =>

@@ -1,5 +1,5 @@
 import type { Policy } from "../policy/schema.js";
-import type { FailureKind } from "./queue-schema.js";
+import type { FailureKind } from "./queue-model.js";
 
 const QUOTA_PATTERN =
   /\b429\b|rate[ _-]?limit|quota|too many requests|resource[ _-]?exhausted|overloaded/i;

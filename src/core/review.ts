@@ -12,7 +12,7 @@ import {
   type FailureInput,
 } from "./tasks.js";
 import type { Policy } from "../policy/schema.js";
-import type { Queue, Task, TaskReason } from "./queue-schema.js";
+import type { Queue, Task, TaskReason } from "./queue-model.js";
 import type { RunFacts } from "./run-outcome.js";
 import { isoTime } from "./time.js";
 

@@ -1,5 +1,5 @@
 import type { Policy } from "../policy/schema.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 import { isIdempotent, mayHaveActed, sendToReview } from "./review.js";
 import type { ZoneOffset } from "./reset-hint.js";
 import type { RunFacts, RunOutcome } from "./run-outcome.js";

@@ -2,7 +2,7 @@ import { summarizeSpend, type ModelCatalog, type SpendSummary } from "./cost.js"
 import { summarizeHistory, type HistorySummary } from "./history.js";
 import { holdView, type HoldView } from "./holds.js";
 import { countByState } from "./order.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 
 export interface Stats {
   counts: Record<Task["state"], number>;

@@ -1,7 +1,7 @@
 import type { DeferReason } from "./decide.js";
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "../base/errors.js";
 import type { HoldView } from "./holds.js";
-import type { Alert, TaskReason } from "./queue-schema.js";
+import type { Alert, TaskReason } from "./queue-model.js";
 
 /** Which host the check saw; "none" means no host state was found (zero sessions assumed). */
 export interface HostInfo {

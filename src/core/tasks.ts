@@ -1,5 +1,5 @@
 import type { Policy } from "../policy/schema.js";
-import { TaskManagerError } from "./errors.js";
+import { TaskManagerError } from "../base/errors.js";
 import { holdEnd, liftProbedHolds, placeHold } from "./holds.js";
 import { normalizePrompt } from "./prompt.js";
 import type {
@@ -10,7 +10,7 @@ import type {
   Task,
   TaskReason,
   TaskState,
-} from "./queue-schema.js";
+} from "./queue-model.js";
 import type { ZoneOffset } from "./reset-hint.js";
 import { backoffDelayMs, classifyError } from "./retry.js";
 import type { RunFacts } from "./run-outcome.js";

@@ -7,7 +7,7 @@ import {
   type Observation,
 } from "./decide.js";
 import { compareTasks, isDue } from "./order.js";
-import type { Queue, Task } from "./queue-schema.js";
+import type { Queue, Task } from "./queue-model.js";
 
 /**
  * Why one pending task is not running, in the words of the check: one of the DEFERRED reasons,

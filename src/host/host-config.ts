@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { get } from "../base/json.js";
 
 /** The parts of a host config task-manager reads; both hosts use the same keys. */
 export interface HostConfig {
@@ -11,15 +12,6 @@ export interface HostConfig {
   heartbeatEvery: string | null;
   gatewayPort: number | null;
   gatewayToken: string | null;
-}
-
-export function get(obj: unknown, keys: readonly string[]): unknown {
-  let cur = obj;
-  for (const key of keys) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
 }
 
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);

@@ -6,7 +6,7 @@
  * retried task's finished flow is reopened.
  */
 import type { Context } from "../runtime/context.js";
-import { buildStatusView } from "../runtime/status-view.js";
+import { buildStatusView } from "../runtime/page-view.js";
 import type { BoundManagedFlows, FlowMutation, FlowRecord, PluginApi } from "./host-api.js";
 
 /** The controller id every mirrored flow carries (the Controller column of `tasks flow list`). */

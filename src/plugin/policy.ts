@@ -1,12 +1,10 @@
+import { isObject } from "../base/json.js";
+import { PLUGIN_ENTRY_PATH } from "../base/product.js";
 import { loadPolicyFile } from "../policy/load.js";
 import { parsePolicy } from "../policy/parse.js";
 import type { Policy } from "../policy/schema.js";
 
-export const PLUGIN_CONFIG_PATH = "plugins.entries.task-manager.config";
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
+export const PLUGIN_CONFIG_PATH = `${PLUGIN_ENTRY_PATH}.config`;
 
 /** Key-by-key merge; nested objects (retry, capture) merge too; arrays are replaced whole. */
 export function mergeConfig(

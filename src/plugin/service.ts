@@ -1,10 +1,10 @@
-import type { Alert } from "../core/queue-schema.js";
+import type { Alert } from "../core/queue-model.js";
 import { resolveSchedule, type Schedule } from "../policy/schedule.js";
 import type { Context } from "../runtime/context.js";
 import { dispatchOnce, type DispatchResult, type Spawner } from "../runtime/dispatch.js";
-import { toErrorStatus } from "../runtime/errors.js";
+import { toErrorStatus } from "../runtime/error-status.js";
 import { startScheduler, validateSchedule, type Scheduler } from "../runtime/scheduler.js";
-import { scanFailedSubagents } from "./capture.js";
+import { scanFailedSubagents } from "./run-capture.js";
 import type { MainActivity } from "./main-activity.js";
 
 export interface TickReport {

@@ -1,6 +1,7 @@
+import { ROOT_CLI_DESCRIPTION } from "../base/product.js";
 import { countByState } from "../core/order.js";
 import type { Context } from "../runtime/context.js";
-import { toErrorStatus } from "../runtime/errors.js";
+import { toErrorStatus } from "../runtime/error-status.js";
 import * as ops from "../runtime/operations.js";
 import { isSubagentKey } from "../host/port.js";
 import type {
@@ -25,7 +26,7 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
   const next = (await ops.listTasks(ctx, false)).slice(0, 5).map(ops.taskView);
   return {
     workspace: ctx.workspace.dir,
-    queue_file: ctx.store.file,
+    queue_file: ctx.store.location,
     // Which keys came from where: .taskmanagerrc, with only what the operator set in
     // plugins.entries.task-manager.config over it.
     policy_source: ctx.policyFile,
@@ -148,9 +149,7 @@ export function tickMethod(deps: SurfaceDeps) {
 export function registerTasksCli(program: CliProgram, deps: SurfaceDeps, name: string): void {
   program
     .command(name)
-    .description(
-      "task-manager: show the queue (the full CLI is skills/task-manager/skill/task-manager)",
-    )
+    .description(ROOT_CLI_DESCRIPTION)
     .action(async () => {
       process.stdout.write(`${JSON.stringify(await statusSnapshot(deps), null, 2)}\n`);
     });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { childPath } from "../store/safe-path.js";
-import { TaskManagerError } from "../core/errors.js";
+import { childPath } from "../base/paths.js";
+import { TaskManagerError } from "../base/errors.js";
 import { DEFAULT_POLICY } from "./defaults.js";
 import type { Policy } from "./schema.js";
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { TaskManagerError } from "../core/errors.js";
+import { TaskManagerError } from "../base/errors.js";
 import { policySchema, type Policy } from "./schema.js";
 
 /** Validates raw policy input; errors name the file, the key and what was expected. */

@@ -1,5 +1,5 @@
-import { Cron } from "croner";
 import { z } from "zod";
+import { cronProblem } from "./schedule.js";
 
 /**
  * The one schema for task-manager's policy: it validates `.taskmanagerrc` and the plugin's
@@ -10,16 +10,8 @@ const modelRef = z.string().regex(/^[^/\s]+\/\S+$/, {
   message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"',
 });
 
-/** "heartbeat", or a pattern croner accepts (checked without starting a timer). */
-function isSchedule(value: string): boolean {
-  if (value === "heartbeat") return true;
-  try {
-    new Cron(value, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** "heartbeat", or a pattern croner accepts. */
+const isSchedule = (value: string): boolean => value === "heartbeat" || cronProblem(value) === null;
 
 export const DEFAULT_MODELS = ["google/gemini-2.5-flash", "anthropic/claude-haiku-4-5"];
 

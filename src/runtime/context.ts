@@ -4,10 +4,10 @@ import { locateHost, type HostLocation } from "../host/locate.js";
 import type { HostPort } from "../host/port.js";
 import { loadPolicyFile } from "../policy/load.js";
 import type { Policy } from "../policy/schema.js";
-import { QueueStore } from "../store/queue-store.js";
-import { resolveInside } from "../store/safe-path.js";
+import type { QueueStore } from "../store/port.js";
 import { defaultDeps, type Deps } from "./deps.js";
 import { hostAdapter } from "./host.js";
+import { openStore } from "./store.js";
 import { findWorkspace, type Workspace } from "./workspace.js";
 
 /** Everything one command needs, resolved once. */
@@ -30,7 +30,10 @@ export interface ContextOptions {
   /** Where `policy` came from, for messages and `doctor`. */
   policyFile?: string | null;
   /** The host, when the caller knows it (the plugin: the gateway that loaded it). */
-  host?: { location: HostLocation; adapter(config: HostConfig | null, agentId: string): HostPort };
+  host?: {
+    location: HostLocation;
+    adapter(config: HostConfig | null, agentId: string): Promise<HostPort>;
+  };
   deps?: Partial<Deps>;
   lockStaleMs?: number;
 }
@@ -43,19 +46,9 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const loaded = opts.policy
     ? { policy: opts.policy, file: opts.policyFile ?? null }
     : await loadPolicyFile(workspace.dir);
-  const file = resolveInside(workspace.dir, loaded.policy.queueFile, "queueFile");
-  const staleFromEnv = Number(deps.env.TASK_MANAGER_LOCK_STALE_MS);
-  const staleMs =
-    opts.lockStaleMs ??
-    (Number.isFinite(staleFromEnv) && staleFromEnv > 0 ? staleFromEnv : undefined);
-  const store = new QueueStore({
-    workspace: workspace.dir,
-    file,
-    now: deps.now,
-    ...(staleMs ? { lock: { staleMs } } : {}),
-  });
+  const store = openStore(workspace.dir, loaded.policy, deps, opts.lockStaleMs);
   const host = opts.host
-    ? opts.host.adapter(hostConfig, loaded.policy.agentId)
+    ? await opts.host.adapter(hostConfig, loaded.policy.agentId)
     : await hostAdapter(location, hostConfig, loaded.policy.agentId);
   return {
     workspace,

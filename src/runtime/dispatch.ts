@@ -1,12 +1,12 @@
-import { TaskManagerError } from "../core/errors.js";
+import { TaskManagerError } from "../base/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
 import { isoTime } from "../core/time.js";
 import type { SpawnRequest, Spawner } from "../host/port.js";
-import { runCheck, type CheckOptions } from "./check.js";
+import { runCheck, type CheckOptions } from "./run-check.js";
 import type { Context } from "./context.js";
-import { toErrorStatus } from "./errors.js";
-import { crashPoint } from "../store/faults.js";
+import { toErrorStatus } from "./error-status.js";
+import { crashPoint } from "../base/faults.js";
 
 export type { SpawnRequest, Spawner } from "../host/port.js";
 

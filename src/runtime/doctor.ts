@@ -1,30 +1,26 @@
-import { Cron } from "croner";
 import { countByState } from "../core/order.js";
-import { resolveSchedule } from "../policy/schedule.js";
+import { nextScheduledRun, resolveSchedule } from "../policy/schedule.js";
 import type { Context } from "./context.js";
-import { toErrorStatus } from "./errors.js";
+import { toErrorStatus } from "./error-status.js";
 import { hostSetupAdvice } from "./host-setup.js";
 
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
 export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
   const queue = await ctx.store.read().then(
     (s) => ({
-      file: ctx.store.file,
+      file: ctx.store.location,
       format: s.origin,
       revision: s.queue.revision,
       counts: countByState(s.queue),
       paused: s.queue.paused,
     }),
-    (err: unknown) => ({ file: ctx.store.file, error: toErrorStatus(err) }),
+    (err: unknown) => ({ file: ctx.store.location, error: toErrorStatus(err) }),
   );
   const nowMs = ctx.deps.now();
   let schedule: Record<string, unknown>;
   try {
     const s = resolveSchedule(ctx.policy.schedule, ctx.host.config?.heartbeatEvery ?? null);
-    const next = new Cron(s.pattern, {
-      paused: true,
-      ...(s.intervalSeconds ? { interval: s.intervalSeconds } : {}),
-    }).nextRun();
+    const next = nextScheduledRun(s);
     schedule = { ...s, next_run: next?.toISOString() ?? null };
   } catch (err) {
     schedule = { error: toErrorStatus(err) };

@@ -1,7 +1,8 @@
-import { get } from "../host/host-config.js";
+import { get } from "../base/json.js";
+import { PLUGIN_ENTRY_PATH, PLUGIN_ID, pluginSetting } from "../base/product.js";
 import type { HostInfo } from "../core/status.js";
 
-export const PLUGIN_ENTRY = "plugins.entries.task-manager";
+const PLUGIN_ENTRY = PLUGIN_ENTRY_PATH;
 
 export interface SetupCheck {
   key: string;
@@ -20,14 +21,14 @@ export function modelOverrideCheck(
   models: readonly string[],
 ): SetupCheck {
   const key = `${PLUGIN_ENTRY}.subagent.allowModelOverride`;
-  if (get(raw, ["plugins", "entries", "task-manager", "subagent", "allowModelOverride"]) !== true) {
+  if (pluginSetting(raw, "subagent", "allowModelOverride") !== true) {
     return {
       key,
       ok: false,
       message: `OpenClaw only lets a plugin pin a model on the runs it starts with the operator's opt-in. task-manager starts no task until you set ${key}: true (and list your whitelist in ${PLUGIN_ENTRY}.subagent.allowedModels if you restrict overrides), then restart the gateway.`,
     };
   }
-  const allowed = get(raw, ["plugins", "entries", "task-manager", "subagent", "allowedModels"]);
+  const allowed = pluginSetting(raw, "subagent", "allowedModels");
   if (Array.isArray(allowed)) {
     const missing = models.filter((m) => !allowed.includes(m));
     if (missing.length > 0)
@@ -53,8 +54,7 @@ export function hostSetupAdvice(
 ): SetupCheck[] {
   if (kind !== "openclaw") return [];
   const allow = get(raw, ["plugins", "allow"]);
-  const conversation =
-    get(raw, ["plugins", "entries", "task-manager", "hooks", "allowConversationAccess"]) === true;
+  const conversation = pluginSetting(raw, "hooks", "allowConversationAccess") === true;
   const every = get(raw, ["agents", "defaults", "heartbeat", "every"]);
   const off = every === "0m" || every === "0" || every === "0s";
   return [
@@ -68,7 +68,7 @@ export function hostSetupAdvice(
     },
     {
       key: "plugins.allow",
-      ok: Array.isArray(allow) && allow.includes("task-manager"),
+      ok: Array.isArray(allow) && allow.includes(PLUGIN_ID),
       message:
         'Non-bundled plugins should be listed in plugins.allow (["task-manager"]); otherwise OpenClaw loads it with an unverified-source warning.',
     },

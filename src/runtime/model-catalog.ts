@@ -1,3 +1,4 @@
+import { field, isObject } from "../base/json.js";
 import type { ModelCatalog, ModelCost } from "../core/cost.js";
 
 /**
@@ -29,14 +30,6 @@ export function catalogFromHostConfig(
     mainModel: typeof primary === "string" && primary !== "" ? primary : null,
     costOf: (m) => costs.get(m) ?? null,
   };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function field(v: unknown, key: string): unknown {
-  return isObject(v) ? v[key] : undefined;
 }
 
 /** A price with every part a non-negative number; a missing cache price counts as 0. */

@@ -1,6 +1,6 @@
 import * as expiry from "../core/expiry.js";
 import { sortedTasks } from "../core/order.js";
-import type { Queue, Task } from "../core/queue-schema.js";
+import type { Queue, Task } from "../core/queue-model.js";
 import * as review from "../core/review.js";
 import { queueStats, type Stats } from "../core/stats.js";
 import * as tasks from "../core/tasks.js";

@@ -1,6 +1,6 @@
 import { Cron } from "croner";
-import { TaskManagerError } from "../core/errors.js";
-import type { Schedule } from "../policy/schedule.js";
+import { TaskManagerError } from "../base/errors.js";
+import { cronProblem, type Schedule } from "../policy/schedule.js";
 
 export interface Scheduler {
   nextRun(): Date | null;
@@ -9,15 +9,13 @@ export interface Scheduler {
 
 /** Checks a croner pattern without starting a timer; a bad one names the `schedule` key. */
 export function validateSchedule(schedule: Schedule, file: string | null): void {
-  try {
-    new Cron(schedule.pattern, { paused: true }).stop();
-  } catch (err) {
-    throw new TaskManagerError(
-      "E_CONFIG_INVALID",
-      `Invalid task-manager config in ${file ?? "(defaults)"}: key "schedule": ${(err as Error).message} (expected a croner pattern like "0 */30 * * * *" or "heartbeat").`,
-      { key: "schedule" },
-    );
-  }
+  const problem = cronProblem(schedule.pattern);
+  if (problem === null) return;
+  throw new TaskManagerError(
+    "E_CONFIG_INVALID",
+    `Invalid task-manager config in ${file ?? "(defaults)"}: key "schedule": ${problem} (expected a croner pattern like "0 */30 * * * *" or "heartbeat").`,
+    { key: "schedule" },
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TaskManagerError } from "../core/errors.js";
+import { TaskManagerError } from "../base/errors.js";
 import type { HostConfig } from "../host/host-config.js";
 
 export interface Workspace {

@@ -26,7 +26,7 @@ interface BenchJson {
 describe("npm run bench", () => {
   it("runs in quick mode and prints one table that matches the JSON it writes", () => {
     const file = path.join(out.dir, "bench.json");
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist/bench/main.js")], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/main.ts")], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

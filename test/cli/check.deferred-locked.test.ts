@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock } from "../../src/store/lock.js";
+import { acquireLock } from "../../src/store/file/lock.js";
 import { cliJson, tempDir, writeRelaxedRc } from "../helpers/cli.js";
 
 let t: { dir: string; cleanup: () => void };

@@ -7,7 +7,7 @@ import {
   seedDeferredQueue,
   writeSessions,
   type BenchHome,
-} from "../../src/bench/fixtures.js";
+} from "../../lib/bench-home.js";
 import { CLI } from "../helpers/cli.js";
 
 let home: BenchHome;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { placeHold } from "../../src/core/holds.js";
 import { emptyQueue } from "../../src/core/queue-model.js";
-import type { Queue } from "../../src/core/queue-schema.js";
+import type { Queue } from "../../src/core/queue-model.js";
 import { addTask } from "../../src/core/tasks.js";
 import { cliJson, runCli, tempDir, writeRelaxedRc } from "../helpers/cli.js";
 

@@ -6,7 +6,7 @@ import {
   asDataBlock,
   DATA_LABEL,
 } from "../../src/core/alert-text.js";
-import type { Alert } from "../../src/core/queue-schema.js";
+import type { Alert } from "../../src/core/queue-model.js";
 
 const alert = (over: Partial<Alert> = {}): Alert => ({
   type: "dead",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runCheckTransform, runKey, type RunOutcome } from "../../src/core/check.js";
 import { EMPTY_CATALOG, priceUsage, summarizeSpend } from "../../src/core/cost.js";
-import type { HistoryEntry, Queue } from "../../src/core/queue-schema.js";
+import type { HistoryEntry, Queue } from "../../src/core/queue-model.js";
 import { queueStats } from "../../src/core/stats.js";
 import { ackTask } from "../../src/core/tasks.js";
 import { catalogFromHostConfig } from "../../src/runtime/model-catalog.js";

@@ -4,7 +4,7 @@ import { runCheckTransform } from "../../src/core/check.js";
 import { expireStaleTasks, reviveExpired } from "../../src/core/expiry.js";
 import { migrateLegacy } from "../../src/core/migrate.js";
 import type { Policy } from "../../src/policy/schema.js";
-import type { Queue } from "../../src/core/queue-schema.js";
+import type { Queue } from "../../src/core/queue-model.js";
 import { addTask, failTask, retryDeadTask } from "../../src/core/tasks.js";
 import { emptyQueue } from "../../src/core/queue-model.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, runsPerHour, summarizeHistory } from "../../src/core/history.js";
-import type { HistoryEntry } from "../../src/core/queue-schema.js";
+import type { HistoryEntry } from "../../src/core/queue-model.js";
 import { T0 } from "../helpers/fixtures.js";
 
 const entry = (

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runCheckTransform, runKey, type RunOutcome } from "../../src/core/check.js";
 import type { Policy } from "../../src/policy/schema.js";
-import type { Queue } from "../../src/core/queue-schema.js";
+import type { Queue } from "../../src/core/queue-model.js";
 import { ackTask, removeTask } from "../../src/core/tasks.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runCheckTransform, runKey, type RunOutcome } from "../../src/core/check.js";
-import type { Queue } from "../../src/core/queue-schema.js";
+import type { Queue } from "../../src/core/queue-model.js";
 import { ackTask, addTask } from "../../src/core/tasks.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
 

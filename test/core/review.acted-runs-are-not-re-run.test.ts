@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runCheckTransform, runKey, type RunOutcome } from "../../src/core/check.js";
 import { dropReviewed, retryReviewed } from "../../src/core/review.js";
 import type { Policy } from "../../src/policy/schema.js";
-import type { Queue } from "../../src/core/queue-schema.js";
+import type { Queue } from "../../src/core/queue-model.js";
 import { ackTask, addTask, completeTask, retryDeadTask } from "../../src/core/tasks.js";
 import { emptyQueue } from "../../src/core/queue-model.js";
 import { fixedRandom, idle, policy, T0, tokens } from "../helpers/fixtures.js";

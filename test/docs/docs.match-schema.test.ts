@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { generatedArtifacts } from "../../src/policy/artifacts.js";
+import { generatedArtifacts } from "../../scripts/artifacts.js";
 import { DEFAULT_POLICY as ZOD_DEFAULTS, policySchema } from "../../src/policy/schema.js";
 import { DEFAULT_POLICY } from "../../src/policy/defaults.js";
 import { DEFER_REASONS } from "../../src/core/decide.js";

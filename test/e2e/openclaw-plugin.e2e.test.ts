@@ -128,7 +128,7 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: installed and configured the Open
     expect((await host.cli(["plugins", "enable", "task-manager"])).code).toBe(0);
     const seen = await inspect(host);
     expect(seen).toMatchObject({
-      plugin: { status: "loaded", source: path.join(folder, "dist/plugin/index.js") },
+      plugin: { status: "loaded", source: path.join(folder, "dist/plugin/entry.js") },
       diagnostics: [],
     });
   }, 900_000);

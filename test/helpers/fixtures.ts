@@ -5,7 +5,7 @@ import {
   type PolicyInput,
 } from "../../src/policy/schema.js";
 import type { Observation } from "../../src/core/decide.js";
-import { emptyQueue, type Queue } from "../../src/core/queue-schema.js";
+import { emptyQueue, type Queue } from "../../src/core/queue-model.js";
 import { addTask } from "../../src/core/tasks.js";
 
 export const T0 = Date.parse("2026-11-25T12:00:00.000Z");

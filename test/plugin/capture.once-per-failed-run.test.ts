@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { captureAgentEnd, scanFailedSubagents } from "../../src/plugin/capture.js";
+import { captureAgentEnd, scanFailedSubagents } from "../../src/plugin/run-capture.js";
 import { createContext } from "../../src/runtime/context.js";
 import { completeTask, listTasks } from "../../src/runtime/operations.js";
 import { tempDir } from "../helpers/cli.js";

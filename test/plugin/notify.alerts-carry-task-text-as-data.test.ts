@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DATA_LABEL } from "../../src/core/alert-text.js";
 import { emptyQueue } from "../../src/core/queue-model.js";
-import { register } from "../../src/plugin/index.js";
+import { register } from "../../src/plugin/entry.js";
 import type { GatewayMethodOptions, PluginApi, PluginService } from "../../src/plugin/host-api.js";
 import { tempDir } from "../helpers/cli.js";
 

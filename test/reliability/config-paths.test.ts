@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { isTaskManagerError } from "../../dist/core/errors.js";
+import { isTaskManagerError } from "../../dist/base/errors.js";
 import { createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
 import { cli, makeSandbox, seedFromEnv, type Sandbox, removeSandboxes } from "./lib/env.ts";
@@ -44,7 +44,7 @@ async function attempt(s: Sandbox & { ws: string }, queueFile: string): Promise<
   writeFileSync(path.join(s.ws, ".taskmanagerrc"), JSON.stringify({ queueFile }));
   try {
     const ctx = await createContext({ workspace: s.ws, deps: { env: s.env } });
-    const rel = path.relative(s.ws, ctx.store.file);
+    const rel = path.relative(s.ws, ctx.store.location);
     const inside =
       rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
     await ops.addTask(ctx, { prompt: "x" });

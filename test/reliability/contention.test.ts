@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import type { Queue } from "../../dist/core/queue-schema.js";
+import type { Queue } from "../../dist/core/queue-model.js";
 import {
   driver,
   intFromEnv,

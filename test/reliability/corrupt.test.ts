@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, ftruncateSync, statSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { isTaskManagerError } from "../../dist/core/errors.js";
-import { decodeQueue, encodeQueue, MAX_QUEUE_BYTES } from "../../dist/store/queue-codec.js";
+import { isTaskManagerError } from "../../dist/base/errors.js";
+import { decodeQueue, encodeQueue, MAX_QUEUE_BYTES } from "../../dist/store/file/codec.js";
 import * as ops from "../../dist/runtime/operations.js";
 import { makeSandbox, queuePath, seedFromEnv, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";

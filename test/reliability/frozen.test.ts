@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import type { Queue } from "../../dist/core/queue-schema.js";
+import type { Queue } from "../../dist/core/queue-model.js";
 import {
   cli,
   CLI,

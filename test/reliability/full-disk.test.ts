@@ -60,7 +60,7 @@ async function seedQueue(): Promise<{ bytes: Buffer; ids: string[] }> {
   const ids: string[] = [];
   for (let i = 0; i < 12; i++)
     ids.push((await ops.addTask(c, { prompt: `task ${i} `.repeat(300) })).task.id);
-  const bytes = readFileSync(c.store.file);
+  const bytes = readFileSync(c.store.location);
   rmSync(path.dirname(s.root), { recursive: true, force: true });
   return { bytes, ids };
 }

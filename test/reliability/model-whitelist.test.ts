@@ -3,13 +3,13 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { runCheckTransform } from "../../dist/core/check.js";
-import { isTaskManagerError } from "../../dist/core/errors.js";
-import { TASK_STATES, type Queue, type Task } from "../../dist/core/queue-schema.js";
+import { isTaskManagerError } from "../../dist/base/errors.js";
+import { TASK_STATES, type Queue, type Task } from "../../dist/core/queue-model.js";
 import { policySchema, type Policy } from "../../dist/policy/schema.js";
 import { createContext } from "../../dist/runtime/context.js";
 import { dispatchOnce, type SpawnRequest } from "../../dist/runtime/dispatch.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { encodeQueue } from "../../dist/store/queue-codec.js";
+import { encodeQueue } from "../../dist/store/file/codec.js";
 import { makeSandbox, queuePath, seedFromEnv, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 

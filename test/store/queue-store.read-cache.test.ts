@@ -2,16 +2,16 @@ import { mkdirSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addTask } from "../../src/core/tasks.js";
-import { QueueStore } from "../../src/store/queue-store.js";
-import { RACY_WINDOW_MS } from "../../src/store/read-cache.js";
+import { FileQueueStore } from "../../src/store/file/file-store.js";
+import { RACY_WINDOW_MS } from "../../src/base/read-cache.js";
 import { tempDir } from "../helpers/cli.js";
 
 let ws: { dir: string; cleanup: () => void };
-let store: QueueStore;
+let store: FileQueueStore;
 beforeEach(() => {
   ws = tempDir("tm-read-cache-");
   mkdirSync(path.join(ws.dir, "memory"));
-  store = new QueueStore({
+  store = new FileQueueStore({
     workspace: ws.dir,
     file: path.join(ws.dir, "memory/pending_tasks.json"),
   });

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addTask } from "../../src/core/tasks.js";
-import { QueueStore } from "../../src/store/queue-store.js";
-import { RACY_WINDOW_MS, disableReadCaching } from "../../src/store/read-cache.js";
+import { FileQueueStore } from "../../src/store/file/file-store.js";
+import { RACY_WINDOW_MS, disableReadCaching } from "../../src/base/read-cache.js";
 import { tempDir } from "../helpers/cli.js";
 
 // Its own file: the switch is process-wide (vitest gives each file fresh modules).
@@ -14,7 +14,7 @@ afterEach(() => ws.cleanup());
 describe("a one-shot process (the CLI) does not cache what it reads", () => {
   it("reads an unchanged, settled queue file again each time, and leaves the snapshot unfrozen", async () => {
     mkdirSync(path.join(ws.dir, "memory"));
-    const store = new QueueStore({
+    const store = new FileQueueStore({
       workspace: ws.dir,
       file: path.join(ws.dir, "memory/pending_tasks.json"),
     });

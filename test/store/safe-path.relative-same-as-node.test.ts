@@ -1,7 +1,7 @@
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { relativeTo } from "../../src/store/safe-path.js";
+import { relativeTo } from "../../src/base/paths.js";
 
 describe("relativeTo answers exactly as path.relative", () => {
   it("for roots and targets built from ordinary, empty, dot and dot-dot parts", () => {

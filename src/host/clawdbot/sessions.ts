@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { RunOutcome } from "../../core/run-outcome.js";
-import { cacheFor, type ReadCache } from "../../store/read-cache.js";
+import { cacheFor, type ReadCache } from "../../base/read-cache.js";
 import { isSubagentKey } from "../port.js";
 import { readRunOutcome } from "./transcript.js";
 

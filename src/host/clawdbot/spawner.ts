@@ -1,4 +1,4 @@
-import { TaskManagerError } from "../../core/errors.js";
+import { TaskManagerError } from "../../base/errors.js";
 import type { SpawnRequest, Spawner } from "../port.js";
 import { GatewayClient, type GatewayAddress } from "../gateway-client.js";
 

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import type { RunOutcome, RunUsage } from "../../core/run-outcome.js";
-import { cacheFor, type ReadCache } from "../../store/read-cache.js";
+import { cacheFor, type ReadCache } from "../../base/read-cache.js";
 import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../messages.js";
 
 /** Only the end of a transcript matters; long runs can write megabytes. */

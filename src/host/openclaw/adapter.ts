@@ -1,4 +1,5 @@
-import { get, type HostConfig } from "../host-config.js";
+import { get } from "../../base/json.js";
+import type { HostConfig } from "../host-config.js";
 import {
   failedRunId,
   INTERRUPTED_MESSAGE,

@@ -1,4 +1,4 @@
-import { TaskManagerError } from "../../core/errors.js";
+import { TaskManagerError } from "../../base/errors.js";
 import type { SpawnRequest, Spawner } from "../port.js";
 
 /** The part of OpenClaw's plugin runtime this spawner uses (api.runtime.subagent.run). */

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { DatabaseSync } from "node:sqlite";
-import { TaskManagerError } from "../../core/errors.js";
+import { TaskManagerError } from "../../base/errors.js";
 
 export type Database = DatabaseSync;
 

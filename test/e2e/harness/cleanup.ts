@@ -5,7 +5,7 @@
  * their environment.
  */
 import type { ChildProcess } from "node:child_process";
-import { killByHome, killGroup } from "../../../src/bench/home-processes.js";
+import { killByHome, killGroup } from "../../../lib/home-processes.js";
 
 /** Every gateway still running, so a crashed test run cannot leak processes. */
 const live = new Set<ChildProcess>();

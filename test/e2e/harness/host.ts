@@ -13,7 +13,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { freePort } from "../../../src/bench/private-host.js";
+import { freePort } from "../../../lib/private-host.js";
 import { GatewayClient, type GatewayEvent } from "../../../src/host/gateway-client.js";
 import { forgetHome, killByHome, killGroup, track } from "./cleanup.js";
 import { KINDS, type HostKind, type KindSpec } from "./kinds.js";

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { privateOpenclawEnv } from "../../../src/bench/private-host.js";
+import { privateOpenclawEnv } from "../../../lib/private-host.js";
 import { PROTOCOL } from "../../../src/host/gateway-client.js";
 
 export type HostKind = "openclaw" | "clawdbot";
@@ -95,7 +95,7 @@ export const KINDS: Record<HostKind, KindSpec> = {
   },
 };
 
-/** Is this host installed (test/e2e/install-hosts.sh)? */
+/** Is this host installed (scripts/install-hosts.sh)? */
 export const installed = (kind: HostKind): boolean =>
   existsSync(KINDS[kind].entry) && existsSync(KINDS[kind].node);
 

@@ -1,17 +1,17 @@
 import { readFile } from "node:fs/promises";
 import writeFileAtomic from "write-file-atomic";
-import { isTaskManagerError } from "../../../dist/core/errors.js";
-import { runCheck } from "../../../dist/runtime/check.js";
+import { isTaskManagerError } from "../../../dist/base/errors.js";
+import { runCheck } from "../../../dist/runtime/run-check.js";
 import { createContext, type Context } from "../../../dist/runtime/context.js";
 import * as ops from "../../../dist/runtime/operations.js";
-import { decodeQueue, encodeQueue } from "../../../dist/store/queue-codec.js";
-import { QueueStore } from "../../../dist/store/queue-store.js";
+import { decodeQueue, encodeQueue } from "../../../dist/store/file/codec.js";
+import { FileQueueStore } from "../../../dist/store/file/file-store.js";
 import { appendLine } from "./fake-gateway.ts";
 
 /**
  * - locked: the package as shipped;
  * - nolock: proper-lockfile's lock turned into a no-op (the revision check still runs);
- * - naive: QueueStore.mutate replaced by a plain unlocked read → transform → write, i.e. the
+ * - naive: FileQueueStore.mutate replaced by a plain unlocked read → transform → write, i.e. the
  *   package without either defence. The control that must lose updates.
  */
 export type HammerMode = "locked" | "nolock" | "naive";
@@ -42,7 +42,7 @@ type Outcome =
 const RETRYABLE = new Set(["E_LOCKED", "E_STALE_WRITE", "E_LOCK_COMPROMISED"]);
 
 function installNaiveMutate(): void {
-  const naive: QueueStore["mutate"] = async function (this: QueueStore, transform) {
+  const naive: FileQueueStore["mutate"] = async function (this: FileQueueStore, transform) {
     const bytes = await readFile(this.file).catch(() => null);
     const current = bytes === null ? null : decodeQueue(bytes, this.file, Date.now()).queue;
     const base = current ?? {
@@ -61,7 +61,7 @@ function installNaiveMutate(): void {
     await writeFileAtomic(this.file, encodeQueue(next));
     return { result, written: true, revision: next.revision };
   };
-  QueueStore.prototype.mutate = naive;
+  FileQueueStore.prototype.mutate = naive;
 }
 
 /**

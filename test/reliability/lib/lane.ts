@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { QueueStore } from "../../../dist/store/queue-store.js";
-import type { Queue } from "../../../dist/core/queue-schema.js";
+import { FileQueueStore } from "../../../dist/store/file/file-store.js";
+import type { Queue } from "../../../dist/core/queue-model.js";
 import { DRIVER, driver, queuePath, type Exit, type Sandbox } from "./env.ts";
 
 /** One crash to inflict: a driver job killed at a named point, or a loop killed at random. */
@@ -48,7 +48,7 @@ export function stagedFiles(s: Sandbox): string[] {
 /** The queue as any reader sees it; null when it does not parse (counted as unparseable). */
 export async function readQueue(s: Sandbox): Promise<Queue | null> {
   try {
-    return (await new QueueStore({ workspace: s.workspace, file: queuePath(s) }).read()).queue;
+    return (await new FileQueueStore({ workspace: s.workspace, file: queuePath(s) }).read()).queue;
   } catch {
     return null;
   }

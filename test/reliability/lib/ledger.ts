@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import type { Queue } from "../../../dist/core/queue-schema.js";
+import type { Queue } from "../../../dist/core/queue-model.js";
 
 /** Successful changes reported by the workers, one JSON line each. */
 export interface LedgerEntry {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { isTaskManagerError } from "../../../dist/core/errors.js";
+import { isTaskManagerError } from "../../../dist/base/errors.js";
 import { createContext, type Context } from "../../../dist/runtime/context.js";
 import * as ops from "../../../dist/runtime/operations.js";
 import { makeSandbox, type Sandbox } from "./env.ts";
@@ -26,7 +26,7 @@ export async function validQueueBytes(): Promise<Buffer> {
   });
   await ops.completeTask(ctx, a.task.id);
   await ops.addTask(ctx, { prompt: "third" });
-  return readFileSync(ctx.store.file);
+  return readFileSync(ctx.store.location);
 }
 
 export const sha = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
@@ -39,7 +39,7 @@ export interface Refusal {
 
 /** Puts `bytes` in place, tries a write through the store, and reports what happened to the file. */
 export async function tryWriteOver(ctx: Context, bytes: Buffer): Promise<Refusal> {
-  const file = ctx.store.file;
+  const file = ctx.store.location;
   writeFileSync(file, bytes);
   let code: string | null = null;
   let quarantine: string | null = null;

@@ -1,0 +1,127 @@
+import { runCheckTransform, runKey, type CheckResult, type RunOutcome } from "../core/check.js";
+import type { Observation } from "../core/decide.js";
+import { isTaskManagerError } from "../base/errors.js";
+import { inFlightTasks } from "../core/order.js";
+import type { Queue } from "../core/queue-model.js";
+import type { StatusObject } from "../core/status.js";
+import { isoTime } from "../core/time.js";
+import type { Context } from "./context.js";
+import { toErrorStatus } from "./error-status.js";
+import { localZone } from "./deps.js";
+
+/** How long before its timeout a running task's tool calls are counted (see observe). */
+const TOOL_CALLS_MARGIN_MS = 60_000;
+
+export interface CheckOptions {
+  /** Plugin mode knows when the main session is mid-run; a skill-mode check IS the main turn. */
+  mainBusy?: boolean;
+  /** How long a check waits for the queue lock before answering DEFERRED/locked. */
+  lockWaitMs?: number;
+  /** The spawner cannot start runs (the host forbids it): settle, but claim nothing. */
+  startBlocked?: boolean;
+}
+
+/** What the probes see right now, plus the outcome of every running task. */
+export async function observe(
+  ctx: Context,
+  queue: Queue,
+  opts: CheckOptions,
+): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome>; startBlocked: boolean }> {
+  const nowMs = ctx.deps.now();
+  const view = ctx.host.view();
+  const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
+  const timeoutMs = ctx.policy.taskTimeoutMinutes * 60_000;
+  const [activeKeys, outcomeList] = await Promise.all([
+    view.busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000),
+    Promise.all(
+      running.map(async (t) => {
+        // Whether a run acted matters once it is past its time (review instead of a blind retry).
+        // Asked a little early: the timeout is judged a moment after this observation.
+        const nearTimeout =
+          nowMs - Date.parse(t.run!.started_at) > timeoutMs - TOOL_CALLS_MARGIN_MS;
+        return [
+          runKey(t),
+          await view.runOutcome({
+            sessionKey: t.run!.session_key!,
+            runId: t.run!.run_id,
+            wantToolCalls: nearTimeout,
+          }),
+        ] as const;
+      }),
+    ),
+  ]);
+  const system = ctx.deps.observeSystem();
+  return {
+    observation: {
+      activeSessionKeys: activeKeys,
+      mainBusy: opts.mainBusy ?? false,
+      loadPerCore: system.loadPerCore,
+      freeMemoryMB: system.freeMemoryMB,
+    },
+    outcomes: new Map(outcomeList),
+    startBlocked: opts.startBlocked ?? false,
+  };
+}
+
+function transform(
+  ctx: Context,
+  queue: Queue,
+  seen: Awaited<ReturnType<typeof observe>>,
+): CheckResult {
+  return runCheckTransform({
+    queue,
+    policy: ctx.policy,
+    observation: seen.observation,
+    outcomes: seen.outcomes,
+    nowMs: ctx.deps.now(),
+    random: ctx.deps.random,
+    newToken: ctx.deps.newToken,
+    host: ctx.host.info,
+    workspace: ctx.workspace.dir,
+    startBlocked: seen.startBlocked,
+    zone: localZone,
+  });
+}
+
+/**
+ * One heartbeat check: observe → (lock → read → decide → write → release) → status object.
+ * An idle tick reads the file once and takes no lock. Never throws.
+ */
+export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<StatusObject> {
+  // What the lock-free read saw: a `locked` answer reports it rather than zeros.
+  let seenQueue: Queue | null = null;
+  let seenLoad = 0;
+  try {
+    const snapshot = await ctx.store.read();
+    const seen = await observe(ctx, snapshot.queue, opts);
+    const dry = transform(ctx, snapshot.queue, seen);
+    if (!dry.changed) return dry.status;
+    seenQueue = snapshot.queue;
+    seenLoad = Math.round(seen.observation.loadPerCore * 100) / 100;
+    const { result } = await ctx.store.mutate(
+      (queue) => {
+        const r = transform(ctx, queue, seen);
+        return { queue: r.queue, result: r.status };
+      },
+      { waitMs: opts.lockWaitMs ?? 2000 },
+    );
+    return result;
+  } catch (err) {
+    if (
+      isTaskManagerError(err) &&
+      (err.code === "E_LOCKED" || err.code === "E_STALE_WRITE" || err.code === "E_LOCK_COMPROMISED")
+    ) {
+      return {
+        status: "DEFERRED",
+        reason: "locked",
+        retry_at: isoTime(ctx.deps.now() + 5000),
+        pending_count: seenQueue?.tasks.filter((t) => t.state === "pending").length ?? 0,
+        active_sessions: seenQueue ? inFlightTasks(seenQueue).length : 0,
+        load: seenLoad,
+        host: ctx.host.info,
+        workspace: ctx.workspace.dir,
+      };
+    }
+    return toErrorStatus(err);
+  }
+}
