@@ -2,8 +2,11 @@
  * `npm run bench`: one table, every comparison measured side by side in the same run, written
  * to bench-results.json as well. Timings live here and never in the test suite.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { cliVsHostRow, cliVsNodeRow, memoryRow } from "./cli.js";
 import { contentionRow } from "./contention.js";
 import { makeHome, seedDeferredQueue, writeSessions } from "../lib/bench-home.js";
@@ -15,8 +18,21 @@ import { renderTable, type Report, type Row } from "./report.js";
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 
+/** Both real hosts and Node 24, as `npm test` fetches them (from the npm registry; quick once there). */
+function installHosts(): void {
+  const script = path.join(
+    path.dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "scripts",
+    "install-hosts.sh",
+  );
+  log("fetching the real hosts if they are not here yet (scripts/install-hosts.sh)…");
+  execFileSync("bash", [script], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
 async function run(): Promise<Report> {
   const opts = benchOptions();
+  if (!opts.skipHost) installHosts();
   const started = Date.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
   log(`setting up${opts.skipHost ? "" : " (with the host, if installed)"}…`);

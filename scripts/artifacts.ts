@@ -26,6 +26,8 @@ function openclawManifest(
     name: PLUGIN_ID,
     description: PLUGIN_DESCRIPTION,
     version,
+    // One catalog slug (ClawHub takes one): coordinating agents and delegating work.
+    categories: ["agent-orchestration"],
     activation: { onStartup: true },
     contracts: { tools: ["task_queue"] },
     // `openclaw tasks` and `/tasks` belong to the host's task ledger: ours are named apart.

@@ -90,16 +90,19 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: installed and configured the Open
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it("installs from a packed tarball (npm pack), loads with no diagnostics of its own, and keeps off the host's `tasks`", async () => {
+  it("installs the packed tarball as ClawHub and npm installs go (npm-pack:), loads with no diagnostics of its own, keeps off the host's `tasks`, and ticks", async () => {
     const tgz = pack(scratch);
+    // npm-pack: installs it into a managed npm project with `npm install --omit=dev
+    // --ignore-scripts`: only what the tarball carries and its runtime dependencies.
     const installed = await host.cli(
-      ["plugins", "install", tgz, "--force", "--accept-capabilities"],
+      ["plugins", "install", `npm-pack:${tgz}`, "--force", "--accept-capabilities"],
       600_000,
     );
     expect(installed.code, installed.stderr + installed.stdout).toBe(0);
     const seen = await inspect(host);
     expect(seen.plugin.status).toBe("loaded");
-    expect(seen.plugin.source).toContain(path.join(host.stateDir, "extensions", "task-manager"));
+    expect(seen.plugin.source).toContain(path.join("task-manager", "dist", "plugin", "entry.js"));
+    expect(seen.plugin.source.startsWith(host.stateDir)).toBe(true);
     expect(seen.diagnostics).toEqual([]);
     // Its chat command and CLI command are its own: `/tasks` and `openclaw tasks` stay the host's ledger.
     expect(seen.commands).toEqual(["taskmanager"]);
@@ -107,6 +110,41 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: installed and configured the Open
     const ledger = await host.cli(["tasks", "list", "--json"]);
     expect(ledger.code, ledger.stderr).toBe(0);
     expect(ledger.stdout).not.toContain("task-manager: show the queue");
+
+    // The installed copy, not this checkout, dispatches: a task added with the CLI runs.
+    const rc = path.join(host.workspace, ".taskmanagerrc");
+    writeFileSync(
+      rc,
+      JSON.stringify({ models: [CHEAP_MODELS[0]], loadThreshold: 100, minFreeMemoryMB: 0 }),
+    );
+    setEntry(host, {
+      enabled: true,
+      subagent: { allowModelOverride: true },
+      config: { schedule: "*/1 * * * * *" },
+    });
+    await host.restart();
+    tm(host, ["add", "Packed plugin job"]);
+    const done = await waitFor(
+      () => tasks(host).find((t) => t.prompt === "Packed plugin job" && t.state === "done"),
+      180_000,
+      "the task run by the installed plugin",
+    );
+    expect(done.attempts).toBe(1);
+    expect(provider.requests.some(has("Packed plugin job"))).toBe(true);
+    // The next cases start from no opt-ins and no rc file.
+    rmSync(rc);
+    const config = host.readConfig();
+    const plugins = config.plugins as JsonObject;
+    const entries = plugins.entries as JsonObject;
+    const {
+      subagent: _subagent,
+      config: _config,
+      ...entry
+    } = entries["task-manager"] as JsonObject;
+    host.writeConfig({
+      ...config,
+      plugins: { ...plugins, entries: { ...entries, "task-manager": entry } },
+    });
   }, 900_000);
 
   it("links a folder instead (`plugins install --link`), as a workspace skill checkout is", async () => {
