@@ -65,7 +65,9 @@ describe('the package\'s "." entry is a library a script can drive the queue wit
 
   it("check answers ERROR as a status object instead of throwing", () => {
     writeFileSync(path.join(t.dir, ".taskmanagerrc"), JSON.stringify({ maxConcurent: 2 }));
-    const r = script(`console.log(JSON.stringify(await tm.check({ workspace: ${JSON.stringify(t.dir)} })));`);
+    const r = script(
+      `console.log(JSON.stringify(await tm.check({ workspace: ${JSON.stringify(t.dir)} })));`,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.out).toMatchObject({ status: "ERROR", code: "E_CONFIG_INVALID" });
   });
