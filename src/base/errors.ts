@@ -33,6 +33,14 @@ export class TaskManagerError extends Error {
   }
 }
 
+/**
+ * Checked by shape, not by class: a host may load a lazily imported module (a host adapter)
+ * through a different loader than the one that loaded this file, and then the same error
+ * class exists twice and `instanceof` says no to an error of our own.
+ */
 export function isTaskManagerError(err: unknown): err is TaskManagerError {
-  return err instanceof TaskManagerError;
+  if (err instanceof TaskManagerError) return true;
+  if (!(err instanceof Error) || err.name !== "TaskManagerError") return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);
 }

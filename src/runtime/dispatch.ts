@@ -1,4 +1,4 @@
-import { TaskManagerError } from "../base/errors.js";
+import { isTaskManagerError, TaskManagerError } from "../base/errors.js";
 import type { ReadyStatus, StatusObject } from "../core/status.js";
 import * as tasks from "../core/tasks.js";
 import { isoTime } from "../core/time.js";
@@ -82,10 +82,10 @@ export async function dispatchOnce(
     const message = err instanceof Error ? err.message : String(err);
     ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
     const unavailable =
-      err instanceof TaskManagerError && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
+      isTaskManagerError(err) && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
     await releaseAfterFailedSpawn(ctx, request.taskId, message, unavailable);
     return toErrorStatus(
-      err instanceof TaskManagerError
+      isTaskManagerError(err)
         ? err
         : new TaskManagerError(
             "E_SPAWN_FAILED",
