@@ -31,12 +31,15 @@ async function work(workspace: string, worker: number, count: number): Promise<W
     const start = performance.now();
     let locked = start;
     try {
+      const prompt = `adder ${worker} task ${i}`;
+      const key = `w${worker}-${i}`;
       const { result } = await ctx.store.mutate(
+        { tasks: "duplicates", prompt, source: "bench", key },
         (queue) => {
           locked = performance.now();
           const r = addTask(
             queue,
-            { prompt: `adder ${worker} task ${i}`, source: "bench", key: `w${worker}-${i}` },
+            { prompt, source: "bench", key },
             ctx.deps.now(),
             ctx.deps.newId(),
           );

@@ -70,7 +70,7 @@ export async function contentionRow(opts: BenchOptions, home: BenchHome): Promis
   const wallMs = performance.now() - start;
   const expected = opts.adders * opts.addsPerAdder;
   const ctx = await createContext({ workspace, deps: { env: home.env } });
-  const { queue } = await ctx.store.read();
+  const { queue } = await ctx.store.read({ tasks: "all" });
   const keys = new Set(queue.tasks.map((t) => t.key));
   const found = Array.from({ length: opts.adders }, (_, w) =>
     Array.from({ length: opts.addsPerAdder }, (_, i) => keys.has(`w${w}-${i}`)),

@@ -7,6 +7,7 @@ import type { Queue, Task } from "../src/core/queue-model.js";
 import { addTask, claimTask } from "../src/core/tasks.js";
 import { createContext } from "../src/runtime/context.js";
 import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
+import { EVERYTHING } from "../src/core/views.js";
 
 /** The real host installed by scripts/install-hosts.sh, if it is there. */
 export const HOST_ENTRY = path.join(
@@ -146,7 +147,7 @@ export function pendingTasks(count: number, nowMs: number): Task[] {
 export async function seedDeferredQueue(home: BenchHome, count: number): Promise<string> {
   const nowMs = Date.now();
   const ctx = await createContext({ workspace: home.workspace, deps: { env: home.env } });
-  await ctx.store.mutate(() => {
+  await ctx.store.mutate(EVERYTHING, () => {
     const base: Queue = { ...emptyQueue(), tasks: pendingTasks(count, nowMs) };
     const first = base.tasks[0];
     const queue = first

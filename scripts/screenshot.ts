@@ -15,6 +15,7 @@ import { DEFAULT_POLICY } from "../src/policy/defaults.js";
 import { createContext } from "../src/runtime/context.js";
 import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
 import { launchChromium } from "../lib/chromium.js";
+import { EVERYTHING } from "../src/core/views.js";
 
 const MIN = 60_000;
 const OUT = path.join(PACKAGE_ROOT, "docs", "status-page.png");
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   );
   const env = { PATH: process.env.PATH, HOME: path.join(root, "home") };
   const ctx = await createContext({ workspace, deps: { env } });
-  await ctx.store.mutate(() => ({ queue: demoQueue(Date.now()), result: null }));
+  await ctx.store.mutate(EVERYTHING, () => ({ queue: demoQueue(Date.now()), result: null }));
   const serve = spawn(
     process.execPath,
     [path.join(PACKAGE_ROOT, "dist/bin/task-manager.cjs"), "serve", "-w", workspace],

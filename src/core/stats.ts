@@ -1,7 +1,6 @@
 import { summarizeSpend, type ModelCatalog, type SpendSummary } from "./cost.js";
 import { summarizeHistory, type HistorySummary } from "./history.js";
 import { holdView, type HoldView } from "./holds.js";
-import { countByState } from "./order.js";
 import type { Queue, Task } from "./queue-model.js";
 
 export interface Stats {
@@ -17,11 +16,19 @@ export interface Stats {
   paused: boolean;
 }
 
-/** `stats`: counts per state, success figures, spend, holds — one pure function of the queue. */
-export function queueStats(queue: Queue, catalog: ModelCatalog, nowMs: number): Stats {
+/**
+ * `stats`: counts per state, success figures, spend, holds — one pure function of the queue's
+ * state, its run history and its counts (a store counts tasks without loading them).
+ */
+export function queueStats(
+  queue: Queue,
+  counts: Record<Task["state"], number>,
+  catalog: ModelCatalog,
+  nowMs: number,
+): Stats {
   return {
-    counts: countByState(queue),
-    total: queue.tasks.length,
+    counts: { ...counts },
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
     history: summarizeHistory(queue.history),
     spend: summarizeSpend(queue.history, catalog),
     cooldowns: Object.fromEntries(

@@ -5,6 +5,7 @@
  * host does not touch the task). A task maps to one flow, found again through its stateJson; a
  * retried task's finished flow is reopened.
  */
+import { byIds, NO_TASKS } from "../core/views.js";
 import type { Context } from "../runtime/context.js";
 import { buildStatusView } from "../runtime/page-view.js";
 import type { BoundManagedFlows, FlowMutation, FlowRecord, PluginApi } from "./host-api.js";
@@ -110,7 +111,8 @@ export interface MirrorReport {
 export async function syncFlows(
   flows: BoundManagedFlows,
   tasks: readonly MirroredTask[],
-  present: ReadonlySet<string>,
+  /** Which of these task ids the queue still has. */
+  present: (taskIds: readonly string[]) => Promise<ReadonlySet<string>>,
 ): Promise<MirrorReport> {
   const report: MirrorReport = { created: 0, updated: 0, cancelled: 0, refused: 0 };
   const byTask = new Map<string, { flow: FlowRecord; state: MirrorState }>();
@@ -141,8 +143,10 @@ export async function syncFlows(
     if (mirrored.state.sig === sig && mirrored.flow.status === target.status) continue;
     count(await apply(flows, mirrored.flow, target, { task_id: task.id, sig }));
   }
-  for (const [taskId, { flow }] of byTask) {
-    if (present.has(taskId) || flow.endedAt || flow.cancelRequestedAt) continue;
+  const open = [...byTask].filter(([, { flow }]) => !flow.endedAt && !flow.cancelRequestedAt);
+  const still = await present(open.map(([taskId]) => taskId));
+  for (const [taskId, { flow }] of open) {
+    if (still.has(taskId)) continue;
     const r = await flows.requestCancel({ flowId: flow.flowId, expectedRevision: flow.revision });
     if (r.applied) report.cancelled++;
     else report.refused++;
@@ -209,7 +213,7 @@ export class FlowMirror {
   /** The sync's report; null when it failed (said once) or the queue had not changed (a tick every second must not rebuild the view every second). */
   async #syncOnce(ctx: Context, mainBusy: boolean): Promise<MirrorReport | null> {
     try {
-      const { queue } = await ctx.store.read();
+      const { queue } = await ctx.store.read(NO_TASKS);
       const now = ctx.deps.now();
       if (
         this.#synced &&
@@ -221,7 +225,7 @@ export class FlowMirror {
       const report = await syncFlows(
         this.#flows,
         view.groups.flatMap((g) => g.tasks),
-        new Set(queue.tasks.map((t) => t.id)),
+        async (ids) => new Set((await ctx.store.read(byIds(...ids))).queue.tasks.map((t) => t.id)),
       );
       this.#lastError = null;
       // A refused write is retried at the next tick, not a minute later.

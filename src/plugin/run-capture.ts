@@ -1,4 +1,6 @@
 import { captureFailedRun } from "../core/capture.js";
+import { normalizePrompt } from "../core/prompt.js";
+import { NO_TASKS, type Scope } from "../core/views.js";
 import { messageText, outcomeOfLastMessage, type TranscriptMessage } from "../host/messages.js";
 import { failedRunId, isOwnSession, isSubagentKey, type FailedRun } from "../host/port.js";
 import type { Context } from "../runtime/context.js";
@@ -8,34 +10,30 @@ interface Candidate extends Omit<FailedRun, "acted"> {
   acted?: boolean;
   via: "agent_end" | "transcript";
 }
+/** Queues each candidate in a change of its own: each sees only the tasks it would duplicate. */
 async function enqueue(ctx: Context, candidates: Candidate[]): Promise<number> {
-  if (candidates.length === 0) return 0;
-  const result = await ctx.store.mutate((queue) => {
-    let q = queue;
-    let added = 0;
-    for (const c of candidates) {
-      if (c.prompt.trim() === "") continue;
-      const r = captureFailedRun(
-        q,
-        c.captureId,
-        {
-          prompt: c.prompt.slice(0, 60_000),
-          source: "capture",
-          key: `capture:${c.sessionKey}`,
-          metadata: {
-            captured_from: c.via,
-            session_key: c.sessionKey,
-            error: c.error.slice(0, 500),
-            ...(c.acted ? { acted: true } : {}),
-          },
-        },
-        ctx.deps.now(),
-        ctx.deps.newId(),
-      );
-      q = r.queue;
-      if (r.task) added += 1;
-    }
-    return { queue: q, result: added };
+  let added = 0;
+  for (const c of candidates) {
+    if (c.prompt.trim() === "") continue;
+    if (await enqueueOne(ctx, c)) added += 1;
+  }
+  return added;
+}
+
+async function enqueueOne(ctx: Context, c: Candidate): Promise<boolean> {
+  const prompt = normalizePrompt(c.prompt.slice(0, 60_000));
+  const key = `capture:${c.sessionKey}`;
+  const scope: Scope = { tasks: "duplicates", prompt, source: "capture", key };
+  const metadata = {
+    captured_from: c.via,
+    session_key: c.sessionKey,
+    error: c.error.slice(0, 500),
+    ...(c.acted ? { acted: true } : {}),
+  };
+  const result = await ctx.store.mutate(scope, (queue) => {
+    const input = { prompt, source: "capture", key, metadata };
+    const r = captureFailedRun(queue, c.captureId, input, ctx.deps.now(), ctx.deps.newId());
+    return { queue: r.queue, result: r.task !== null };
   });
   return result.result;
 }
@@ -50,7 +48,7 @@ export async function scanFailedSubagents(ctx: Context): Promise<number> {
     .view()
     .failedRuns(ctx.deps.now(), ctx.policy.activeWindowMinutes * 60_000);
   if (runs.length === 0) return 0;
-  const { queue } = await ctx.store.read();
+  const { queue } = await ctx.store.read(NO_TASKS);
   return enqueue(
     ctx,
     runs

@@ -1,5 +1,6 @@
 import { ROOT_CLI_DESCRIPTION } from "../base/product.js";
-import { countByState } from "../core/order.js";
+import type { countByState } from "../core/order.js";
+import { NO_TASKS } from "../core/views.js";
 import type { Context } from "../runtime/context.js";
 import { toErrorStatus } from "../runtime/error-status.js";
 import * as ops from "../runtime/operations.js";
@@ -22,7 +23,7 @@ export interface SurfaceDeps {
 /** A snapshot for people and scripts: counts, the next tasks, the last tick, the next run. */
 export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, unknown>> {
   const ctx = await deps.context();
-  const { queue } = await ctx.store.read();
+  const { queue, counts } = await ctx.store.read(NO_TASKS);
   const next = (await ops.listTasks(ctx, false)).slice(0, 5).map(ops.taskView);
   return {
     workspace: ctx.workspace.dir,
@@ -31,7 +32,7 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
     // plugins.entries.task-manager.config over it.
     policy_source: ctx.policyFile,
     policy: ctx.policy,
-    counts: countByState(queue),
+    counts,
     paused: queue.paused,
     next,
     last_tick: deps.service()?.lastTick ?? null,

@@ -5,6 +5,7 @@ import { isoTime } from "../core/time.js";
 import type { SpawnRequest, Spawner } from "../host/port.js";
 import { runCheck, type CheckOptions } from "./run-check.js";
 import type { Context } from "./context.js";
+import { byIds } from "../core/views.js";
 import { toErrorStatus } from "./error-status.js";
 import { crashPoint } from "../base/faults.js";
 
@@ -59,7 +60,7 @@ export async function dispatchOnce(
     const reused = await ctx.host.view().hasRun(request.sessionKey);
     const { runId } = reused ? { runId: null } : await spawner.spawn(request);
     crashPoint("after_spawn");
-    await ctx.store.mutate((queue) => {
+    await ctx.store.mutate(byIds(request.taskId), (queue) => {
       const r = tasks.ackTask(
         queue,
         request.taskId,
@@ -106,7 +107,7 @@ async function releaseAfterFailedSpawn(
   unavailableModel: string | null,
 ): Promise<void> {
   try {
-    await ctx.store.mutate((queue) => {
+    await ctx.store.mutate(byIds(id), (queue) => {
       const task = queue.tasks.find((t) => t.id === id);
       if (task?.state !== "claimed") return { queue, result: null };
       const now = ctx.deps.now();

@@ -1,4 +1,4 @@
-import { countByState } from "../core/order.js";
+import { NO_TASKS } from "../core/views.js";
 import { nextScheduledRun, resolveSchedule } from "../policy/schedule.js";
 import type { Context } from "./context.js";
 import { toErrorStatus } from "./error-status.js";
@@ -6,15 +6,20 @@ import { hostSetupAdvice } from "./host-setup.js";
 
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
 export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
-  const queue = await ctx.store.read().then(
+  const queue = await ctx.store.read(NO_TASKS).then(
     (s) => ({
+      store: ctx.store.kind,
       file: ctx.store.location,
       format: s.origin,
       revision: s.queue.revision,
-      counts: countByState(s.queue),
+      counts: s.counts,
       paused: s.queue.paused,
     }),
-    (err: unknown) => ({ file: ctx.store.location, error: toErrorStatus(err) }),
+    (err: unknown) => ({
+      store: ctx.store.kind,
+      file: ctx.store.location,
+      error: toErrorStatus(err),
+    }),
   );
   const nowMs = ctx.deps.now();
   let schedule: Record<string, unknown>;

@@ -14,7 +14,6 @@ import {
   type HourlyRuns,
 } from "../core/history.js";
 import { compareTasks, isDue } from "../core/order.js";
-import { TASK_STATES } from "../core/queue-model.js";
 import type { Task } from "../core/queue-model.js";
 import { RETRYABLE_STATES, REPRIORITIZABLE_STATES } from "../core/tasks.js";
 import { isoTime } from "../core/time.js";
@@ -27,6 +26,8 @@ import {
 } from "../core/waits.js";
 import { observe } from "./run-check.js";
 import type { Context } from "./context.js";
+import { compareFinished, DISPATCH_HEAD, type Scope } from "../core/views.js";
+import { HISTORY_LIMIT } from "../core/tasks.js";
 import { summarizeSpend, type SpendSummary } from "../core/cost.js";
 import { holdView, providerOf, type HoldView } from "../core/holds.js";
 import { catalogFromHostConfig } from "./model-catalog.js";
@@ -240,19 +241,11 @@ function taskRow(
   };
 }
 
-/** Every state's count: the known ones always (zero included), any other state seen in the file too. */
-export function countStates(tasks: readonly Task[]): Record<string, number> {
-  const counts: Record<string, number> = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
-  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
-  return counts;
-}
-
 function sortGroup(state: string, tasks: Task[], w: WaitContext): Task[] {
   if (state === "pending") return w.order;
   if (state === "claimed" || state === "running") return tasks.sort(compareTasks);
   // Finished work: most recent first.
-  const at = (t: Task): string => t.finished_at ?? t.updated_at;
-  return tasks.sort((a, b) => (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
+  return tasks.sort(compareFinished);
 }
 
 /** Known states in STATE_ORDER; a state this version does not know goes just before done. */
@@ -273,12 +266,24 @@ function checkText(decision: Decision, w: WaitContext): string {
   return explainWait(w, due).text;
 }
 
+/** What the page sees: what a check sees, the first `limit` tasks of each state, the run history. */
+function pageScope(ctx: Context, limit: number): Scope {
+  return {
+    tasks: "page",
+    perState: limit,
+    head: DISPATCH_HEAD,
+    maxAgeHours: ctx.policy.maxAgeHours,
+    history: HISTORY_LIMIT,
+  };
+}
+
 /** The status page's document. Reads the queue and the host's sessions; changes nothing. */
 export async function buildStatusView(
   ctx: Context,
   opts: StatusViewOptions = {},
 ): Promise<StatusView> {
-  const { queue } = await ctx.store.read();
+  const limit = Math.min(MAX_TASK_LIMIT, Math.max(1, Math.floor(opts.limit ?? DEFAULT_TASK_LIMIT)));
+  const { queue, counts } = await ctx.store.read(pageScope(ctx, limit));
   const nowMs = ctx.deps.now();
   const mainBusy = opts.mainBusy?.() ?? null;
   const seen = await observe(ctx, queue, { mainBusy: mainBusy ?? false });
@@ -286,7 +291,6 @@ export async function buildStatusView(
   // check, not by looking (the running row's `outcome` already says what the host recorded).
   const decision = decide(queue, ctx.policy, seen.observation, nowMs);
   const w = waitContext(queue, ctx.policy, seen.observation, nowMs);
-  const limit = Math.min(MAX_TASK_LIMIT, Math.max(1, Math.floor(opts.limit ?? DEFAULT_TASK_LIMIT)));
 
   const byState = new Map<string, Task[]>();
   for (const t of queue.tasks)
@@ -295,7 +299,7 @@ export async function buildStatusView(
     .sort(([a], [b]) => stateRank(a) - stateRank(b) || a.localeCompare(b))
     .map(([state, tasks]) => ({
       state,
-      count: tasks.length,
+      count: counts[state as Task["state"]] ?? tasks.length,
       tasks: sortGroup(state, tasks, w)
         .slice(0, limit)
         .map((t) => taskRow(t, ctx, w, seen.outcomes)),
@@ -310,8 +314,8 @@ export async function buildStatusView(
     queue_file: ctx.store.location,
     revision: queue.revision,
     paused: queue.paused,
-    counts: countStates(queue.tasks),
-    total: queue.tasks.length,
+    counts: { ...counts },
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
     check: {
       status: decision.kind,
       reason: decision.kind === "DEFERRED" ? decision.reason : null,

@@ -6,6 +6,8 @@ import type { Queue } from "../core/queue-model.js";
 import type { StatusObject } from "../core/status.js";
 import { isoTime } from "../core/time.js";
 import type { Context } from "./context.js";
+import { dispatchScope } from "../core/views.js";
+import type { StateCounts } from "../store/port.js";
 import { toErrorStatus } from "./error-status.js";
 import { localZone } from "./deps.js";
 
@@ -84,28 +86,40 @@ function transform(
 }
 
 /**
+ * The check saw only the tasks it needs (a store's dispatch view); the queue's own counts say
+ * how many wait in all.
+ */
+function withCounts(status: StatusObject, counts: StateCounts): StatusObject {
+  return status.status === "ERROR" ? status : { ...status, pending_count: counts.pending };
+}
+
+/**
  * One heartbeat check: observe → (lock → read → decide → write → release) → status object.
  * An idle tick reads the file once and takes no lock. Never throws.
  */
 export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<StatusObject> {
   // What the lock-free read saw: a `locked` answer reports it rather than zeros.
   let seenQueue: Queue | null = null;
+  let seenPending = 0;
   let seenLoad = 0;
+  const scope = dispatchScope(ctx.policy);
   try {
-    const snapshot = await ctx.store.read();
+    const snapshot = await ctx.store.read(scope);
     const seen = await observe(ctx, snapshot.queue, opts);
     const dry = transform(ctx, snapshot.queue, seen);
-    if (!dry.changed) return dry.status;
+    if (!dry.changed) return withCounts(dry.status, snapshot.counts);
     seenQueue = snapshot.queue;
+    seenPending = snapshot.counts.pending;
     seenLoad = Math.round(seen.observation.loadPerCore * 100) / 100;
-    const { result } = await ctx.store.mutate(
+    const { result, counts } = await ctx.store.mutate(
+      scope,
       (queue) => {
         const r = transform(ctx, queue, seen);
         return { queue: r.queue, result: r.status };
       },
       { waitMs: opts.lockWaitMs ?? 2000 },
     );
-    return result;
+    return withCounts(result, counts);
   } catch (err) {
     if (
       isTaskManagerError(err) &&
@@ -115,7 +129,7 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
         status: "DEFERRED",
         reason: "locked",
         retry_at: isoTime(ctx.deps.now() + 5000),
-        pending_count: seenQueue?.tasks.filter((t) => t.state === "pending").length ?? 0,
+        pending_count: seenPending,
         active_sessions: seenQueue ? inFlightTasks(seenQueue).length : 0,
         load: seenLoad,
         host: ctx.host.info,

@@ -6,6 +6,7 @@ import { queueStats } from "../../src/core/stats.js";
 import { ackTask } from "../../src/core/tasks.js";
 import { catalogFromHostConfig } from "../../src/runtime/model-catalog.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
+import { countStates } from "../../src/store/change.js";
 
 /** The shape both hosts write: models.providers.<id>.models[].cost per million tokens; agents.defaults.model.primary. */
 const hostConfig = {
@@ -253,6 +254,7 @@ describe("every settled run records the model that really ran, its tokens and co
     });
     const stats = queueStats(
       { ...q1, history: [...q1.history, ...q2.history] },
+      countStates(q1.tasks),
       catalogFromHostConfig(hostConfig),
       T0 + 6000,
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Task } from "../../src/core/queue-model.js";
-import { actionsFor, countStates, stateRank } from "../../src/runtime/page-view.js";
+import { actionsFor, stateRank } from "../../src/runtime/page-view.js";
+import { countStates } from "../../src/store/change.js";
 import { queueWith } from "../helpers/fixtures.js";
 
 describe("the status view shows states it does not know yet (from a newer version) instead of dropping them", () => {

@@ -130,8 +130,12 @@ const backoff = {
   until: "2030-01-01T00:00:00.000Z",
   text: "backing off after 1 failure",
 };
-const ids = (...tasks: MirroredTask[]): Set<string> => new Set(tasks.map((t) => t.id));
-const present = (...taskIds: string[]): Set<string> => new Set(taskIds);
+/** The queue's answer to "which of these ids do you still have": the ids given here. */
+const present =
+  (...taskIds: string[]) =>
+  async (asked: readonly string[]): Promise<Set<string>> =>
+    new Set(asked.filter((id) => taskIds.includes(id)));
+const ids = (...tasks: MirroredTask[]) => present(...tasks.map((t) => t.id));
 
 describe("Task Flow mirror: task state → flow status", () => {
   it("maps every state, and a pending task by why it waits", () => {
@@ -244,7 +248,7 @@ describe("Task Flow mirror: one flow per task, written only when the task change
       goal: "theirs",
       stateJson: { task_id: "t_1" },
     });
-    await syncFlows(flows, [task("t_1", "running")], new Set());
+    await syncFlows(flows, [task("t_1", "running")], present());
     expect([...flows.rows.values()].find((f) => f.controllerId === "someone-else")).toMatchObject({
       status: "queued",
       revision: 0,

@@ -7,6 +7,7 @@ import * as ops from "../../dist/runtime/operations.js";
 import { makeSandbox, queuePath, seedFromEnv, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 import { contextFor, sha, tryWriteOver, validQueueBytes } from "./lib/queue-fixtures.ts";
+import { EVERYTHING } from "../../dist/core/views.js";
 
 const SEED = seedFromEnv();
 const RUNS = 300;
@@ -131,6 +132,6 @@ describe("corrupt or hand-edited queue files are refused, kept, and never overwr
     });
     expect(refused).toBe("E_QUEUE_TOO_LARGE");
     expect(size).toBeLessThanOrEqual(MAX_QUEUE_BYTES);
-    expect((await ctx.store.read()).queue.tasks.length).toBeGreaterThan(250);
+    expect((await ctx.store.read(EVERYTHING)).queue.tasks.length).toBeGreaterThan(250);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import { addTask } from "../../src/core/tasks.js";
 import { FileQueueStore } from "../../src/store/file/file-store.js";
 import { RACY_WINDOW_MS, disableReadCaching } from "../../src/base/read-cache.js";
 import { tempDir } from "../helpers/cli.js";
+import { EVERYTHING } from "../../src/core/views.js";
 
 // Its own file: the switch is process-wide (vitest gives each file fresh modules).
 let ws: { dir: string; cleanup: () => void };
@@ -18,15 +19,15 @@ describe("a one-shot process (the CLI) does not cache what it reads", () => {
       workspace: ws.dir,
       file: path.join(ws.dir, "memory/pending_tasks.json"),
     });
-    await store.mutate((q) => ({
+    await store.mutate(EVERYTHING, (q) => ({
       queue: addTask(q, { prompt: "one" }, Date.now(), "t_one").queue,
       result: null,
     }));
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     disableReadCaching();
-    const first = await store.read();
-    const second = await store.read();
-    expect(second).not.toBe(first);
+    const first = await store.read(EVERYTHING);
+    const second = await store.read(EVERYTHING);
+    expect(second.queue.tasks[0]).not.toBe(first.queue.tasks[0]);
     expect(second.queue.tasks[0]?.prompt).toBe("one");
     expect(Object.isFrozen(first.queue.tasks[0])).toBe(false);
   });

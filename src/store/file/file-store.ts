@@ -14,15 +14,17 @@ import {
   type ReadCache,
 } from "../../base/read-cache.js";
 import { assertNoLinks } from "../../base/paths.js";
-import type { MutateResult, QueueStore, Snapshot as StoreSnapshot } from "../port.js";
+import { selectView } from "../../core/views.js";
+import { applyChange, countStates, diffQueue } from "../change.js";
+import type { MutateResult, QueueStore, Scope, Snapshot as StoreSnapshot } from "../port.js";
 import { watchQueueFile } from "./watch.js";
 
-/** A snapshot with the revision marker the file carried (for the stale-writer check). */
-export interface Snapshot extends StoreSnapshot {
+/** The whole file as read, with the revision marker it carried (for the stale-writer check). */
+interface FileSnapshot extends StoreSnapshot {
   marker: RawQueueFile["marker"];
 }
 
-const snapshotCaches = new Map<string, ReadCache<Snapshot>>();
+const snapshotCaches = new Map<string, ReadCache<FileSnapshot>>();
 
 export interface StoreOptions {
   workspace: string;
@@ -60,28 +62,42 @@ export class FileQueueStore implements QueueStore {
     return watchQueueFile(this.file, this.#workspace, onChange);
   }
 
+  /** Nothing to release: every operation opens and closes what it uses. */
+  async close(): Promise<void> {}
+
   /**
-   * A consistent snapshot (the file is only ever replaced by rename). An unchanged v2 file is
+   * A consistent view (the file is only ever replaced by rename). An unchanged v2 file is
    * served from the read cache (one lstat), so an idle tick does not re-parse the queue; the
    * snapshot is frozen because later reads share it (not in a one-shot process, which has no
-   * cache and no later reads).
+   * cache and no later reads). The scope selects in memory, by the rules every store follows.
    */
-  async read(): Promise<Snapshot> {
+  async read(scope: Scope): Promise<StoreSnapshot> {
     this.#assertSafe();
-    const load = async (): Promise<Snapshot> => {
+    const load = async (): Promise<FileSnapshot> => {
       const snapshot = await this.#decode(await readRaw(this.file));
       return readCachingEnabled()
         ? Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) })
         : snapshot;
     };
-    return cacheFor(snapshotCaches, this.file).read(this.file, load, (s) => s.origin === "v2");
+    const full = await cacheFor(snapshotCaches, this.file).read(
+      this.file,
+      load,
+      (s) => s.origin === "v2",
+    );
+    return {
+      queue: selectView(full.queue, scope, this.#now()),
+      origin: full.origin,
+      counts: full.counts,
+    };
   }
 
   /**
-   * Runs `transform` on the current queue under the lock and publishes its result if it
-   * returned a different queue object. Throws E_LOCKED when the lock cannot be had in time.
+   * Runs `transform` on the scope's view under the lock and publishes the whole queue with its
+   * changes if it returned a different queue object. Throws E_LOCKED when the lock cannot be
+   * had in time.
    */
   async mutate<T>(
+    scope: Scope,
     transform: (queue: Queue) => { queue: Queue; result: T },
     lock?: Partial<LockOptions>,
   ): Promise<MutateResult<T>> {
@@ -94,16 +110,19 @@ export class FileQueueStore implements QueueStore {
       await sweepStaged(this.file);
       const raw = await readRaw(this.file);
       const snapshot = await this.#decode(raw);
-      const { queue, result } = transform(snapshot.queue);
-      if (queue === snapshot.queue)
-        return { result, written: false, revision: snapshot.queue.revision };
-      const next: Queue = { ...queue, revision: snapshot.queue.revision + 1 };
+      const full = snapshot.queue;
+      const view = selectView(full, scope, this.#now());
+      const { queue, result } = transform(view);
+      if (queue === view)
+        return { result, written: false, revision: full.revision, counts: snapshot.counts };
+      const changed = applyChange(full, view, diffQueue(view, queue));
+      const next: Queue = { ...changed, revision: full.revision + 1 };
       await publish(this.file, encodeQueue(next), {
         expected: raw.marker,
         lockLost: held.compromised,
       });
       crashPoint("after_rename");
-      return { result, written: true, revision: next.revision };
+      return { result, written: true, revision: next.revision, counts: countStates(next.tasks) };
     } finally {
       await held.release();
     }
@@ -115,11 +134,14 @@ export class FileQueueStore implements QueueStore {
     assertNoLinks(this.#workspace, this.lockPath, "dir");
   }
 
-  async #decode(raw: RawQueueFile): Promise<Snapshot> {
-    if (raw.bytes === null) return { queue: emptyQueue(), origin: "missing", marker: raw.marker };
+  async #decode(raw: RawQueueFile): Promise<FileSnapshot> {
+    if (raw.bytes === null) {
+      const queue = emptyQueue();
+      return { queue, origin: "missing", marker: raw.marker, counts: countStates(queue.tasks) };
+    }
     try {
       const decoded = decodeQueue(raw.bytes, this.file, this.#now());
-      return { ...decoded, marker: raw.marker };
+      return { ...decoded, marker: raw.marker, counts: countStates(decoded.queue.tasks) };
     } catch (err) {
       if (isTaskManagerError(err) && err.code === "E_QUEUE_CORRUPT") {
         const copy = await quarantine(this.file, raw.bytes);

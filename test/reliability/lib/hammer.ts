@@ -7,6 +7,7 @@ import * as ops from "../../../dist/runtime/operations.js";
 import { decodeQueue, encodeQueue } from "../../../dist/store/file/codec.js";
 import { FileQueueStore } from "../../../dist/store/file/file-store.js";
 import { appendLine } from "./fake-gateway.ts";
+import { countStates } from "../../../dist/store/change.js";
 
 /**
  * - locked: the package as shipped;
@@ -42,7 +43,7 @@ type Outcome =
 const RETRYABLE = new Set(["E_LOCKED", "E_STALE_WRITE", "E_LOCK_COMPROMISED"]);
 
 function installNaiveMutate(): void {
-  const naive: FileQueueStore["mutate"] = async function (this: FileQueueStore, transform) {
+  const naive: FileQueueStore["mutate"] = async function (this: FileQueueStore, _scope, transform) {
     const bytes = await readFile(this.file).catch(() => null);
     const current = bytes === null ? null : decodeQueue(bytes, this.file, Date.now()).queue;
     const base = current ?? {
@@ -56,10 +57,11 @@ function installNaiveMutate(): void {
       captured: [],
     };
     const { queue, result } = transform(base);
-    if (queue === base) return { result, written: false, revision: base.revision };
+    if (queue === base)
+      return { result, written: false, revision: base.revision, counts: countStates(base.tasks) };
     const next = { ...queue, revision: base.revision + 1 };
     await writeFileAtomic(this.file, encodeQueue(next));
-    return { result, written: true, revision: next.revision };
+    return { result, written: true, revision: next.revision, counts: countStates(next.tasks) };
   };
   FileQueueStore.prototype.mutate = naive;
 }

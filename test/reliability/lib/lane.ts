@@ -4,6 +4,7 @@ import path from "node:path";
 import { FileQueueStore } from "../../../dist/store/file/file-store.js";
 import type { Queue } from "../../../dist/core/queue-model.js";
 import { DRIVER, driver, queuePath, type Exit, type Sandbox } from "./env.ts";
+import { EVERYTHING } from "../../../dist/core/views.js";
 
 /** One crash to inflict: a driver job killed at a named point, or a loop killed at random. */
 export interface Kill {
@@ -48,7 +49,9 @@ export function stagedFiles(s: Sandbox): string[] {
 /** The queue as any reader sees it; null when it does not parse (counted as unparseable). */
 export async function readQueue(s: Sandbox): Promise<Queue | null> {
   try {
-    return (await new FileQueueStore({ workspace: s.workspace, file: queuePath(s) }).read()).queue;
+    return (
+      await new FileQueueStore({ workspace: s.workspace, file: queuePath(s) }).read(EVERYTHING)
+    ).queue;
   } catch {
     return null;
   }
