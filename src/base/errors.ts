@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   "E_MODEL_UNAVAILABLE",
   "E_NODE_VERSION",
   "E_HOST_UNSUPPORTED",
+  "E_LEASE_LOST",
+  "E_STORE_UNAVAILABLE",
+  "E_STORE_NOT_EMPTY",
+  "E_STORE_SCHEMA",
   "E_INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

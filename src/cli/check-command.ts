@@ -9,6 +9,7 @@ export async function runCheckCommand(workspace: string | undefined): Promise<vo
   try {
     const ctx = await createContext(workspace ? { workspace } : {});
     const status = await runCheck(ctx);
+    await ctx.store.close();
     printJson(status);
     process.exitCode = exitCodeFor(status);
   } catch (err) {

@@ -27,7 +27,11 @@ function common(cmd: Command): Command {
 async function withContext(opts: Common, body: (ctx: Context) => Promise<void>): Promise<void> {
   try {
     const ctx = await createContext(opts.workspace ? { workspace: opts.workspace } : {});
-    await body(ctx);
+    try {
+      await body(ctx);
+    } finally {
+      await ctx.store.close();
+    }
   } catch (err) {
     process.exitCode = reportFailure(err, opts.json === true);
   }

@@ -28,6 +28,10 @@ export interface CheckInput {
   startBlocked?: boolean;
   /** The host's UTC offset, for reset times written as a clock time; default UTC. */
   zone?: ZoneOffset;
+  /** This gateway, on a store several gateways share (claims carry it; see settle.ts). */
+  self?: string;
+  /** Gateways past their lease: their running tasks are settled as interrupted. */
+  lostOwners?: ReadonlySet<string>;
 }
 
 export interface CheckResult {
@@ -69,7 +73,12 @@ export function runCheckTransform(input: CheckInput): CheckResult {
     const result = claimTask(
       queue,
       decision.task,
-      { token, model: decision.model, leaseSeconds: policy.leaseSeconds },
+      {
+        token,
+        model: decision.model,
+        leaseSeconds: policy.leaseSeconds,
+        ...(input.self !== undefined ? { owner: input.self } : {}),
+      },
       nowMs,
     );
     queue = startProbe(result.queue, decision.probes, result.task.id, nowMs);

@@ -71,6 +71,8 @@ export interface Lease {
   expires_at: string;
   attempt: number;
   model: string;
+  /** The gateway that claimed it, on a store several gateways share. */
+  owner?: string;
 }
 
 /** The run a task's attempt started. */
@@ -80,6 +82,8 @@ export interface RunInfo {
   model: string | null;
   started_at: string;
   attempt: number;
+  /** The gateway that started it, on a store several gateways share: only it can see the run. */
+  owner?: string;
 }
 
 export interface LastError {

@@ -24,6 +24,7 @@ export const leaseSchema = z
     expires_at: isoTime,
     attempt: z.number().int().min(1),
     model: z.string().min(1),
+    owner: z.string().min(1).optional(),
   })
   .strict();
 
@@ -34,6 +35,7 @@ export const runSchema = z
     model: z.string().nullable(),
     started_at: isoTime,
     attempt: z.number().int().min(1),
+    owner: z.string().min(1).optional(),
   })
   .strict();
 

@@ -171,13 +171,20 @@ const optional = (check: Check): Check => {
   return optionalCheck;
 };
 
-const lease = object({ token: nonEmpty, expires_at: isoTime, attempt: int(1), model: nonEmpty });
+const lease = object({
+  token: nonEmpty,
+  expires_at: isoTime,
+  attempt: int(1),
+  model: nonEmpty,
+  owner: optional(nonEmpty),
+});
 const run = object({
   run_id: nullable(string),
   session_key: nullable(string),
   model: nullable(string),
   started_at: isoTime,
   attempt: int(1),
+  owner: optional(nonEmpty),
 });
 const lastError = object({ kind: oneOf(FAILURE_KINDS), message: string, at: isoTime });
 const task = object({

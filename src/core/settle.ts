@@ -23,6 +23,21 @@ export interface SettleInput {
   nowMs: number;
   random: () => number;
   zone?: ZoneOffset;
+  /**
+   * This gateway, on a store several gateways share: a run another gateway started is that
+   * gateway's to settle (only it can see the run), unless that gateway is in `lostOwners`.
+   */
+  self?: string;
+  /** Gateways that stopped heartbeating past their lease: their runs are settled as interrupted. */
+  lostOwners?: ReadonlySet<string>;
+}
+
+/** What this gateway may conclude about a running task: its own outcome, a lost owner's run, or nothing. */
+function outcomeFor(task: Task, input: SettleInput): RunOutcome | null {
+  const owner = task.run?.owner;
+  if (owner === undefined || owner === input.self)
+    return input.outcomes.get(runKey(task)) ?? { status: "unknown" };
+  return input.lostOwners?.has(owner) ? { status: "interrupted" } : null;
 }
 
 /** Identifies one run of a task, so an outcome read for an older run is never applied to a newer one. */
@@ -121,7 +136,8 @@ export function settleRunning(input: SettleInput): { queue: Queue; settled: Sett
   const timeoutMs = policy.taskTimeoutMinutes * 60_000;
   for (const task of input.queue.tasks) {
     if (task.state !== "running") continue;
-    const outcome = input.outcomes.get(runKey(task)) ?? { status: "unknown" };
+    const outcome = outcomeFor(task, input);
+    if (outcome === null) continue;
     const timedOut = task.run !== null && nowMs - Date.parse(task.run.started_at) > timeoutMs;
     const next = settleOne(queue, task, outcome, timedOut, ctx);
     if (!next) continue;

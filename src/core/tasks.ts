@@ -128,6 +128,8 @@ export interface Claim {
   token: string;
   model: string;
   leaseSeconds: number;
+  /** The gateway claiming it, on a store several gateways share. */
+  owner?: string;
 }
 
 /** pending → claimed: a check recommended it; the lease says how long the spawner has. */
@@ -147,6 +149,7 @@ export function claimTask(
       expires_at: isoTime(nowMs + claim.leaseSeconds * 1000),
       attempt: task.attempts + 1,
       model: claim.model,
+      ...(claim.owner !== undefined ? { owner: claim.owner } : {}),
     },
   };
   return { queue: replaceTask(queue, next), task: next };
@@ -156,6 +159,33 @@ export interface Ack {
   runId: string | null;
   sessionKey: string | null;
   model?: string | null;
+  /** The gateway that started the run, on a store several gateways share. */
+  owner?: string;
+  /**
+   * The claim's lease token, when the caller holds one: the ack is refused if another claim
+   * took the task meanwhile (fencing: a gateway that lost its claim while frozen publishes
+   * nothing over the one that took it).
+   */
+  token?: string;
+}
+
+/** Is `ack` about the run already recorded on `task`? */
+const sameRun = (task: Task, ack: Ack): boolean =>
+  task.run !== null &&
+  (task.run.run_id === ack.runId || task.run.session_key === ack.sessionKey) &&
+  task.run.owner === ack.owner;
+
+/** Refuses an ack whose claim another claim replaced, or whose task another run took. */
+function assertClaimHeld(task: Task, ack: Ack): void {
+  if (ack.token === undefined) return;
+  const lost =
+    (task.state === "claimed" && task.lease?.token !== ack.token) || task.state === "running";
+  if (!lost) return;
+  throw new TaskManagerError(
+    "E_LEASE_LOST",
+    `Task ${task.id} was claimed again after this claim lapsed (it is ${task.state}${task.lease?.owner ? ` by ${task.lease.owner}` : task.run?.owner ? ` on ${task.run.owner}` : ""}); this run was not recorded and the other claim stands.`,
+    { id: task.id, state: task.state },
+  );
 }
 
 /**
@@ -170,13 +200,8 @@ export function ackTask(
   nowMs: number,
 ): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
-  if (
-    task.state === "running" &&
-    task.run &&
-    (task.run.run_id === ack.runId || task.run.session_key === ack.sessionKey)
-  ) {
-    return { queue, task };
-  }
+  if (task.state === "running" && sameRun(task, ack)) return { queue, task };
+  assertClaimHeld(task, ack);
   requireState(task, ["claimed", "pending"], "ack");
   const attempt = task.attempts + 1;
   const next: Task = {
@@ -191,6 +216,7 @@ export function ackTask(
       model: ack.model ?? task.lease?.model ?? null,
       started_at: isoTime(nowMs),
       attempt,
+      ...(ack.owner !== undefined ? { owner: ack.owner } : {}),
     },
   };
   return { queue: replaceTask(queue, next), task: next };

@@ -28,4 +28,5 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   queueFile: "memory/pending_tasks.json",
   agentId: "main",
   capture: { subagents: true, main: false },
+  store: { schema: "task_manager", gatewayLeaseSeconds: 90, poolSize: 4 },
 }) as Policy;

@@ -79,6 +79,54 @@ export const captureSchema = z
   })
   .strict();
 
+export const storeSchema = z
+  .object({
+    kind: z
+      .enum(["file", "postgres"])
+      .optional()
+      .describe(
+        'Where the queue lives: "file" (queueFile, the embedded default) or "postgres" (one queue several gateways share). Absent: postgres when TASK_MANAGER_DATABASE_URL is set, else file.',
+      ),
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'expected a "postgres://…" connection URL' })
+      .optional()
+      .describe(
+        "postgres://user:password@host:port/database. Prefer TASK_MANAGER_DATABASE_URL, which keeps the password out of the workspace; the URL is never printed with its password.",
+      ),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier" })
+      .default("task_manager")
+      .describe("The PostgreSQL schema task-manager's tables live in (created if the role may)."),
+    queue: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: "expected 1–64 letters, digits, . _ -" })
+      .optional()
+      .describe(
+        "The queue's name in the database: gateways that name the same queue share it. Default: agentId.",
+      ),
+    gatewayLeaseSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(86_400)
+      .default(90)
+      .describe(
+        "PostgreSQL: a gateway that has not heartbeaten for this long is gone; another gateway settles its runs as interrupted. A skill-mode host's lease also covers two of its heartbeats.",
+      ),
+    poolSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(4)
+      .describe(
+        "PostgreSQL: connections each process keeps at most (plus one for LISTEN while watched).",
+      ),
+  })
+  .strict();
+
 export const policySchema = z
   .object({
     models: z
@@ -155,6 +203,7 @@ export const policySchema = z
       .default("main")
       .describe("Host agent whose sessions are observed and used for spawns."),
     capture: captureSchema.default(captureSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import type { QueueStore } from "../store/port.js";
 import { defaultDeps, type Deps } from "./deps.js";
 import { hostAdapter } from "./host.js";
 import { openStore } from "./store.js";
+import { gatewayIdentity, type GatewayIdentity } from "./identity.js";
 import { findWorkspace, type Workspace } from "./workspace.js";
 
 /** Everything one command needs, resolved once. */
@@ -16,6 +17,8 @@ export interface Context {
   policy: Policy;
   policyFile: string | null;
   store: QueueStore;
+  /** Who this host is to a store several gateways share; null for the file store. */
+  gateway: GatewayIdentity | null;
   /** Where the host was looked for and what was found (for `doctor`). */
   hostLocation: HostLocation;
   /** The host adapter: every host-specific read goes through it. */
@@ -46,7 +49,8 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const loaded = opts.policy
     ? { policy: opts.policy, file: opts.policyFile ?? null }
     : await loadPolicyFile(workspace.dir);
-  const store = openStore(workspace.dir, loaded.policy, deps, opts.lockStaleMs);
+  const store = await openStore(workspace.dir, loaded.policy, deps, opts.lockStaleMs);
+  const gateway = store.gateways ? gatewayIdentity(location, workspace.dir, deps.env) : null;
   const host = opts.host
     ? await opts.host.adapter(hostConfig, loaded.policy.agentId)
     : await hostAdapter(location, hostConfig, loaded.policy.agentId);
@@ -55,6 +59,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
     policy: loaded.policy,
     policyFile: loaded.file,
     store,
+    gateway,
     hostLocation: location,
     host,
     deps,

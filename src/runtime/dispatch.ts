@@ -54,7 +54,10 @@ export async function dispatchOnce(
   if (status.status !== "READY") return status;
   crashPoint("after_claim");
   const request = spawnRequestFor(ctx, status);
+  const token = status.lease.token;
+  const owner = ctx.gateway?.id;
   try {
+    if (owner !== undefined) await confirmClaim(ctx, request.taskId, token);
     // An earlier process may have spawned this attempt and died before recording it; the
     // gateway's idempotency cache does not survive a restart, so this is what prevents a second run.
     const reused = await ctx.host.view().hasRun(request.sessionKey);
@@ -64,7 +67,12 @@ export async function dispatchOnce(
       const r = tasks.ackTask(
         queue,
         request.taskId,
-        { runId, sessionKey: request.sessionKey, model: request.model },
+        {
+          runId,
+          sessionKey: request.sessionKey,
+          model: request.model,
+          ...(owner !== undefined ? { owner, token } : {}),
+        },
         ctx.deps.now(),
       );
       return { queue: r.queue, result: r.task };
@@ -82,9 +90,11 @@ export async function dispatchOnce(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
+    // Another gateway holds the task now: its claim is not ours to release.
+    if (err instanceof TaskManagerError && err.code === "E_LEASE_LOST") return toErrorStatus(err);
     const unavailable =
       isTaskManagerError(err) && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
-    await releaseAfterFailedSpawn(ctx, request.taskId, message, unavailable);
+    await releaseAfterFailedSpawn(ctx, request.taskId, token, message, unavailable);
     return toErrorStatus(
       isTaskManagerError(err)
         ? err
@@ -97,19 +107,40 @@ export async function dispatchOnce(
   }
 }
 
+/**
+ * On a store several gateways share, right before spawning: is the claim still this one, with
+ * time left? A gateway frozen past its lease (a laptop asleep, SIGSTOP) wakes to find the task
+ * claimed by another, and starts nothing. Time left matters because the other gateway may
+ * claim the task the moment the lease ends.
+ */
+export const CLAIM_MARGIN_MS = 30_000;
+
+async function confirmClaim(ctx: Context, id: string, token: string): Promise<void> {
+  const { queue } = await ctx.store.read(byIds(id));
+  const task = queue.tasks.find((t) => t.id === id);
+  const left = task?.lease ? Date.parse(task.lease.expires_at) - ctx.deps.now() : 0;
+  if (task?.state === "claimed" && task.lease?.token === token && left >= CLAIM_MARGIN_MS) return;
+  throw new TaskManagerError(
+    "E_LEASE_LOST",
+    `The claim on ${id} lapsed before its run started (${task ? `the task is ${task.state}` : "the task is gone"}); nothing was started.`,
+    { id },
+  );
+}
+
 /** How long a model the gateway cannot run is skipped (the next whitelisted model is used). */
 const UNAVAILABLE_MODEL_REST_MS = 3_600_000;
 
 async function releaseAfterFailedSpawn(
   ctx: Context,
   id: string,
+  token: string,
   message: string,
   unavailableModel: string | null,
 ): Promise<void> {
   try {
     await ctx.store.mutate(byIds(id), (queue) => {
       const task = queue.tasks.find((t) => t.id === id);
-      if (task?.state !== "claimed") return { queue, result: null };
+      if (task?.state !== "claimed" || task.lease?.token !== token) return { queue, result: null };
       const now = ctx.deps.now();
       const released = tasks.releaseClaim(
         queue,

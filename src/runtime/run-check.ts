@@ -10,6 +10,7 @@ import { dispatchScope } from "../core/views.js";
 import type { StateCounts } from "../store/port.js";
 import { toErrorStatus } from "./error-status.js";
 import { localZone } from "./deps.js";
+import { type GatewayKind, heartbeat, owners } from "./gateway.js";
 
 /** How long before its timeout a running task's tool calls are counted (see observe). */
 const TOOL_CALLS_MARGIN_MS = 60_000;
@@ -21,17 +22,31 @@ export interface CheckOptions {
   lockWaitMs?: number;
   /** The spawner cannot start runs (the host forbids it): settle, but claim nothing. */
   startBlocked?: boolean;
+  /** Who runs this check, for a shared store's heartbeat: the CLI (default) or a gateway's dispatcher. */
+  gatewayKind?: GatewayKind;
+}
+
+interface Seen {
+  observation: Observation;
+  outcomes: Map<string, RunOutcome>;
+  startBlocked: boolean;
+  /** This gateway and the gateways gone past their lease, on a shared store. */
+  self?: string;
+  lostOwners?: ReadonlySet<string>;
 }
 
 /** What the probes see right now, plus the outcome of every running task. */
-export async function observe(
-  ctx: Context,
-  queue: Queue,
-  opts: CheckOptions,
-): Promise<{ observation: Observation; outcomes: Map<string, RunOutcome>; startBlocked: boolean }> {
+export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): Promise<Seen> {
   const nowMs = ctx.deps.now();
   const view = ctx.host.view();
-  const running = queue.tasks.filter((t) => t.state === "running" && t.run?.session_key);
+  // On a shared store another gateway's run is on another host: only its gateway can read it.
+  const self = ctx.gateway?.id;
+  const running = queue.tasks.filter(
+    (t) =>
+      t.state === "running" &&
+      t.run?.session_key &&
+      (t.run.owner === undefined || t.run.owner === self),
+  );
   const timeoutMs = ctx.policy.taskTimeoutMinutes * 60_000;
   const [activeKeys, outcomeList] = await Promise.all([
     view.busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000),
@@ -65,12 +80,10 @@ export async function observe(
   };
 }
 
-function transform(
-  ctx: Context,
-  queue: Queue,
-  seen: Awaited<ReturnType<typeof observe>>,
-): CheckResult {
+function transform(ctx: Context, queue: Queue, seen: Seen): CheckResult {
   return runCheckTransform({
+    ...(seen.self !== undefined ? { self: seen.self } : {}),
+    ...(seen.lostOwners !== undefined ? { lostOwners: seen.lostOwners } : {}),
     queue,
     policy: ctx.policy,
     observation: seen.observation,
@@ -104,8 +117,9 @@ export async function runCheck(ctx: Context, opts: CheckOptions = {}): Promise<S
   let seenLoad = 0;
   const scope = dispatchScope(ctx.policy);
   try {
+    await heartbeat(ctx, opts.gatewayKind ?? "cli");
     const snapshot = await ctx.store.read(scope);
-    const seen = await observe(ctx, snapshot.queue, opts);
+    const seen: Seen = { ...(await observe(ctx, snapshot.queue, opts)), ...(await owners(ctx)) };
     const dry = transform(ctx, snapshot.queue, seen);
     if (!dry.changed) return withCounts(dry.status, snapshot.counts);
     seenQueue = snapshot.queue;

@@ -19,6 +19,12 @@ export interface QueueStore {
   readonly kind: StoreKind;
   /** Where the queue lives, for people: a file path, or a database without its password. */
   readonly location: string;
+  /**
+   * The gateways that share this queue, for a store several gateways can share (PostgreSQL);
+   * null for the file, which one machine owns. On a shared store each claim and run carries
+   * its gateway, and only that gateway settles it — until it stops heartbeating.
+   */
+  readonly gateways: GatewayRegistry | null;
   /** A consistent view of the queue as `scope` sees it; takes no lock. */
   read(scope: Scope): Promise<Snapshot>;
   /**
@@ -61,4 +67,31 @@ export interface MutateResult<T> {
   revision: number;
   /** Tasks per state in the whole queue after the change. */
   counts: StateCounts;
+}
+
+/** A gateway as the shared store knows it. */
+export interface GatewayRecord {
+  id: string;
+  label: string;
+  /** plugin: a gateway's dispatcher; cli: a host whose heartbeat runs the CLI (skill mode). */
+  kind: "plugin" | "cli";
+  started_at: string;
+  heartbeat_at: string;
+  /** How long without a heartbeat before its runs are recovered by another gateway. */
+  lease_seconds: number;
+  /** Past its lease now. */
+  lost: boolean;
+}
+
+export interface GatewayRegistry {
+  /** Says this gateway is alive; the first call registers it. */
+  heartbeat(gateway: {
+    id: string;
+    label: string;
+    kind: "plugin" | "cli";
+    leaseSeconds: number;
+  }): Promise<void>;
+  /** Gateways past their lease (by the store's clock, so machines' clocks do not matter). */
+  lost(): Promise<Set<string>>;
+  list(): Promise<GatewayRecord[]>;
 }

@@ -40,6 +40,8 @@ export interface StoreOptions {
  */
 export class FileQueueStore implements QueueStore {
   readonly kind = "file" as const;
+  /** One machine owns a file queue: no gateways to tell apart. */
+  readonly gateways = null;
   readonly file: string;
   readonly lockPath: string;
   readonly #workspace: string;

@@ -1,0 +1,221 @@
+import type { Pool, PoolClient } from "pg";
+import { TaskManagerError } from "../../base/errors.js";
+import { emptyQueue, type Queue, type Task, type TaskState } from "../../core/queue-model.js";
+import { checkQueue } from "../../core/queue-validate.js";
+import { HISTORY_LIMIT } from "../../core/tasks.js";
+import { probeIds } from "../../core/views.js";
+import { isoTime } from "../../core/time.js";
+import { countStates, diffQueue, metaOf, type QueueChange, type QueueMeta } from "../change.js";
+import type {
+  GatewayRegistry,
+  MutateResult,
+  QueueStore,
+  Scope,
+  Snapshot,
+  StateCounts,
+} from "../port.js";
+import { describeStore, inTransaction, openPool, type PgSettings } from "./connection.js";
+import { PgGateways } from "./gateways.js";
+import { Listener, NOTIFY_CHANNEL } from "./listen.js";
+import { ensureSchema, quoted } from "./migrations.js";
+import { appendHistory, deleteTasks, insertTasks, updateTasks } from "./rows.js";
+import { historyQuery, taskQuery } from "./views.js";
+
+interface Loaded {
+  queue: Queue;
+  counts: StateCounts;
+  exists: boolean;
+}
+
+/**
+ * The queue in PostgreSQL, shared by every gateway that names the same queue. Each change is
+ * one transaction that first locks the queue's row, so changes to one queue are serialized: a
+ * claim sees every other gateway's claims and runs before it decides, which is what keeps
+ * `maxConcurrent`, quota holds and their probes true across gateways (a row lock per task, as
+ * SKIP LOCKED queues take, could not). A transaction reads only the rows its scope selects
+ * (see views.ts), so its cost does not grow with the tasks stored. Reads take no lock.
+ */
+export class PostgresQueueStore implements QueueStore {
+  readonly kind = "postgres" as const;
+  readonly location: string;
+  readonly gateways: GatewayRegistry;
+  readonly #s: PgSettings;
+  readonly #q: string;
+  readonly #now: () => number;
+  #pool: Promise<Pool> | null = null;
+  readonly #listener: Listener;
+
+  constructor(settings: PgSettings, now: () => number = Date.now) {
+    this.#s = settings;
+    this.#q = quoted(settings.schema);
+    this.#now = now;
+    this.location = describeStore(settings);
+    this.gateways = new PgGateways(() => this.#ready(), settings);
+    this.#listener = new Listener(settings);
+  }
+
+  /** The pool, with the schema brought up to date on first use (safe when hosts start at once). */
+  #ready(): Promise<Pool> {
+    if (this.#pool === null) {
+      const pool = openPool(this.#s);
+      this.#pool = pool.then(async (p) => {
+        await ensureSchema(p, this.#s);
+        return p;
+      });
+      // A failed start is tried again by the next operation, not remembered.
+      this.#pool.catch(() => {
+        this.#pool = null;
+        void pool.then((p) => p.end()).catch(() => undefined);
+      });
+    }
+    return this.#pool;
+  }
+
+  async read(scope: Scope): Promise<Snapshot> {
+    const pool = await this.#ready();
+    return inTransaction(
+      pool,
+      this.#s,
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+      async (c) => {
+        const loaded = await this.#load(c, scope, false);
+        return {
+          queue: loaded.queue,
+          origin: loaded.exists ? "v2" : "missing",
+          counts: loaded.counts,
+        };
+      },
+    );
+  }
+
+  async mutate<T>(
+    scope: Scope,
+    transform: (queue: Queue) => { queue: Queue; result: T },
+    opts: { waitMs?: number } = {},
+  ): Promise<MutateResult<T>> {
+    const pool = await this.#ready();
+    return inTransaction(pool, this.#s, "BEGIN", async (c) => {
+      await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(opts.waitMs ?? 10_000))}`);
+      await c.query(
+        `INSERT INTO ${this.#q}.queues (name, meta, counts) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+        [this.#s.queue, JSON.stringify(metaOf(emptyQueue())), JSON.stringify(countStates([]))],
+      );
+      const loaded = await this.#load(c, scope, true);
+      const view = loaded.queue;
+      const { queue, result } = transform(view);
+      if (queue === view)
+        return { result, written: false, revision: view.revision, counts: loaded.counts };
+      const change = diffQueue(view, queue);
+      checkWritable(view, queue, this.#s);
+      await this.#write(c, view, change);
+      const counts = countsAfter(loaded.counts, view, change);
+      const row = await c.query<{ revision: string }>(
+        `UPDATE ${this.#q}.queues SET revision = revision + 1, meta = coalesce($2::jsonb, meta), counts = $3,
+           updated_at = now() WHERE name = $1 RETURNING revision`,
+        [
+          this.#s.queue,
+          change.meta === null ? null : JSON.stringify(change.meta),
+          JSON.stringify(counts),
+        ],
+      );
+      const revision = Number(row.rows[0]!.revision);
+      // Delivered at commit, to every gateway listening (see watch).
+      await c.query("SELECT pg_notify($1, $2)", [
+        NOTIFY_CHANNEL,
+        `${this.#s.schema}/${this.#s.queue}/${revision}`,
+      ]);
+      return { result, written: true, revision, counts };
+    });
+  }
+
+  watch(onChange: () => void): () => void {
+    return this.#listener.add(`${this.#s.schema}/${this.#s.queue}/`, onChange);
+  }
+
+  async close(): Promise<void> {
+    this.#listener.close();
+    const pool = this.#pool;
+    this.#pool = null;
+    if (pool) await pool.then((p) => p.end()).catch(() => undefined);
+  }
+
+  /** The queue row (locked for a change), then the scope's tasks and history. */
+  async #load(c: PoolClient, scope: Scope, forUpdate: boolean): Promise<Loaded> {
+    const q = this.#q;
+    const head = await c.query<{ revision: string; meta: QueueMeta; counts: StateCounts }>(
+      `SELECT revision, meta, counts FROM ${q}.queues WHERE name = $1${forUpdate ? " FOR UPDATE" : ""}`,
+      [this.#s.queue],
+    );
+    const row = head.rows[0];
+    const meta = row?.meta ?? metaOf(emptyQueue());
+    const counts = { ...countStates([]), ...(row?.counts ?? {}) };
+    const probes = [...probeIds({ ...emptyQueue(), ...meta })];
+    const sql = taskQuery(q, this.#s.queue, scope, isoTime(this.#now()), probes);
+    const tasks =
+      sql === null
+        ? []
+        : (await c.query<{ doc: Task }>(sql.text, sql.values)).rows.map((r) => r.doc);
+    const keep = scope.history ?? 0;
+    const recent = historyQuery(q, this.#s.queue, keep);
+    const history =
+      keep > 0 ? (await c.query(recent.text, recent.values)).rows.map((r) => r.entry) : [];
+    const queue = { ...meta, revision: Number(row?.revision ?? 0), tasks, history } as Queue;
+    const checked = checkQueue(queue);
+    if (!checked.ok) {
+      throw new TaskManagerError(
+        "E_QUEUE_CORRUPT",
+        `The queue ${this.#s.queue} in ${this.location} holds a row task-manager cannot read (${checked.problem}). Nothing was changed; fix or delete that row.`,
+        { store: "postgres", why: checked.problem },
+      );
+    }
+    return { queue, counts, exists: row !== undefined };
+  }
+
+  async #write(c: PoolClient, view: Queue, change: QueueChange): Promise<void> {
+    const inView = new Set(view.tasks.map((t) => t.id));
+    const q = this.#q;
+    const queue = this.#s.queue;
+    await deleteTasks(c, q, queue, change.removed);
+    await updateTasks(
+      c,
+      q,
+      queue,
+      change.upserts.filter((t) => inView.has(t.id)),
+    );
+    // A new task's id must be new: the primary key refuses one the view did not show.
+    await insertTasks(
+      c,
+      q,
+      queue,
+      change.upserts.filter((t) => !inView.has(t.id)),
+    );
+    await appendHistory(c, q, queue, change.appended, HISTORY_LIMIT);
+  }
+}
+
+/** The reader's own check, before anything is written: a change it would refuse is refused now. */
+function checkWritable(view: Queue, after: Queue, s: PgSettings): void {
+  const checked = checkQueue({ ...after, revision: view.revision });
+  if (checked.ok) return;
+  throw new TaskManagerError(
+    "E_INVALID_INPUT",
+    `This change would leave the queue ${s.queue} in a state task-manager could not read (${checked.problem}); it was not written.`,
+    { store: "postgres", why: checked.problem },
+  );
+}
+
+/** The whole queue's counts after a change, from the counts before and the states it moved. */
+function countsAfter(before: StateCounts, view: Queue, change: QueueChange): StateCounts {
+  const counts: Record<string, number> = { ...before };
+  const old = new Map(view.tasks.map((t) => [t.id, t.state]));
+  const move = (state: TaskState, by: number): void => {
+    counts[state] = (counts[state] ?? 0) + by;
+  };
+  for (const id of change.removed) move(old.get(id)!, -1);
+  for (const t of change.upserts) {
+    const was = old.get(t.id);
+    if (was !== undefined) move(was, -1);
+    move(t.state, 1);
+  }
+  return counts as StateCounts;
+}
