@@ -30,7 +30,10 @@ async function rigged(
       random: () => 0.5,
     },
   });
-  return { ctx, tick: (ms) => void (now += ms) };
+  const tick = (ms: number): void => {
+    now += ms;
+  };
+  return { ctx, tick };
 }
 
 /** The same story on one store; returns everything it answered, then the queue it left. */
@@ -46,9 +49,10 @@ async function story(rig: StoreRig, kind: StoreKind): Promise<unknown[]> {
   const say = (label: string, value: unknown): void => void out.push([label, here(value)]);
   const spawned: string[] = [];
   const spawner = {
-    spawn: async (r: { sessionKey: string }) => (
-      spawned.push(r.sessionKey), { runId: `run-${spawned.length}` }
-    ),
+    spawn: async (r: { sessionKey: string }) => {
+      spawned.push(r.sessionKey);
+      return { runId: `run-${spawned.length}` };
+    },
   };
 
   const added = async (label: string, input: NewTask): Promise<string> => {
