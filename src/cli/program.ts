@@ -334,6 +334,48 @@ export function buildProgram(): Command {
       withContext(o, (ctx) => runForeground(ctx, o.once === true)),
     );
 
+  const db = program.command("db").description("the PostgreSQL store's schema");
+  common(
+    db
+      .command("migrate")
+      .description("create or upgrade task-manager's tables (also done on first use)"),
+  ).action(async (o: Common) =>
+    withContext(o, async (ctx) => {
+      const { migrateDatabase } = await import("../runtime/store-move.js");
+      const r = await migrateDatabase(ctx);
+      if (o.json) printJson(r);
+      else
+        printLine(
+          `schema ${r.schema} in ${r.location}: version ${r.from} → ${r.to}${r.applied.length ? ` (applied ${r.applied.map((m) => m.version).join(", ")})` : " (nothing to do)"}`,
+        );
+    }),
+  );
+
+  const store = program
+    .command("store")
+    .description("where the queue lives: the file or PostgreSQL");
+  common(
+    store
+      .command("migrate")
+      .description("copy the queue into the other store (refused when that one is not empty)"),
+  )
+    .addOption(
+      new Option("--to <kind>", "the store to copy into")
+        .choices(["postgres", "file"])
+        .makeOptionMandatory(),
+    )
+    .action(async (o: Common & { to: "postgres" | "file" }) =>
+      withContext(o, async (ctx) => {
+        const { moveQueue } = await import("../runtime/store-move.js");
+        const r = await moveQueue(ctx, o.to);
+        if (o.json) printJson(r);
+        else
+          printLine(
+            `copied ${r.tasks} tasks, ${r.history} runs, ${r.holds} holds, ${r.alerts} alerts from ${r.from.location} to ${r.to.location}. ${r.note}`,
+          );
+      }),
+    );
+
   common(
     program
       .command("serve")
