@@ -1,4 +1,3 @@
-import { Cron } from "croner";
 import { TaskManagerError } from "../base/errors.js";
 
 /** A resolved schedule: a croner pattern, or a fixed interval when no pattern fits. */
@@ -75,22 +74,3 @@ export function resolveSchedule(schedule: string, heartbeatEvery: string | null)
 
 /** The hosts' default heartbeat, also used when theirs is switched off. */
 const DEFAULT_HEARTBEAT_SECONDS = 30 * 60;
-
-/** Why croner refuses a pattern, or null when it accepts it (checked without starting a timer). */
-export function cronProblem(pattern: string): string | null {
-  try {
-    new Cron(pattern, { paused: true }).stop();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-/** When a resolved schedule fires next after now, without starting a timer. */
-export function nextScheduledRun(schedule: Schedule): Date | null {
-  const interval = schedule.intervalSeconds ? { interval: schedule.intervalSeconds } : {};
-  const job = new Cron(schedule.pattern, { paused: true, ...interval });
-  const next = job.nextRun();
-  job.stop();
-  return next;
-}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cronProblem } from "./schedule.js";
+import { cronProblem } from "./cron.js";
 
 /**
  * The one schema for task-manager's policy: it validates `.taskmanagerrc` and the plugin's

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import { TaskManagerError } from "../base/errors.js";
-import { cronProblem, type Schedule } from "../policy/schedule.js";
+import { cronProblem } from "../policy/cron.js";
+import type { Schedule } from "../policy/schedule.js";
 
 export interface Scheduler {
   nextRun(): Date | null;
