@@ -10,6 +10,8 @@ import {
 import { interpretHostConfig } from "../host/host-config.js";
 import { isOwnSession } from "../host/port.js";
 import { createContext, type Context } from "../runtime/context.js";
+import { GatewayHeartbeat } from "../runtime/gateway.js";
+import { closeStores } from "../runtime/store.js";
 import { hostSetupAdvice } from "../runtime/host-setup.js";
 import { captureAgentEnd } from "./run-capture.js";
 import { flowMirrorFor } from "./flow-mirror.js";
@@ -154,6 +156,7 @@ export function register(api: PluginApi): void {
     mainBusy: () => main.busy(),
     nextCheckAt: () => service.nextRun()?.getTime() ?? null,
   });
+  const gatewayBeat = new GatewayHeartbeat();
   api.registerService({
     id: PLUGIN_ID,
     async start(ctx) {
@@ -163,6 +166,8 @@ export function register(api: PluginApi): void {
         const c = await context();
         const schedule = await service.start(c.host.config?.heartbeatEvery ?? null);
         processState().live = service;
+        // On a shared store, the other gateways must see this one alive between ticks.
+        gatewayBeat.start(context, (m) => api.logger.warn(`task-manager: ${m}`));
         api.logger.info(
           `task-manager: dispatching on ${schedule.pattern} (${schedule.source}); workspace ${workspaceDir}; host ${wiring.kind}`,
         );
@@ -185,8 +190,10 @@ export function register(api: PluginApi): void {
       // Timers, the tick in flight, sockets, open event streams and database handles: a reload
       // must find nothing held.
       page?.close();
+      gatewayBeat.stop();
       await service.stop();
       wiring.close();
+      await closeStores();
     },
   });
   api.registerGatewayMethod("task-manager.status", statusMethod(surfaces));

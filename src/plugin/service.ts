@@ -92,6 +92,7 @@ export class TaskManagerService {
       for (let i = 0; i < ctx.policy.maxConcurrent; i++) {
         const result = await dispatchOnce(ctx, this.#deps.spawner, {
           mainBusy: this.#deps.main.busy(),
+          gatewayKind: "plugin",
         });
         report.results.push(result);
         if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);

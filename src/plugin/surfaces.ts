@@ -1,3 +1,4 @@
+import { shownPolicy } from "../runtime/store.js";
 import { ROOT_CLI_DESCRIPTION } from "../base/product.js";
 import type { countByState } from "../core/order.js";
 import { NO_TASKS } from "../core/views.js";
@@ -31,7 +32,7 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
     // Which keys came from where: .taskmanagerrc, with only what the operator set in
     // plugins.entries.task-manager.config over it.
     policy_source: ctx.policyFile,
-    policy: ctx.policy,
+    policy: shownPolicy(ctx.policy),
     counts,
     paused: queue.paused,
     next,

@@ -1,5 +1,7 @@
+import { shownPolicy } from "./store.js";
 import { NO_TASKS } from "../core/views.js";
-import { nextScheduledRun, resolveSchedule } from "../policy/schedule.js";
+import { nextScheduledRun } from "../policy/cron.js";
+import { resolveSchedule } from "../policy/schedule.js";
 import type { Context } from "./context.js";
 import { toErrorStatus } from "./error-status.js";
 import { hostSetupAdvice } from "./host-setup.js";
@@ -37,8 +39,16 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
   return {
     node: process.version,
     workspace: { dir: ctx.workspace.dir, source: ctx.workspace.source },
-    config: { file: ctx.policyFile, policy: ctx.policy },
+    config: { file: ctx.policyFile, policy: shownPolicy(ctx.policy) },
     queue,
+    store: {
+      kind: ctx.store.kind,
+      location: ctx.store.location,
+      gateway: ctx.gateway,
+      gateways: ctx.store.gateways
+        ? await ctx.store.gateways.list().catch((err: unknown) => toErrorStatus(err))
+        : null,
+    },
     host: {
       kind: ctx.host.info.kind,
       found_by: ctx.hostLocation.source,

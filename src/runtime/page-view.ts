@@ -26,6 +26,7 @@ import {
 } from "../core/waits.js";
 import { observe } from "./run-check.js";
 import type { Context } from "./context.js";
+import type { GatewayRecord } from "../store/port.js";
 import { compareFinished, DISPATCH_HEAD, type Scope } from "../core/views.js";
 import { HISTORY_LIMIT } from "../core/tasks.js";
 import { summarizeSpend, type SpendSummary } from "../core/cost.js";
@@ -127,6 +128,13 @@ export interface StatusView {
   };
   /** Something resting until a time: today a model after a quota error (scope "model"). */
   /** Quota holds (provider- or model-wide, with where their end came from) and model rests. */
+  /** Where the queue lives; on a shared store, this gateway and every gateway serving the queue. */
+  store: {
+    kind: string;
+    location: string;
+    gateway: { id: string; label: string } | null;
+    gateways: GatewayRecord[];
+  };
   holds: Array<{
     scope: string;
     name: string;
@@ -312,6 +320,12 @@ export async function buildStatusView(
     generated_at: isoTime(nowMs),
     workspace: ctx.workspace.dir,
     queue_file: ctx.store.location,
+    store: {
+      kind: ctx.store.kind,
+      location: ctx.store.location,
+      gateway: ctx.gateway,
+      gateways: ctx.store.gateways ? await ctx.store.gateways.list() : [],
+    },
     revision: queue.revision,
     paused: queue.paused,
     counts: { ...counts },

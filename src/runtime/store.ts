@@ -83,3 +83,18 @@ export async function openStore(
     ...(staleMs ? { lock: { staleMs } } : {}),
   });
 }
+
+/** The policy as people may see it (doctor, the gateway's status): a database URL without its password. */
+export function shownPolicy(policy: Policy): Policy {
+  const url = policy.store.url;
+  if (url === undefined) return policy;
+  let shown = "postgres://(unreadable URL)";
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    shown = u.toString();
+  } catch {
+    // keep the placeholder
+  }
+  return { ...policy, store: { ...policy.store, url: shown } };
+}

@@ -118,6 +118,21 @@ describe.skipIf(noPostgres)("the PostgreSQL store from the command line", () => 
     });
   }, 120_000);
 
+  it("a URL written in .taskmanagerrc works, and doctor shows it without the password", () => {
+    const url = rig.server!.url;
+    const password = decodeURIComponent(new URL(url).password);
+    const ws = workspace({ store: { kind: "postgres", url, queue: queueName() } });
+    const plain = { TASK_MANAGER_DATABASE_URL: "" };
+    expect(tm(ws, ["add", "from the rc"], plain).body).toMatchObject({ status: "ADDED" });
+    const doctor = tm(ws, ["doctor"], plain);
+    const text = JSON.stringify(doctor.body) + doctor.stderr;
+    expect(text).toContain("postgres");
+    expect(text).not.toContain(password);
+    const gateways = (doctor.body as { store: { gateways: Array<{ kind: string }> } }).store
+      .gateways;
+    expect(gateways.map((g) => g.kind)).toContain("cli");
+  }, 120_000);
+
   it("a database that is down is an ERROR naming the server, never its password, and never the file instead", () => {
     const ws = workspace();
     const dead = "postgres://tm_app:s3cret-Pa55@127.0.0.1:1/taskmanager";

@@ -601,6 +601,30 @@
     );
   }
 
+  /**
+   * The gateways sharing a database queue: which one this page is on, and whether each is
+   * alive (a gone one's runs are settled by the others).
+   * @param {StatusView} v
+   */
+  function renderGateways(v) {
+    const list = $("gateways");
+    list.hidden = v.store.gateways.length === 0;
+    list.replaceChildren(
+      ...v.store.gateways.map((g) =>
+        el(
+          "li",
+          { "data-testid": "gateway", "data-gateway": g.id },
+          el("strong", {}, g.id),
+          g.id === v.store.gateway?.id ? " (this one)" : "",
+          ` · ${g.kind === "plugin" ? "gateway" : "skill-mode host"} · ${g.lost ? "gone: its runs are settled by the others" : "alive"} · last seen `,
+          ticking(g.heartbeat_at, "since"),
+          " ago",
+          el("span", { class: "muted" }, ` · ${g.label}`),
+        ),
+      ),
+    );
+  }
+
   /** @param {StatusView} v */
   function render(v) {
     renderCounts(v);
@@ -616,8 +640,9 @@
       el("time", { datetime: v.generated_at }, localTime(v.generated_at)),
     );
     $("footer").replaceChildren(
-      `workspace ${v.workspace} · queue ${v.queue_file} · revision ${v.revision} · times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`,
+      `workspace ${v.workspace} · ${v.store.kind === "file" ? "queue file" : "queue"} ${v.queue_file} · revision ${v.revision} · times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`,
     );
+    renderGateways(v);
     document.body.dataset.revision = String(v.revision);
   }
 
