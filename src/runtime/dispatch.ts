@@ -91,7 +91,7 @@ export async function dispatchOnce(
     const message = err instanceof Error ? err.message : String(err);
     ctx.deps.logger.warn(`dispatch of ${request.taskId} failed: ${message}`);
     // Another gateway holds the task now: its claim is not ours to release.
-    if (err instanceof TaskManagerError && err.code === "E_LEASE_LOST") return toErrorStatus(err);
+    if (isTaskManagerError(err) && err.code === "E_LEASE_LOST") return toErrorStatus(err);
     const unavailable =
       isTaskManagerError(err) && err.code === "E_MODEL_UNAVAILABLE" ? request.model : null;
     await releaseAfterFailedSpawn(ctx, request.taskId, token, message, unavailable);

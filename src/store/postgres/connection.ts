@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import { TaskManagerError } from "../../base/errors.js";
+import { isTaskManagerError, TaskManagerError } from "../../base/errors.js";
 
 /** How to reach the shared queue: resolved from the policy's `store` and the environment. */
 export interface PgSettings {
@@ -72,7 +72,7 @@ function unavailable(err: { code?: string; message?: string }): boolean {
  * password; the transaction was rolled back, so nothing changed.
  */
 export function storeError(err: unknown, s: PgSettings): Error {
-  if (err instanceof TaskManagerError) return err;
+  if (isTaskManagerError(err)) return err;
   const e = err as { code?: string; message?: string };
   const where = describeStore(s);
   const reason = (e.message ?? String(err)).replaceAll(s.url, redactUrl(s.url));
