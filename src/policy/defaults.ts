@@ -29,4 +29,14 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   agentId: "main",
   capture: { subagents: true, main: false },
   store: { schema: "task_manager", gatewayLeaseSeconds: 90, poolSize: 4 },
+  budget: {
+    daily: { usd: null, tokens: null },
+    monthly: { usd: null, tokens: null },
+    providers: {},
+    models: {},
+    alertAt: 0.8,
+    timeZone: null,
+    prices: {},
+  },
+  pacing: { providers: {}, models: {} },
 }) as Policy;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cronProblem } from "./cron.js";
+import { budgetSchema, pacingSchema } from "./limits-schema.js";
 
 /**
  * The one schema for task-manager's policy: it validates `.taskmanagerrc` and the plugin's
@@ -204,6 +205,12 @@ export const policySchema = z
       .describe("Host agent whose sessions are observed and used for spawns."),
     capture: captureSchema.default(captureSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
+    budget: budgetSchema
+      .default(budgetSchema.parse({}))
+      .describe("Spend caps (USD and/or tokens, per day and month); off by default."),
+    pacing: pacingSchema
+      .default(pacingSchema.parse({}))
+      .describe("Start limits per provider and per model; off by default."),
   })
   .strict();
 
