@@ -1,3 +1,4 @@
+import { amount, budgetName } from "./budget.js";
 import type { Alert } from "./queue-model.js";
 
 /**
@@ -58,11 +59,26 @@ function headline(alert: Alert, id: string): string {
       return `task-manager: task ${id} needs review: its run stopped unfinished after it may have acted (called tools), so it is not re-run on its own. \`task-manager review retry ${id}\` runs it again; \`task-manager review drop ${id}\` drops it.`;
     case "model_mismatch":
       return `task-manager: task ${id} ran on a model other than the whitelisted one it was started on (the host fell back to another model).`;
+    case "budget":
+      return `task-manager: ${budgetHeadline(alert)} \`task-manager stats\` shows every budget.`;
   }
+}
+
+/** A budget alert's line, built from its own figures (the key is config, shown as data). */
+function budgetHeadline(alert: Alert): string {
+  const b = alert.budget;
+  if (b === undefined) return "a spend budget alert.";
+  const v = { ...b, key: /^[\w.:@/-]{1,200}$/.test(b.key) ? b.key : "(unprintable key)" };
+  const pct = Math.round((b.spent / (b.cap || 1)) * 100);
+  return b.level >= 1
+    ? `${budgetName(v)} is used up (${amount(b.spent, b.unit)} of ${amount(b.cap, b.unit)}, ${pct}%): background tasks wait until it resets at ${b.resets_at}.`
+    : `${budgetName(v)} is ${pct}% spent (${amount(b.spent, b.unit)} of ${amount(b.cap, b.unit)}); it resets at ${b.resets_at}.`;
 }
 
 /** The system-event text for one alert: what happened and what to run, then the task and error as data. */
 export function alertMessage(alert: Alert): string {
+  // A budget is nobody's task: its line says everything, with no task text to quote.
+  if (alert.type === "budget") return headline(alert, "");
   const id = safeId(alert.task_id);
   return [
     headline(alert, id),

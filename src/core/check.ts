@@ -1,11 +1,15 @@
 import type { Policy } from "../policy/schema.js";
+import { budgetId, budgetLimits, budgetStates, raiseBudgetAlerts } from "./budget.js";
 import { countActive, decide, type Decision, type Observation } from "./decide.js";
 import { expireStaleTasks } from "./expiry.js";
 import { holdView, startProbe, type HoldView } from "./holds.js";
+import { limitsSummary } from "./limits.js";
+import { recordStart } from "./pacing.js";
 import type { Queue, Task } from "./queue-model.js";
 import type { ZoneOffset } from "./reset-hint.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { settleRunning } from "./settle.js";
+import { defaultSpendEnv, newHistoryEntries, recordSpend, type SpendEnv } from "./spend.js";
 import type { HostInfo, SettledInfo, StatusObject } from "./status.js";
 import { claimTask, expireLeases } from "./tasks.js";
 import { isoTime } from "./time.js";
@@ -43,15 +47,18 @@ export interface CheckResult {
 }
 
 /**
- * One heartbeat check as a pure transform: expire leases, settle finished runs, decide, and
- * claim the chosen task under a lease. Undelivered alerts ride along once and are cleared.
+ * One heartbeat check as a pure transform: expire leases, settle finished runs (their spend goes
+ * to the budget ledger), decide, and claim the chosen task under a lease (a start pacing
+ * counts). Undelivered alerts ride along once and are cleared.
  */
 export function runCheckTransform(input: CheckInput): CheckResult {
   const { policy, observation: obs, nowMs } = input;
+  const env = obs.spend ?? defaultSpendEnv(policy);
   const leases = expireLeases(input.queue, nowMs);
   const settledRun = settleRunning({ ...input, queue: leases.queue });
+  const ran = newHistoryEntries(leases.queue.history, settledRun.queue.history);
   // Stale work is taken out before anything is chosen: a task past its maximum age never starts.
-  const stale = expireStaleTasks(settledRun.queue, policy, nowMs);
+  const stale = expireStaleTasks(recordSpend(settledRun.queue, ran, env, nowMs), policy, nowMs);
   let queue = stale.queue;
   const settled: SettledInfo[] = [
     ...leases.expired.map((t) => ({ id: t.id, outcome: "lease_expired" as const })),
@@ -82,8 +89,11 @@ export function runCheckTransform(input: CheckInput): CheckResult {
       nowMs,
     );
     queue = startProbe(result.queue, decision.probes, result.task.id, nowMs);
+    queue = recordStart(queue, policy, decision.model, nowMs);
     claimed = { task: result.task, token };
   }
+  queue = budgetAlerts(queue, policy, env, decision, ran.at(-1)?.task_id, nowMs);
+  const limits = limitsSummary(queue, policy, env, nowMs);
   const alerts = queue.alerts;
   if (alerts.length > 0) queue = { ...queue, alerts: [] };
   const common = {
@@ -94,6 +104,7 @@ export function runCheckTransform(input: CheckInput): CheckResult {
     workspace: input.workspace,
     ...(alerts.length > 0 ? { alerts } : {}),
     ...(settled.length > 0 ? { settled } : {}),
+    ...(limits ? { limits } : {}),
   };
   const probed =
     decision.kind === "READY" && decision.probes.length > 0
@@ -105,6 +116,24 @@ export function runCheckTransform(input: CheckInput): CheckResult {
     decision,
     status: toStatus(decision, claimed, probed, policy, common),
   };
+}
+
+/** Budget alerts due after this check's spend and decision (a start the budget stopped is "used up"). */
+function budgetAlerts(
+  queue: Queue,
+  policy: Policy,
+  env: SpendEnv,
+  decision: Decision,
+  taskId: string | undefined,
+  nowMs: number,
+): Queue {
+  if (budgetLimits(policy).length === 0) return queue;
+  const exhausted =
+    decision.kind === "DEFERRED" && decision.budget ? budgetId(decision.budget) : undefined;
+  return raiseBudgetAlerts(queue, policy, budgetStates(queue, policy, env, nowMs), nowMs, {
+    exhausted,
+    taskId,
+  });
 }
 
 function toStatus(
@@ -121,6 +150,8 @@ function toStatus(
       reason: decision.reason,
       retry_at: decision.retryAtMs === null ? null : isoTime(decision.retryAtMs),
       ...(decision.hold ? { hold: decision.hold } : {}),
+      ...(decision.budget ? { budget: decision.budget } : {}),
+      ...(decision.pacing ? { pacing: decision.pacing } : {}),
       ...common,
     };
   }

@@ -24,6 +24,35 @@ export interface ModelCatalog {
 
 export const EMPTY_CATALOG: ModelCatalog = { mainModel: null, costOf: () => null };
 
+/**
+ * A price that says something: OpenClaw fills zeros into catalog entries it has no price for
+ * ("default-filled zero rates do not establish free usage", its docs say — bundled Google
+ * models are all zeros), so a price of zero everywhere counts as no price. A model that really
+ * is free can say so in the policy's `budget.prices`, which is taken as written.
+ */
+export const isRealPrice = (cost: ModelCost): boolean =>
+  cost.input > 0 || cost.output > 0 || cost.cacheRead > 0 || cost.cacheWrite > 0;
+
+/** Tokens of a run as budgets count them: input + output + cache read + cache write. */
+export const runTokens = (usage: Usage): number =>
+  usage.input + usage.output + usage.cache_read + usage.cache_write;
+
+/**
+ * What a run cost in USD: the host's recorded cost, else its tokens at the catalog price of the
+ * model that ran; null when neither is known. A recorded 0 for a run that used tokens is the
+ * host pricing it at a zero placeholder, not a free run, so the catalog is asked instead.
+ */
+export function runCostUsd(
+  usage: Usage,
+  model: string | null,
+  catalog: Pick<ModelCatalog, "costOf">,
+): number | null {
+  const recorded = usage.cost_usd;
+  if (recorded !== null && (recorded > 0 || runTokens(usage) === 0)) return recorded;
+  const price = model === null ? null : catalog.costOf(model);
+  return price === null ? null : priceUsage(usage, price);
+}
+
 /** The price of a run's tokens at a model's catalog costs, in USD. */
 export function priceUsage(usage: Usage, cost: ModelCost): number {
   return (
@@ -114,8 +143,7 @@ export function summarizeSpend(
     row.output += usage.output;
     row.cache_read += usage.cache_read;
     row.cache_write += usage.cache_write;
-    const own = entry.model === null ? null : catalog.costOf(entry.model);
-    const cost = usage.cost_usd ?? (own === null ? null : priceUsage(usage, own));
+    const cost = runCostUsd(usage, entry.model, catalog);
     if (cost === null) {
       row.unpriced_runs += 1;
       continue;

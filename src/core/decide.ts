@@ -1,7 +1,16 @@
 import type { Policy } from "../policy/schema.js";
+import {
+  budgetBlock,
+  budgetLimits,
+  budgetStates,
+  type BudgetBlockView,
+  type BudgetState,
+} from "./budget.js";
 import { gate, holdView, probeTaskIds, type HoldView } from "./holds.js";
 import { inFlightTasks, isDue, nextDueTask } from "./order.js";
+import { paceBlock, paceLimits, type PaceView } from "./pacing.js";
 import type { Queue, Task } from "./queue-model.js";
+import { defaultSpendEnv, type SpendEnv } from "./spend.js";
 
 /** Why a check did not start a task now. A closed set: each value explains itself. */
 export const DEFER_REASONS = [
@@ -14,6 +23,8 @@ export const DEFER_REASONS = [
   "memory_pressure",
   "locked",
   "host_setup",
+  "budget",
+  "pacing",
 ] as const;
 export type DeferReason = (typeof DEFER_REASONS)[number];
 
@@ -26,6 +37,8 @@ export interface Observation {
   /** 1-minute load average divided by core count. */
   loadPerCore: number;
   freeMemoryMB: number;
+  /** Where budget days begin and what models cost; absent: the policy's zone (else UTC) and prices. */
+  spend?: SpendEnv;
 }
 
 export type Decision =
@@ -35,13 +48,18 @@ export type Decision =
       model: string /** Quota holds this claim is the probe for. */;
       probes: string[];
     }
-  | {
-      kind: "DEFERRED";
-      reason: DeferReason;
-      retryAtMs: number | null /** The quota hold that blocks (quota_cooldown). */;
-      hold?: HoldView;
-    }
+  | ({ kind: "DEFERRED"; reason: DeferReason; retryAtMs: number | null } & BlockDetail)
   | { kind: "NO_TASKS" };
+
+/** What blocks, when a gate knows: the quota hold, the budget or the pacing limit. */
+export interface BlockDetail {
+  /** quota_cooldown: the hold. */
+  hold?: HoldView;
+  /** budget: the budget, what is left in it and what the run was expected to cost. */
+  budget?: BudgetBlockView;
+  /** pacing: the limit and its window's use. */
+  pacing?: PaceView;
+}
 
 /** How soon to look again after a transient deferral (concurrency, load, main session). */
 export const RECHECK_MS = 60_000;
@@ -64,26 +82,87 @@ export function availableModels(
   );
 }
 
-type ModelPick =
-  | { model: string; probes: string[] }
-  | { model: null; retryAtMs: number | null; hold?: HoldView };
+/** Why one model cannot take a task now, and when that ends. */
+type Block = { reason: DeferReason; retryAtMs: number } & BlockDetail;
+
+type ModelPick = { model: string; probes: string[] } | ({ model: null } & Block);
+
+/** Budgets and pacing, evaluated once per decision; null when neither is configured (the default). */
+interface Limits {
+  env: SpendEnv;
+  budgets: BudgetState[];
+  pacing: boolean;
+}
+
+function limitsFor(queue: Queue, policy: Policy, obs: Observation, nowMs: number): Limits | null {
+  const budgets = budgetLimits(policy).length > 0;
+  const pacing = paceLimits(policy).length > 0;
+  if (!budgets && !pacing) return null;
+  const env = obs.spend ?? defaultSpendEnv(policy);
+  return { env, budgets: budgets ? budgetStates(queue, policy, env, nowMs) : [], pacing };
+}
+
+/**
+ * What keeps `task` off `model` now: a rest, a quota hold, a budget without room for the run, a
+ * pacing limit. All must clear, so the one that ends last is what the model waits for.
+ */
+function modelBlock(
+  queue: Queue,
+  policy: Policy,
+  task: Task,
+  model: string,
+  nowMs: number,
+  limits: Limits | null,
+): { open: true; probes: string[] } | ({ open: false } & Block) {
+  const blocks: Block[] = [];
+  let probes: string[] = [];
+  const rests = restsUntil(queue, model, nowMs);
+  if (rests !== null) blocks.push({ reason: "quota_cooldown", retryAtMs: rests });
+  else {
+    const g = gate(queue, model, task.id, nowMs);
+    if (g.open) probes = g.probes;
+    else
+      blocks.push({
+        reason: "quota_cooldown",
+        retryAtMs: g.retryAtMs ?? nowMs + RECHECK_MS,
+        hold: holdView(g.key, g.hold, nowMs),
+      });
+  }
+  if (limits !== null && limits.budgets.length > 0) {
+    const b = budgetBlock(queue, limits.budgets, limits.env, task, model);
+    if (b) blocks.push({ reason: "budget", retryAtMs: b.retryAtMs, budget: b.view });
+  }
+  if (limits?.pacing) {
+    const p = paceBlock(queue, policy, model, nowMs);
+    if (p)
+      blocks.push({
+        reason: "pacing",
+        retryAtMs: p.retryAtMs ?? nowMs + RECHECK_MS,
+        pacing: p.view,
+      });
+  }
+  if (blocks.length === 0) return { open: true, probes };
+  let worst = blocks[0]!;
+  for (const b of blocks) if (b.retryAtMs > worst.retryAtMs) worst = b;
+  return { open: false, ...worst };
+}
 
 /** The first whitelisted model `task` may run on now, or when the soonest one frees up and why. */
-function pickModel(queue: Queue, policy: Policy, task: Task, nowMs: number): ModelPick {
-  let retryAtMs: number | null = null;
-  let hold: HoldView | undefined;
+function pickModel(
+  queue: Queue,
+  policy: Policy,
+  task: Task,
+  nowMs: number,
+  limits: Limits | null,
+): ModelPick {
+  let soonest: Block | null = null;
   for (const model of policy.models) {
-    const rests = restsUntil(queue, model, nowMs);
-    const g = rests === null ? gate(queue, model, task.id, nowMs) : null;
-    if (g?.open) return { model, probes: g.probes };
-    const freeAt =
-      rests ?? (g && !g.open ? (g.retryAtMs ?? nowMs + RECHECK_MS) : nowMs + RECHECK_MS);
-    if (retryAtMs === null || freeAt < retryAtMs) {
-      retryAtMs = freeAt;
-      hold = g && !g.open ? holdView(g.key, g.hold, nowMs) : undefined;
-    }
+    const m = modelBlock(queue, policy, task, model, nowMs, limits);
+    if (m.open) return { model, probes: m.probes };
+    const { open: _open, ...block } = m;
+    if (soonest === null || block.retryAtMs < soonest.retryAtMs) soonest = block;
   }
-  return hold ? { model: null, retryAtMs, hold } : { model: null, retryAtMs };
+  return { model: null, ...soonest! };
 }
 
 /** Active background runs: the host's sub-agent sessions plus our own claims, counted once. */
@@ -120,20 +199,17 @@ export function decide(queue: Queue, policy: Policy, obs: Observation, nowMs: nu
     };
   }
   const capacity = capacityGate(queue, policy, obs, nowMs, task);
-  if (capacity.kind === "closed")
-    return {
-      kind: "DEFERRED",
-      reason: capacity.reason,
-      retryAtMs: capacity.retryAtMs,
-      ...(capacity.hold ? { hold: capacity.hold } : {}),
-    };
+  if (capacity.kind === "closed") {
+    const { kind: _kind, ...block } = capacity;
+    return { kind: "DEFERRED", ...block };
+  }
   return { kind: "READY", task: capacity.task, model: capacity.model, probes: capacity.probes };
 }
 
 /** Whether anything may start now, once a due task exists: a model it may use, a slot, a quiet main session and machine. */
 export type Gate =
   | { kind: "open"; model: string; task: Task; probes: string[] }
-  | { kind: "closed"; reason: DeferReason; retryAtMs: number | null; hold?: HoldView };
+  | ({ kind: "closed"; reason: DeferReason; retryAtMs: number | null } & BlockDetail);
 
 /**
  * The cost of running anything at all, in the order a check asks: a whitelisted model not
@@ -148,14 +224,12 @@ export function capacityGate(
   nowMs: number,
   best: Task,
 ): Gate {
-  const pick = pickModelOrProbe(queue, policy, best, nowMs);
-  if (pick.model === null)
-    return {
-      kind: "closed",
-      reason: "quota_cooldown",
-      retryAtMs: pick.retryAtMs,
-      ...(pick.hold ? { hold: pick.hold } : {}),
-    };
+  const limits = limitsFor(queue, policy, obs, nowMs);
+  const pick = pickModelOrProbe(queue, policy, best, nowMs, limits);
+  if (pick.model === null) {
+    const { model: _model, ...block } = pick;
+    return { kind: "closed", ...block };
+  }
   const retryAtMs = nowMs + RECHECK_MS;
   if (countActive(queue, obs) >= policy.maxConcurrent)
     return { kind: "closed", reason: "concurrency_limit", retryAtMs };
@@ -176,14 +250,15 @@ function pickModelOrProbe(
   policy: Policy,
   best: Task,
   nowMs: number,
+  limits: Limits | null,
 ): (ModelPick & { model: null }) | { model: string; probes: string[]; task: Task } {
-  const pick = pickModel(queue, policy, best, nowMs);
+  const pick = pickModel(queue, policy, best, nowMs, limits);
   if (pick.model !== null) return { ...pick, task: best };
   for (const id of probeTaskIds(queue)) {
     const task = queue.tasks.find((t) => t.id === id);
     if (task === undefined || task === best || task.state !== "pending" || !isDue(task, nowMs))
       continue;
-    const probe = pickModel(queue, policy, task, nowMs);
+    const probe = pickModel(queue, policy, task, nowMs, limits);
     if (probe.model !== null) return { ...probe, task };
   }
   return pick;

@@ -153,17 +153,38 @@ export function startProbe(
   return { ...queue, holds };
 }
 
-/** The probe's run ended without hitting the limit: its holds are lifted and the rest follow. */
-export function liftProbedHolds(queue: Queue, taskId: string): Queue {
+/**
+ * The probe's run ended without hitting the limit: its holds are lifted and the rest follow.
+ * With `nowMs`, the lift is remembered in `ramps` for a day, so pacing limits over that provider
+ * ramp up again rather than burst (see pacing.ts).
+ */
+export function liftProbedHolds(queue: Queue, taskId: string, nowMs?: number): Queue {
   const holds = queue.holds;
   if (holds === undefined) return queue;
   let kept: Record<string, Hold> | null = null;
+  const lifted: string[] = [];
   for (const key in holds) {
     if (holds[key]!.probe?.task_id !== taskId) continue;
     kept ??= { ...holds };
     delete kept[key];
+    lifted.push(key);
   }
-  return kept === null ? queue : { ...queue, holds: kept };
+  if (kept === null) return queue;
+  const out = { ...queue, holds: kept };
+  return nowMs === undefined ? out : recordRamps(out, lifted, nowMs);
+}
+
+/** How long a lifted hold is remembered for pacing's ramp: the longest pacing window. */
+const RAMP_MEMORY_MS = 86_400_000;
+
+function recordRamps(queue: Queue, keys: readonly string[], nowMs: number): Queue {
+  const ramps: Record<string, string> = {};
+  for (const key in queue.ramps ?? {}) {
+    const at = queue.ramps![key]!;
+    if (nowMs - Date.parse(at) < RAMP_MEMORY_MS) ramps[key] = at;
+  }
+  for (const key of keys) ramps[key] = isoTime(nowMs);
+  return { ...queue, ramps };
 }
 
 /** Pending tasks that are a hold's probe: only they may use what that hold covers. */

@@ -46,7 +46,13 @@ export const TASK_REASONS = [
   "acted_then_failed",
 ] as const;
 
-export const ALERT_TYPES = ["dead", "model_mismatch", "expired", "review"] as const;
+export const ALERT_TYPES = ["dead", "model_mismatch", "expired", "review", "budget"] as const;
+
+/** What a budget counts over: all of task-manager's runs, one provider's, or one model's. */
+export const BUDGET_SCOPES = ["all", "provider", "model"] as const;
+/** Budget windows: a calendar day or month in the budget's time zone. */
+export const BUDGET_WINDOWS = ["day", "month"] as const;
+export const BUDGET_UNITS = ["usd", "tokens"] as const;
 
 /** A quota hold covers a whole provider (the part of a model before "/") or one model. */
 export const HOLD_SCOPES = ["provider", "model"] as const;
@@ -64,6 +70,9 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 export type HoldScope = (typeof HOLD_SCOPES)[number];
 export type HoldSource = (typeof HOLD_SOURCES)[number];
 export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+export type BudgetWindow = (typeof BUDGET_WINDOWS)[number];
+export type BudgetUnit = (typeof BUDGET_UNITS)[number];
 
 /** A claim: the spawner must confirm (ack) before `expires_at`. */
 export interface Lease {
@@ -125,6 +134,8 @@ export interface Task {
   reason?: TaskReason;
   /** Runs in a row that ended with their gateway dying (the crash-loop breaker counts these). */
   interruptions?: number;
+  /** What one run of it may cost (`add --max-cost`), in USD: budgets reserve this, not the model's average. */
+  max_cost_usd?: number;
 }
 
 /** Tokens and cost the host recorded for one run (from the adapter's RunFacts). */
@@ -160,6 +171,32 @@ export interface Alert {
   failures: number;
   at: string;
   reason?: TaskReason;
+  /** budget: which budget, how full, and when its window resets. */
+  budget?: BudgetAlertInfo;
+}
+
+/** A budget alert's figures (`level` 0.8 = the alertAt threshold, 1 = used up). */
+export interface BudgetAlertInfo {
+  scope: BudgetScope;
+  key: string;
+  window: BudgetWindow;
+  unit: BudgetUnit;
+  level: number;
+  spent: number;
+  cap: number;
+  resets_at: string;
+}
+
+/** One day's spend on one model (the budget ledger's cell). */
+export interface SpendCell {
+  /** Runs settled that day. */
+  runs: number;
+  /** USD of the priced runs. */
+  usd: number;
+  /** Tokens (input + output + cache read + cache write) of every run with usage. */
+  tokens: number;
+  /** Runs with token usage but no price: their tokens count, their cost is unknown. */
+  unpriced_runs: number;
 }
 
 /**
@@ -190,6 +227,17 @@ export interface Queue {
   alerts: Alert[];
   /** Run ids already captured as tasks (plugin auto-capture dedupe), bounded. */
   captured: string[];
+  /**
+   * The budget ledger: local day ("YYYY-MM-DD" in the budget's zone) → model → spend, kept for
+   * the last 62 days (a month's window and the page's 30-day chart; history keeps only 500 runs).
+   */
+  spend?: Record<string, Record<string, SpendCell>>;
+  /** Run starts (ISO) per model under a pacing limit, within its longest window, bounded by its limit. */
+  starts?: Record<string, string[]>;
+  /** When a quota hold was lifted, by hold key, for a day: pacing ramps up again from there. */
+  ramps?: Record<string, string>;
+  /** Budget alerts already raised, as "<budget>@<window>#<level>", for the current windows only. */
+  budget_alerts?: string[];
 }
 
 /** The original system's bare-array entry. Loose on purpose: it was hand-written and varied. */

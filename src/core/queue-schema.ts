@@ -2,6 +2,9 @@ import { z } from "zod";
 import type * as Model from "./queue-model.js";
 import {
   ALERT_TYPES,
+  BUDGET_SCOPES,
+  BUDGET_UNITS,
+  BUDGET_WINDOWS,
   FAILURE_KINDS,
   HISTORY_OUTCOMES,
   HOLD_SCOPES,
@@ -77,6 +80,8 @@ export const taskSchema = z
     reason: z.enum(TASK_REASONS).optional(),
     /** Runs in a row that ended with their gateway dying (the crash-loop breaker counts these). */
     interruptions: z.number().int().min(0).optional(),
+    /** What one run of it may cost (`add --max-cost`), in USD: budgets reserve this, not the model's average. */
+    max_cost_usd: z.number().positive().optional(),
   })
   .strict();
 
@@ -105,6 +110,19 @@ export const historyEntrySchema = z
   })
   .strict();
 
+export const budgetAlertSchema = z
+  .object({
+    scope: z.enum(BUDGET_SCOPES),
+    key: z.string(),
+    window: z.enum(BUDGET_WINDOWS),
+    unit: z.enum(BUDGET_UNITS),
+    level: z.number().positive(),
+    spent: z.number(),
+    cap: z.number().min(0),
+    resets_at: isoTime,
+  })
+  .strict();
+
 export const alertSchema = z
   .object({
     /**
@@ -118,6 +136,18 @@ export const alertSchema = z
     failures: z.number().int(),
     at: isoTime,
     reason: z.enum(TASK_REASONS).optional(),
+    /** budget: which budget, how full, and when its window resets. */
+    budget: budgetAlertSchema.optional(),
+  })
+  .strict();
+
+/** One day's spend on one model (the budget ledger's cell). */
+export const spendCellSchema = z
+  .object({
+    runs: z.number().int().min(0),
+    usd: z.number().min(0),
+    tokens: z.number().int().min(0),
+    unpriced_runs: z.number().int().min(0),
   })
   .strict();
 
@@ -152,6 +182,14 @@ export const queueSchema = z
     alerts: z.array(alertSchema),
     /** Run ids already captured as tasks (plugin auto-capture dedupe), bounded. */
     captured: z.array(z.string()),
+    /** The budget ledger: local day → model → spend, the last 62 days. */
+    spend: z.record(z.string(), z.record(z.string(), spendCellSchema)).optional(),
+    /** Run starts per model under a pacing limit. */
+    starts: z.record(z.string(), z.array(isoTime)).optional(),
+    /** When a quota hold was lifted, by hold key (pacing ramps up from there). */
+    ramps: z.record(z.string(), isoTime).optional(),
+    /** Budget alerts already raised in the current windows. */
+    budget_alerts: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -173,5 +211,7 @@ agree<Same<z.infer<typeof taskSchema>, Model.Task>>();
 agree<Same<z.infer<typeof historyEntrySchema>, Model.HistoryEntry>>();
 agree<Same<z.infer<typeof alertSchema>, Model.Alert>>();
 agree<Same<z.infer<typeof holdSchema>, Model.Hold>>();
+agree<Same<z.infer<typeof spendCellSchema>, Model.SpendCell>>();
+agree<Same<z.infer<typeof budgetAlertSchema>, Model.BudgetAlertInfo>>();
 agree<Same<z.infer<typeof queueSchema>, Model.Queue>>();
 agree<Same<z.infer<typeof legacyTaskSchema>, Model.LegacyTask>>();

@@ -1,6 +1,9 @@
 import { isObject } from "../base/json.js";
 import {
   ALERT_TYPES,
+  BUDGET_SCOPES,
+  BUDGET_UNITS,
+  BUDGET_WINDOWS,
   FAILURE_KINDS,
   HISTORY_OUTCOMES,
   HOLD_SCOPES,
@@ -210,6 +213,7 @@ const task = object({
   age_from: optional(isoTime),
   reason: optional(oneOf(TASK_REASONS)),
   interruptions: optional(int(0)),
+  max_cost_usd: optional(number(0, true)),
 });
 const usage = object({
   input: int(0),
@@ -227,6 +231,18 @@ const historyEntry = object({
   model: nullable(string),
   usage: optional(usage),
 });
+const anyNumber: Check = (v) =>
+  typeof v === "number" && Number.isFinite(v) ? null : fail("expected a number");
+const budgetAlert = object({
+  scope: oneOf(BUDGET_SCOPES),
+  key: string,
+  window: oneOf(BUDGET_WINDOWS),
+  unit: oneOf(BUDGET_UNITS),
+  level: number(0, true),
+  spent: anyNumber,
+  cap: number(0, false),
+  resets_at: isoTime,
+});
 const alert = object({
   type: oneOf(ALERT_TYPES),
   task_id: string,
@@ -235,6 +251,13 @@ const alert = object({
   failures: int(null),
   at: isoTime,
   reason: optional(oneOf(TASK_REASONS)),
+  budget: optional(budgetAlert),
+});
+const spendCell = object({
+  runs: int(0),
+  usd: number(0, false),
+  tokens: int(0),
+  unpriced_runs: int(0),
 });
 const hold = object({
   scope: oneOf(HOLD_SCOPES),
@@ -253,6 +276,10 @@ const queue = object({
   history: array(historyEntry),
   alerts: array(alert),
   captured: array(string),
+  spend: optional(record(record(spendCell))),
+  starts: optional(record(array(isoTime))),
+  ramps: optional(record(isoTime)),
+  budget_alerts: optional(array(string)),
 });
 
 /** The queue if `data` is a valid v2 queue, else the first problem found (with its path). */

@@ -1,4 +1,7 @@
+import type { Policy } from "../policy/schema.js";
 import { summarizeSpend, type ModelCatalog, type SpendSummary } from "./cost.js";
+import { limitsSummary, type LimitsSummary } from "./limits.js";
+import { spendPerDay, type DailySpend, type SpendEnv } from "./spend.js";
 import { summarizeHistory, type HistorySummary } from "./history.js";
 import { holdView, type HoldView } from "./holds.js";
 import type { Queue, Task } from "./queue-model.js";
@@ -14,17 +17,23 @@ export interface Stats {
   /** Quota holds, ended ones included until their probe settles. */
   holds: HoldView[];
   paused: boolean;
+  /** Each budget's spend in its window and what is left, each pacing limit's use; null when none is set. */
+  limits: LimitsSummary | null;
+  /** The budget ledger's last 30 local days (it outlives the 500-run history). */
+  spend_per_day: DailySpend | null;
 }
 
 /**
- * `stats`: counts per state, success figures, spend, holds — one pure function of the queue's
- * state, its run history and its counts (a store counts tasks without loading them).
+ * `stats`: counts per state, success figures, spend, holds, budgets and pacing — one pure
+ * function of the queue's state, its run history and its counts (a store counts tasks without
+ * loading them), and, for budgets, the policy and where days begin.
  */
 export function queueStats(
   queue: Queue,
   counts: Record<Task["state"], number>,
   catalog: ModelCatalog,
   nowMs: number,
+  budgets?: { policy: Policy; env: SpendEnv },
 ): Stats {
   return {
     counts: { ...counts },
@@ -36,5 +45,7 @@ export function queueStats(
     ),
     holds: Object.entries(queue.holds ?? {}).map(([key, hold]) => holdView(key, hold, nowMs)),
     paused: queue.paused,
+    limits: budgets ? limitsSummary(queue, budgets.policy, budgets.env, nowMs) : null,
+    spend_per_day: budgets ? spendPerDay(queue, budgets.env.timeZone, nowMs) : null,
   };
 }

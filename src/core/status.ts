@@ -1,6 +1,9 @@
 import type { DeferReason } from "./decide.js";
 import type { ErrorCode } from "../base/errors.js";
+import type { BudgetBlockView } from "./budget.js";
 import type { HoldView } from "./holds.js";
+import type { LimitsSummary } from "./limits.js";
+import type { PaceView } from "./pacing.js";
 import type { Alert, TaskReason } from "./queue-model.js";
 
 /** Which host the check saw; "none" means no host state was found (zero sessions assumed). */
@@ -26,6 +29,8 @@ interface Common {
   workspace: string;
   alerts?: Alert[];
   settled?: SettledInfo[];
+  /** When budgets or pacing are configured: each budget's spend and what is left, each limit's use. */
+  limits?: LimitsSummary;
 }
 
 export interface ReadyStatus extends Common {
@@ -45,6 +50,10 @@ export interface DeferredStatus extends Common {
   detail?: string;
   /** quota_cooldown: the hold that blocks — scope, key, until, where the time came from, state. */
   hold?: HoldView;
+  /** budget: the budget without room for the run — spent, left, the run's expected cost, reset. */
+  budget?: BudgetBlockView;
+  /** pacing: the limit that is full, or spacing starts out. */
+  pacing?: PaceView;
 }
 
 export interface NoTasksStatus extends Common {

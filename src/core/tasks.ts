@@ -35,7 +35,12 @@ export interface NewTask {
   idempotent?: boolean;
   /** Hours; null: no limit; undefined: the policy's maxAgeHours. */
   maxAgeHours?: number | null;
+  /** USD one run of it may cost (what budgets reserve for it); undefined: the model's recent mean. */
+  maxCostUsd?: number;
 }
+
+/** Largest per-task cost accepted, in USD: a bound, so a typo stays visible. */
+export const MAX_COST_LIMIT_USD = 1_000_000;
 
 export type AddResult =
   | { kind: "added"; queue: Queue; task: Task }
@@ -96,6 +101,22 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
       { key: "max_age_hours" },
     );
   }
+  const maxCost = input.maxCostUsd;
+  if (
+    maxCost !== undefined &&
+    !(
+      typeof maxCost === "number" &&
+      Number.isFinite(maxCost) &&
+      maxCost > 0 &&
+      maxCost <= MAX_COST_LIMIT_USD
+    )
+  ) {
+    throw new TaskManagerError(
+      "E_INVALID_INPUT",
+      `Task max cost must be a number of USD above 0 and at most ${MAX_COST_LIMIT_USD}; got ${JSON.stringify(maxCost)}.`,
+      { key: "max_cost_usd" },
+    );
+  }
   const source = input.source ?? "cli";
   const key = input.key ?? null;
   const duplicate = findDuplicate(queue, prompt, source, key);
@@ -120,6 +141,7 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
     metadata: input.metadata ?? {},
     ...(input.idempotent !== undefined ? { idempotent: input.idempotent } : {}),
     ...(input.maxAgeHours !== undefined ? { max_age_hours: input.maxAgeHours } : {}),
+    ...(maxCost !== undefined ? { max_cost_usd: maxCost } : {}),
   };
   return { kind: "added", queue: { ...queue, tasks: [...queue.tasks, task] }, task };
 }
@@ -316,7 +338,7 @@ export function completeTask(
     lease: null,
     run_at: null,
   };
-  const out = liftProbedHolds(replaceTask(queue, next), id);
+  const out = liftProbedHolds(replaceTask(queue, next), id, nowMs);
   return { queue: withHistory(out, historyEntry(task, "done", null, nowMs, facts)), task: next };
 }
 
@@ -370,7 +392,7 @@ export function countFailure(
           holdEnd(failure, policy.retry, nowMs, ctx.zone),
           nowMs,
         )
-      : liftProbedHolds(queue, task.id);
+      : liftProbedHolds(queue, task.id, nowMs);
   return { queue: out, task: next, kind };
 }
 

@@ -6,7 +6,9 @@ import {
   type Gate,
   type Observation,
 } from "./decide.js";
+import { amount, budgetName, type BudgetBlockView } from "./budget.js";
 import { compareTasks, isDue } from "./order.js";
+import type { PaceView } from "./pacing.js";
 import type { Queue, Task } from "./queue-model.js";
 
 /**
@@ -132,14 +134,68 @@ function gateWait(w: WaitContext, gate: Extract<Gate, { kind: "closed" }>): Wait
         facts: { free_mb: obs.freeMemoryMB, min_mb: policy.minFreeMemoryMB },
         text: `free memory ${obs.freeMemoryMB} MB < ${policy.minFreeMemoryMB} MB`,
       };
+    case "budget":
+      return gate.budget ? budgetWait(gate.budget, until) : plainWait(gate.reason, until);
+    case "pacing":
+      return gate.pacing ? pacingWait(gate.pacing, until) : plainWait(gate.reason, until);
     default:
-      return {
-        reason: gate.reason,
-        untilMs: until,
-        facts: {},
-        text: gate.reason.replace(/_/g, " "),
-      };
+      return plainWait(gate.reason, until);
   }
+}
+
+function plainWait(reason: DeferReason, untilMs: number | null): Wait {
+  return { reason, untilMs, facts: {}, text: reason.replace(/_/g, " ") };
+}
+
+function budgetWait(b: BudgetBlockView, untilMs: number | null): Wait {
+  const left = b.cap - b.spent - b.reserved;
+  const why =
+    left <= 0
+      ? `${budgetName(b)} is used up: ${amount(b.spent, b.unit)} of ${amount(b.cap, b.unit)}`
+      : `${budgetName(b)} has ${amount(left, b.unit)} left, the next run on ${b.model} is expected to cost ${amount(b.expected, b.unit)}`;
+  return {
+    reason: "budget",
+    untilMs,
+    facts: {
+      budget: b.scope === "all" ? "all" : `${b.scope} ${b.key}`,
+      window: b.window,
+      unit: b.unit,
+      spent: b.spent,
+      cap: b.cap,
+      reserved: b.reserved,
+      expected: b.expected,
+      model: b.model,
+    },
+    text: `${why}; it resets at the window's end`,
+  };
+}
+
+const WINDOW_WORDS: Record<string, string> = {
+  minute: "a minute",
+  hour: "an hour",
+  "5h": "5 hours",
+  day: "a day",
+};
+
+function pacingWait(p: PaceView, untilMs: number | null): Wait {
+  const facts = { limit: `${p.scope} ${p.key}`, window: p.window, used: p.used, max: p.limit };
+  if (p.window === "concurrent")
+    return {
+      reason: "pacing",
+      untilMs,
+      facts,
+      text: `${p.scope} ${p.key} has ${p.used}/${p.limit} runs out at once`,
+    };
+  const per = WINDOW_WORDS[p.window] ?? p.window;
+  return {
+    reason: "pacing",
+    untilMs,
+    facts,
+    text:
+      p.used >= p.limit
+        ? `${p.scope} ${p.key} started ${p.used} of ${p.limit} runs allowed in ${per}`
+        : `${p.scope} ${p.key}: ${p.used} of ${p.limit} runs in ${per}, so starts are spaced out${p.ramping ? " (ramping up after a rate limit)" : ""}`,
+  };
 }
 
 /**

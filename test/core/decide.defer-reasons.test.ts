@@ -122,6 +122,8 @@ describe("decide: every DEFERRED reason, and NO_TASKS / READY", () => {
     expect([...DEFER_REASONS].sort()).toEqual(
       [
         "backoff",
+        "budget",
+        "pacing",
         "concurrency_limit",
         "host_setup",
         "locked",

@@ -4,7 +4,10 @@ import { z } from "zod";
 import { runCheckTransform } from "../../src/core/check.js";
 import { legacyQueueSchema, queueSchema } from "../../src/core/queue-schema.js";
 import { checkLegacy, checkQueue, isIsoDateTime } from "../../src/core/queue-validate.js";
+import { budgetStates, raiseBudgetAlerts } from "../../src/core/budget.js";
 import { placeHold } from "../../src/core/holds.js";
+import { recordStart } from "../../src/core/pacing.js";
+import { recordSpend } from "../../src/core/spend.js";
 import { sendToReview } from "../../src/core/review.js";
 import { ackTask, addTask, failTask } from "../../src/core/tasks.js";
 import { fixedRandom, idle, policy, queueWith, T0, tokens } from "../helpers/fixtures.js";
@@ -80,7 +83,17 @@ function richQueue(): unknown {
         : t,
     ),
   };
-  q = addTask(q, { prompt: "g", maxAgeHours: null }, T0, "t_optional2").queue;
+  q = addTask(q, { prompt: "g", maxAgeHours: null, maxCostUsd: 0.25 }, T0, "t_optional2").queue;
+  // Budgets and pacing: the ledger, start times, a lifted hold's ramp, a budget alert.
+  const limits = policy({
+    budget: { daily: { usd: 0.0001 }, timeZone: "UTC" },
+    pacing: { providers: { google: { perHour: 10 } } },
+  });
+  const env = { timeZone: "UTC", catalog: { costOf: () => null } };
+  q = recordSpend(q, q.history, env, T0);
+  q = recordStart(q, limits, "google/gemini-2.5-flash", T0);
+  q = raiseBudgetAlerts(q, limits, budgetStates(q, limits, env, T0), T0, { taskId: "t_optional2" });
+  q = { ...q, ramps: { google: new Date(T0).toISOString() } };
   const probe = { task_id: q.tasks[0]!.id, since: new Date(T0).toISOString() };
   const held = placeHold(
     q,
@@ -167,7 +180,17 @@ describe("the hand-written queue check agrees with the zod schema", () => {
       "review",
       "running",
     ]);
-    for (const key of ["idempotent", "max_age_hours", "age_from", "reason", "interruptions"])
+    for (const key of ["spend", "starts", "ramps", "budget_alerts"])
+      expect(rich, key).toHaveProperty(key);
+    expect(rich.alerts.some((a) => "budget" in a)).toBe(true);
+    for (const key of [
+      "idempotent",
+      "max_age_hours",
+      "age_from",
+      "reason",
+      "interruptions",
+      "max_cost_usd",
+    ])
       expect(
         rich.tasks.some((t) => key in t),
         key,
@@ -224,6 +247,10 @@ describe("the hand-written queue check agrees with the zod schema", () => {
         "crash_loop",
         "provider",
         "host",
+        "budget",
+        "usd",
+        "day",
+        "all",
         null,
         true,
         "",
@@ -265,6 +292,10 @@ describe("the hand-written queue check agrees with the zod schema", () => {
       "interrupted",
       "crash_loop",
       "max_age",
+      "budget",
+      "all",
+      "month",
+      "tokens",
       [],
       {},
     ];
