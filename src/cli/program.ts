@@ -8,6 +8,7 @@ import type { Task } from "../core/queue-model.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { doctor } from "../runtime/doctor.js";
 import * as ops from "../runtime/operations.js";
+import { limitsLines, parseMaxCost } from "./limits-text.js";
 import { runForeground } from "./run.js";
 import { runCheckCommand } from "./check-command.js";
 import { printJson, printLine, reportFailure } from "./output.js";
@@ -93,6 +94,7 @@ function formatStats(s: ops.Stats): string {
       (h) =>
         `hold ${h.key} (${h.scope}) ${h.state} until ${h.until} (from ${h.source})${h.probe_task ? `, probe ${h.probe_task}` : ""}`,
     ),
+    ...limitsLines(s),
   ];
   return lines.join("\n");
 }
@@ -132,6 +134,11 @@ export function buildProgram(): Command {
       "safe to repeat: a run cut off after it acted is retried, not put under review",
     )
     .option("--no-idempotent", "not safe to repeat, whatever idempotentByDefault says")
+    .option(
+      "--max-cost <usd>",
+      "what one run may cost, in USD: budgets reserve this instead of the model's recent mean",
+      parseMaxCost,
+    )
     .action(
       async (
         prompt: string,
@@ -141,6 +148,7 @@ export function buildProgram(): Command {
           key?: string;
           maxAge?: number | "none";
           idempotent?: boolean;
+          maxCost?: number;
         },
       ) =>
         withContext(o, async (ctx) => {
@@ -154,6 +162,7 @@ export function buildProgram(): Command {
               ? { maxAgeHours: o.maxAge === "none" ? null : o.maxAge }
               : {}),
             ...(o.idempotent !== undefined ? { idempotent: o.idempotent } : {}),
+            ...(o.maxCost !== undefined ? { maxCostUsd: o.maxCost } : {}),
           });
           if (o.json) printJson({ status: r.status, task: ops.taskView(r.task) });
           else printLine(`${r.status === "ADDED" ? "added" : "duplicate of"} ${r.task.id}`);

@@ -166,7 +166,7 @@ function budgetWait(b: BudgetBlockView, untilMs: number | null): Wait {
       expected: b.expected,
       model: b.model,
     },
-    text: `${why}; it resets at the window's end`,
+    text: `${why}; ${b.window === "day" ? "it resets at midnight" : "it resets on the 1st"}`,
   };
 }
 

@@ -42,8 +42,8 @@ const errorText = (t: MirroredTask): string =>
 
 /**
  * Task state → flow status. pending: `queued` when it is next or only behind other due tasks,
- * else `waiting` with the reason and its end (backoff, quota hold, capacity, load, main session,
- * paused); claimed/running: `running`; review: `blocked` (a person decides); done: `succeeded`;
+ * else `waiting` with the reason and its end (backoff, quota hold, budget, pacing, capacity,
+ * load, main session, paused); claimed/running: `running`; review: `blocked` (a person decides); done: `succeeded`;
  * dead and expired: `failed`. A state this version does not know: null (left as it was).
  */
 export function flowTarget(t: MirroredTask): FlowTarget | null {

@@ -5,6 +5,7 @@ import { resolveSchedule } from "../policy/schedule.js";
 import type { Context } from "./context.js";
 import { toErrorStatus } from "./error-status.js";
 import { hostSetupAdvice } from "./host-setup.js";
+import { budgetAdvice } from "./spend-env.js";
 
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
 export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
@@ -65,5 +66,6 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
       ctx.policy.schedule,
     ),
     schedule,
+    budget: budgetAdvice(ctx.policy, ctx.host.config?.raw),
   };
 }

@@ -9,7 +9,7 @@ import { normalizePrompt } from "../core/prompt.js";
 import { byIds, inStates, NO_TASKS, type Scope } from "../core/views.js";
 import type { Context } from "./context.js";
 import { localZone } from "./deps.js";
-import { catalogFromHostConfig } from "./model-catalog.js";
+import { spendEnvFor } from "./spend-env.js";
 
 /** The fields `list --json` shows for each task. */
 export function taskView(t: Task): Record<string, unknown> {
@@ -29,6 +29,7 @@ export function taskView(t: Task): Record<string, unknown> {
     ...(t.reason !== undefined ? { reason: t.reason } : {}),
     ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
     ...(t.max_age_hours !== undefined ? { max_age_hours: t.max_age_hours } : {}),
+    ...(t.max_cost_usd !== undefined ? { max_cost_usd: t.max_cost_usd } : {}),
   };
 }
 
@@ -183,8 +184,9 @@ export const purgeExpired = (ctx: Context): Promise<number> =>
 
 export type { Stats };
 
-/** Counts, success figures, spend (priced from the host's model catalog) and quota holds. */
+/** Counts, success figures, spend (priced from the host's catalog, then the policy's), holds, budgets, pacing. */
 export async function stats(ctx: Context): Promise<Stats> {
   const { queue, counts } = await ctx.store.read({ tasks: "none", history: HISTORY_LIMIT });
-  return queueStats(queue, counts, catalogFromHostConfig(ctx.host.config?.raw), ctx.deps.now());
+  const env = spendEnvFor(ctx);
+  return queueStats(queue, counts, env.catalog, ctx.deps.now(), { policy: ctx.policy, env });
 }

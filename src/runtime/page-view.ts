@@ -31,7 +31,9 @@ import { compareFinished, DISPATCH_HEAD, type Scope } from "../core/views.js";
 import { HISTORY_LIMIT } from "../core/tasks.js";
 import { summarizeSpend, type SpendSummary } from "../core/cost.js";
 import { holdView, providerOf, type HoldView } from "../core/holds.js";
-import { catalogFromHostConfig } from "./model-catalog.js";
+import { limitsSummary, type LimitsSummary } from "../core/limits.js";
+import { spendPerDay, type DailySpend } from "../core/spend.js";
+import { spendEnvFor } from "./spend-env.js";
 
 export const STATUS_VIEW_VERSION = 1;
 /** Tasks listed per state unless the caller asks for more; counts are always complete. */
@@ -151,11 +153,15 @@ export interface StatusView {
     task_timeout_minutes: number;
     lease_seconds: number;
   };
+  /** Budgets (spent in the window, left, reset) and pacing limits (the window's use); null when none is set. */
+  limits: LimitsSummary | null;
   groups: StateGroup[];
   history: HistorySummary & {
     limit_note: string;
     since: string | null;
     per_hour: HourlyRuns;
+    /** Spend per local day (budget zone), last 30 days, from the budget ledger. */
+    per_day: DailySpend;
     spend: SpendView;
   };
   /** Queue-wide actions available now. */
@@ -315,6 +321,7 @@ export async function buildStatusView(
 
   const summary = summarizeHistory(queue.history);
   const next = opts.nextCheckAt?.() ?? null;
+  const env = spendEnvFor(ctx);
   return {
     view_version: STATUS_VIEW_VERSION,
     generated_at: isoTime(nowMs),
@@ -370,13 +377,15 @@ export async function buildStatusView(
       task_timeout_minutes: ctx.policy.taskTimeoutMinutes,
       lease_seconds: ctx.policy.leaseSeconds,
     },
+    limits: limitsSummary(queue, ctx.policy, env, nowMs),
     groups,
     history: {
       ...summary,
       limit_note: "the queue keeps its last 500 runs",
       since: queue.history[0]?.ended_at ?? null,
       per_hour: runsPerHour(queue.history, nowMs),
-      spend: spendView(summarizeSpend(queue.history, catalogFromHostConfig(ctx.host.config?.raw))),
+      per_day: spendPerDay(queue, env.timeZone, nowMs),
+      spend: spendView(summarizeSpend(queue.history, env.catalog)),
     },
     actions: [queue.paused ? "resume" : "pause", "add"],
   };

@@ -11,6 +11,7 @@ import type { StateCounts } from "../store/port.js";
 import { toErrorStatus } from "./error-status.js";
 import { localZone } from "./deps.js";
 import { type GatewayKind, heartbeat, owners } from "./gateway.js";
+import { spendEnvFor } from "./spend-env.js";
 
 /** How long before its timeout a running task's tool calls are counted (see observe). */
 const TOOL_CALLS_MARGIN_MS = 60_000;
@@ -74,6 +75,7 @@ export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): P
       mainBusy: opts.mainBusy ?? false,
       loadPerCore: system.loadPerCore,
       freeMemoryMB: system.freeMemoryMB,
+      spend: spendEnvFor(ctx),
     },
     outcomes: new Map(outcomeList),
     startBlocked: opts.startBlocked ?? false,

@@ -193,7 +193,7 @@ describe("the status page's per-task wait gives the check's own reason", () => {
       reason: "budget",
       untilMs: Date.parse("2026-11-26T00:00:00.000Z"),
       facts: { budget: "all", window: "day", spent: 0.8, cap: 1, expected: 0.3, model },
-      text: `today's budget for all runs has $0.20 left, the next run on ${model} is expected to cost $0.30; it resets at the window's end`,
+      text: `today's budget for all runs has $0.20 left, the next run on ${model} is expected to cost $0.30; it resets at midnight`,
     });
     let paced = queueWith(["b"]);
     paced = recordStart(paced, limited, model, T0 - 120_000);

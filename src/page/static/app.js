@@ -221,6 +221,91 @@
     );
   }
 
+  /**
+   * "$0.82", "$0.000003", "1,200 tokens" — the same rule as the CLI's (src/core/budget.ts).
+   * @param {number} n
+   * @param {string} unit
+   */
+  function amount(n, unit) {
+    if (unit === "tokens") return `${Math.round(n).toLocaleString("en-US")} tokens`;
+    const abs = Math.abs(n);
+    const digits = abs === 0 || abs >= 0.01 ? 2 : Math.min(9, 1 - Math.floor(Math.log10(abs)));
+    return `${n < 0 ? "-" : ""}$${abs.toFixed(digits)}`;
+  }
+
+  /**
+   * A meter's filled part. Its width is set through the CSSOM: the page's CSP (style-src 'self')
+   * refuses style attributes. @param {number} fraction
+   */
+  function meterFill(fraction) {
+    const part = el("span");
+    part.style.width = `${Math.max(0, Math.min(100, Math.round(fraction * 100)))}%`;
+    return part;
+  }
+
+  const WINDOW_WORDS = /** @type {Record<string, string>} */ ({
+    minute: "the last minute",
+    hour: "the last hour",
+    "5h": "the last 5 hours",
+    day: "the last 24 hours",
+  });
+
+  /** Budgets (spent, left, reset) and pacing limits (the window's use). @param {StatusView} v */
+  function renderLimits(v) {
+    const box = $("limits");
+    const l = v.limits;
+    box.hidden = l === null;
+    if (l === null) return box.replaceChildren();
+    box.replaceChildren(
+      ...l.budgets.map((b) => {
+        const used = b.cap > 0 ? b.spent / b.cap : 1;
+        const over = b.scope === "all" ? "all runs" : `${b.scope} ${b.key}`;
+        return el(
+          "li",
+          {
+            class: used >= 1 || b.left <= 0 ? "full" : used >= 0.8 ? "warn" : "",
+            "data-testid": "budget",
+            "data-scope": b.scope,
+            "data-key": b.key,
+            "data-window": b.window,
+            "data-unit": b.unit,
+            "data-spent": String(b.spent),
+            "data-left": String(b.left),
+          },
+          el("span", { class: "meter" }, meterFill(used)),
+          `${b.window === "day" ? "today" : "this month"}, ${over}: `,
+          el("b", { "data-testid": "budget-spent" }, amount(b.spent, b.unit)),
+          ` of ${amount(b.cap, b.unit)} spent, `,
+          el("b", { "data-testid": "budget-left" }, amount(Math.max(0, b.left), b.unit)),
+          " left",
+          b.left < 0 ? ` (over by ${amount(-b.left, b.unit)})` : "",
+          b.unpriced_runs > 0
+            ? ` · ${b.unpriced_runs} unpriced run${b.unpriced_runs === 1 ? "" : "s"}`
+            : "",
+          " · resets ",
+          ticking(b.resets_at, "until"),
+          el("span", { class: "muted" }, ` (${l.time_zone})`),
+        );
+      }),
+      ...l.pacing.map((p) => {
+        const next = p.frees_at ?? p.next_start_at;
+        return el(
+          "li",
+          {
+            class: p.used >= p.limit ? "full" : "",
+            "data-testid": "pacing",
+            "data-key": p.key,
+            "data-window": p.window,
+          },
+          el("span", { class: "meter" }, meterFill(p.used / p.limit)),
+          `${p.scope} ${p.key}: ${p.used} of ${p.limit} ${p.window === "concurrent" ? "runs out at once" : `starts in ${WINDOW_WORDS[p.window] ?? p.window}`}`,
+          next ? el("span", {}, " · next start ", ticking(next, "until")) : null,
+          p.ramping ? el("span", { class: "muted" }, " · ramping up after a rate limit") : null,
+        );
+      }),
+    );
+  }
+
   /** @param {StatusView} v */
   function renderCheck(v) {
     const c = v.check;
@@ -259,6 +344,7 @@
         ),
       ),
     );
+    renderLimits(v);
     const toggle = /** @type {HTMLButtonElement} */ ($("pause-toggle"));
     toggle.hidden = false;
     toggle.textContent = v.paused ? "Resume" : "Pause";
@@ -524,6 +610,84 @@
     $("chart").replaceChildren(chart, legend);
   }
 
+  /**
+   * Spend per local day (the budget's zone), last 30 days, from the budget ledger: USD when any
+   * run was priced, else tokens. @param {StatusView} v
+   */
+  function renderSpendChart(v) {
+    const d = v.history.per_day;
+    const priced = d.usd.some((n) => n > 0);
+    const values = priced ? d.usd : d.tokens;
+    const unit = priced ? "usd" : "tokens";
+    const max = Math.max(...values, 0);
+    // The runs chart's scale (a 5-unit bar per hour at up to 60rem): the same text size here.
+    const barW = 14,
+      height = 90,
+      top = 12,
+      bottom = 18;
+    const chart = svg("svg", {
+      viewBox: `0 0 ${d.days.length * barW} ${height + top + bottom}`,
+      role: "img",
+      class: "bars",
+    });
+    chart.append(Object.assign(svg("title", {}), { textContent: "Spend per day" }));
+    if (max > 0) {
+      const maxLabel = svg("text", { x: 1, y: top - 3, class: "day-label" });
+      maxLabel.textContent = `max ${amount(max, unit)} a day`;
+      chart.append(maxLabel);
+    }
+    d.days.forEach((day, i) => {
+      const n = values[i] ?? 0;
+      const bh = max > 0 ? (n / max) * height : 0;
+      if (bh > 0)
+        chart.append(
+          svg("rect", {
+            x: i * barW + 1,
+            y: top + height - bh,
+            width: barW - 2,
+            height: bh,
+            class: "s-spend",
+          }),
+        );
+      if (day.endsWith("-01") || i === 0) {
+        const label = svg("text", { x: i * barW + 1, y: top + height + 13, class: "day-label" });
+        label.textContent = day.slice(5);
+        chart.append(label);
+      }
+      const hit = svg("rect", {
+        x: i * barW,
+        y: top,
+        width: barW,
+        height,
+        class: "hit",
+        "data-day": day,
+      });
+      const title = svg("title", {});
+      const unpriced = d.unpriced_runs[i] ?? 0;
+      title.textContent = `${day}: ${amount(d.usd[i] ?? 0, "usd")}, ${amount(d.tokens[i] ?? 0, "tokens")}, ${d.runs[i] ?? 0} runs${unpriced > 0 ? ` (${unpriced} unpriced)` : ""}`;
+      hit.append(title);
+      chart.append(hit);
+    });
+    const total = values.reduce((a, b) => a + b, 0);
+    $("spend-chart").replaceChildren(
+      chart,
+      el(
+        "div",
+        { class: "legend" },
+        el(
+          "span",
+          { class: "key s-done", "data-testid": "spend-total" },
+          `${amount(total, unit)} in 30 days`,
+        ),
+        el(
+          "span",
+          { class: "muted" },
+          `days in ${d.time_zone}${priced ? "" : " · no priced run: tokens shown"}`,
+        ),
+      ),
+    );
+  }
+
   /** @param {StatusView} v */
   function renderHistory(v) {
     const s = v.history;
@@ -546,6 +710,7 @@
       ),
     );
     renderChart(v);
+    renderSpendChart(v);
     const sp = s.spend;
     const usd = (/** @type {number | null} */ n) => (n === null ? "–" : `$${n.toFixed(4)}`);
     const rows = Object.entries(sp.by_model);
