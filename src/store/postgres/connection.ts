@@ -140,6 +140,13 @@ export async function inTransaction<T>(
     throw storeError(err, s);
   }
   let broken = false;
+  // A connection that dies while checked out emits "error" on the client, where the pool does
+  // not listen: unheard, Node throws it and takes the process (a whole gateway) down. The
+  // statement under way fails on its own; this only marks the connection as not reusable.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     await client.query(begin);
     const result = await body(client);
@@ -154,6 +161,7 @@ export async function inTransaction<T>(
     throw storeError(err, s);
   } finally {
     // A connection that failed mid-transaction is not handed to the next caller.
+    client.removeListener("error", onError);
     client.release(broken);
   }
 }
