@@ -119,7 +119,9 @@ async function confirmClaim(ctx: Context, id: string, token: string): Promise<vo
   const { queue } = await ctx.store.read(byIds(id));
   const task = queue.tasks.find((t) => t.id === id);
   const left = task?.lease ? Date.parse(task.lease.expires_at) - ctx.deps.now() : 0;
-  if (task?.state === "claimed" && task.lease?.token === token && left >= CLAIM_MARGIN_MS) return;
+  // Never more than half the claim: a lease shorter than the margin would refuse every claim.
+  const margin = Math.min(CLAIM_MARGIN_MS, (ctx.policy.leaseSeconds * 1000) / 2);
+  if (task?.state === "claimed" && task.lease?.token === token && left >= margin) return;
   throw new TaskManagerError(
     "E_LEASE_LOST",
     `The claim on ${id} lapsed before its run started (${task ? `the task is ${task.state}` : "the task is gone"}); nothing was started.`,
