@@ -4,7 +4,11 @@
  * context, same store, same lock — and reports one JSON line on stdout. Jobs:
  *  - hammer: M operations (add / check that claims / ack / remove) for the contention test;
  *  - add, dispatch: one step of the crash tests (a crash point may kill it part-way);
- *  - loop: add + dispatch forever, until the test kills it at a random moment.
+ *  - loop: add + dispatch forever, until the test kills it at a random moment;
+ *  - pg-hammer: the hammer on a PostgreSQL queue several hosts share, surviving outages;
+ *  - gateway: a plugin's dispatch loop (heartbeat, settle, claim, spawn) until told to stop.
+ * TM_PG_CRASH_AT / TM_PG_PAUSE_AT put fault points inside the PostgreSQL store's transactions
+ * (lib/pg-faults.ts), beside the package's own TASK_MANAGER_CRASH_AT points between them.
  */
 import { createContext, type Context } from "../../dist/runtime/context.js";
 import { dispatchOnce } from "../../dist/runtime/dispatch.js";
@@ -12,6 +16,9 @@ import * as ops from "../../dist/runtime/operations.js";
 import { appendLine, FakeGateway } from "./lib/fake-gateway.ts";
 import { trackHolders, type HolderStats } from "./lib/holders.ts";
 import { runHammer, type HammerJob } from "./lib/hammer.ts";
+import { runGateway, type GatewayJob } from "./lib/gateway-loop.ts";
+import { installPgFaults } from "./lib/pg-faults.ts";
+import { runPgHammer, type PgHammerJob } from "./lib/pg-hammer.ts";
 
 interface StepJob {
   kind: "add" | "dispatch" | "loop";
@@ -24,7 +31,7 @@ interface StepJob {
   holdersDir: string;
 }
 
-type Job = StepJob | HammerJob;
+type Job = StepJob | HammerJob | PgHammerJob | GatewayJob;
 
 async function context(workspace: string, clockOffsetMs = 0): Promise<Context> {
   return createContext({ workspace, deps: { now: () => Date.now() + clockOffsetMs } });
@@ -65,12 +72,20 @@ async function step(job: StepJob, holders: HolderStats): Promise<unknown> {
   return { orphaned: true };
 }
 
-async function main(): Promise<void> {
-  const job = JSON.parse(process.argv[2] ?? "{}") as Job;
+async function run(job: Job): Promise<{ result: unknown; holders: HolderStats | null }> {
+  if (job.kind === "pg-hammer") return { result: await runPgHammer(job), holders: null };
+  if (job.kind === "gateway") return { result: await runGateway(job), holders: null };
   const holders = trackHolders(job.holdersDir, job.kind === "hammer" && job.mode === "nolock");
   const result = job.kind === "hammer" ? await runHammer(job) : await step(job, holders);
+  return { result, holders };
+}
+
+async function main(): Promise<void> {
+  installPgFaults();
+  const job = JSON.parse(process.argv[2] ?? "{}") as Job;
+  const { result, holders } = await run(job);
   process.stdout.write(
-    `${JSON.stringify({ ...(result as object), pid: process.pid, maxHolders: holders.maxHolders })}\n`,
+    `${JSON.stringify({ ...(result as object), pid: process.pid, maxHolders: holders?.maxHolders ?? 0 })}\n`,
   );
 }
 

@@ -108,6 +108,13 @@ export function storeError(err: unknown, s: PgSettings): Error {
 }
 
 /**
+ * A transaction left idle this long belongs to a frozen client (SIGSTOP, a laptop asleep): the
+ * server ends it, so the queue's row lock it holds does not stop every other gateway until the
+ * client wakes. Our transactions never wait between statements on anything but the CPU.
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
+/**
  * A pool of connections. node-postgres is loaded on first use (the file store never pays for
  * it). Idle connections let a CLI process exit; an idle connection's error (a restarted server)
  * is dropped rather than thrown into the gateway — the next query reconnects.
@@ -121,6 +128,7 @@ export async function openPool(s: PgSettings): Promise<Pool> {
     connectionTimeoutMillis: 10_000,
     allowExitOnIdle: true,
     application_name: "task-manager",
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   });
   pool.on("error", () => undefined);
   return pool;

@@ -25,8 +25,11 @@ import type { SpawnRequest, Spawner } from "../../../dist/runtime/dispatch.js";
 export class FakeGateway implements Spawner {
   readonly #sessionsDir: string;
   readonly #root: string;
+  readonly #finish: boolean;
 
-  constructor(stateDir: string, agentId = "main") {
+  /** `finish: false`: runs start and never answer (a run still going when its gateway froze). */
+  constructor(stateDir: string, agentId = "main", finish = true) {
+    this.#finish = finish;
     this.#root = path.join(stateDir, "fake-gateway");
     this.#sessionsDir = path.join(stateDir, "agents", agentId, "sessions");
     mkdirSync(path.join(this.#root, "runs"), { recursive: true });
@@ -36,7 +39,7 @@ export class FakeGateway implements Spawner {
   async spawn(request: SpawnRequest): Promise<{ runId: string | null }> {
     appendLine(
       path.join(this.#root, "spawns.log"),
-      JSON.stringify({ ...request, prompt: undefined, pid: process.pid }),
+      JSON.stringify({ ...request, prompt: undefined, pid: process.pid, at: Date.now() }),
     );
     const runId = `run-${request.idempotencyKey.replace(/[^a-z0-9]/gi, "_")}`;
     const marker = path.join(this.#root, "runs", runId);
@@ -49,7 +52,9 @@ export class FakeGateway implements Spawner {
     const sessionId = `s-${runId}`;
     const transcript = [
       { type: "message", message: { role: "user", content: request.prompt } },
-      { type: "message", message: { role: "assistant", content: "done", stopReason: "stop" } },
+      ...(this.#finish
+        ? [{ type: "message", message: { role: "assistant", content: "done", stopReason: "stop" } }]
+        : []),
     ];
     writeFileSync(
       path.join(this.#sessionsDir, `${sessionId}.jsonl`),
@@ -78,7 +83,14 @@ export class FakeGateway implements Spawner {
 
 export interface GatewayRecord {
   /** Calls of spawn(), including repeats the gateway deduplicated. */
-  calls: { taskId: string; attempt: number; idempotencyKey: string; model: string }[];
+  calls: {
+    taskId: string;
+    attempt: number;
+    idempotencyKey: string;
+    model: string;
+    pid: number;
+    at: number;
+  }[];
   /** Runs really started, one per idempotency key. */
   runs: { runId: string; taskId: string; model: string; prompt: string }[];
 }
