@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # add-task.sh "task text" [priority] — the original helper's name and arguments.
-# Honours TASK_MANAGER_WORKSPACE. The text is passed as one argument, never through eval.
+# add-task.sh - [priority] reads the text from stdin (what an agent should use: a heredoc with
+# a quoted delimiter, never text inside a quoted argument). Honours TASK_MANAGER_WORKSPACE.
+# The text is passed as one argument, never through eval.
 set -euo pipefail
 if [ "$#" -lt 1 ]; then
   echo 'usage: add-task.sh "task text" [priority (1 = most urgent, default 5)]' >&2

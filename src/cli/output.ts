@@ -1,14 +1,19 @@
 import { writeSync } from "node:fs";
+import { escapeControlChars } from "../base/terminal.js";
 import type { StatusObject } from "../core/status.js";
 import { toErrorStatus } from "../runtime/error-status.js";
 
-/** Results go to stdout as exactly one document; logs go to stderr. */
+/**
+ * Results go to stdout as exactly one document; logs go to stderr. Whatever a task, a host or a
+ * config put in the text (ESC, BEL, C1: terminal escapes) is shown escaped, never sent raw: the
+ * output may land on a terminal. JSON stays the same JSON.
+ */
 export function printJson(value: unknown): void {
-  writeStdout(`${JSON.stringify(value)}\n`);
+  writeStdout(`${escapeControlChars(JSON.stringify(value))}\n`);
 }
 
 export function printLine(text: string): void {
-  writeStdout(`${text}\n`);
+  writeStdout(`${escapeControlChars(text)}\n`);
 }
 
 /**
@@ -41,6 +46,7 @@ export function exitCodeFor(status: StatusObject): number {
 export function reportFailure(err: unknown, json: boolean): number {
   const status = toErrorStatus(err);
   if (json) printJson(status);
-  else process.stderr.write(`task-manager: ${status.code}: ${status.message}\n`);
+  else
+    process.stderr.write(`task-manager: ${status.code}: ${escapeControlChars(status.message)}\n`);
   return 1;
 }

@@ -72,11 +72,20 @@ function formatTable(tasks: Task[]): string {
     .join("\n");
 }
 
+/**
+ * Free text given as "-": read from stdin, so an agent never has to put it inside a shell
+ * argument (where `$(…)` and backticks run). The line breaks a heredoc or `echo` adds at the
+ * end are not part of the text.
+ */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/(\r?\n)+$/, "");
 }
+
+const textArg = async (value: string): Promise<string> => (value === "-" ? readStdin() : value);
 
 function formatStats(s: ops.Stats): string {
   const usd = (n: number | null): string => (n === null ? "n/a" : `$${n.toFixed(4)}`);
@@ -118,7 +127,7 @@ export function buildProgram(): Command {
   )
     .option(
       "-p, --priority <n>",
-      "lower runs first (1 = most urgent)",
+      "lower runs first: 1 (most urgent) to 1000",
       parseIntOption("--priority"),
       5,
     )
@@ -152,7 +161,7 @@ export function buildProgram(): Command {
         },
       ) =>
         withContext(o, async (ctx) => {
-          const text = prompt === "-" ? await readStdin() : prompt;
+          const text = await textArg(prompt);
           const r = await ops.addTask(ctx, {
             prompt: text,
             priority: o.priority,
@@ -225,9 +234,11 @@ export function buildProgram(): Command {
       .command("fail <id>")
       .description("record a failed run (retried with backoff, dead after the limit)"),
   )
-    .requiredOption("-e, --error <text>", "what went wrong")
+    .requiredOption("-e, --error <text>", 'what went wrong ("-" reads it from stdin)')
     .action(async (id: string, o: Common & { error: string }) =>
-      withContext(o, async (ctx) => printTask(await ops.failTask(ctx, id, o.error), o, "failed:")),
+      withContext(o, async (ctx) =>
+        printTask(await ops.failTask(ctx, id, await textArg(o.error)), o, "failed:"),
+      ),
     );
 
   common(program.command("remove <id>").description("delete a task")).action(
@@ -309,7 +320,7 @@ export function buildProgram(): Command {
       .command("priority")
       .description("change a waiting (or dead) task's priority: lower runs first")
       .argument("<id>", "task id")
-      .argument("<n>", "new priority (1 = most urgent)", parseIntOption("priority")),
+      .argument("<n>", "new priority: 1 (most urgent) to 1000", parseIntOption("priority")),
   ).action(async (id: string, n: number, o: Common) =>
     withContext(o, async (ctx) =>
       printTask(await ops.setPriority(ctx, id, n), o, `priority ${n}:`),

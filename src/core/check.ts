@@ -10,7 +10,7 @@ import type { ZoneOffset } from "./reset-hint.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { settleRunning } from "./settle.js";
 import { defaultSpendEnv, newHistoryEntries, recordSpend, type SpendEnv } from "./spend.js";
-import type { HostInfo, SettledInfo, StatusObject } from "./status.js";
+import { type HostInfo, PROMPT_IS, type SettledInfo, type StatusObject } from "./status.js";
 import { claimTask, expireLeases } from "./tasks.js";
 import { isoTime } from "./time.js";
 
@@ -159,6 +159,8 @@ function toStatus(
   const lease = task.lease!;
   return {
     status: "READY",
+    // Before the text, so an agent reads what the text is before it reads the text.
+    prompt_is: PROMPT_IS,
     task: {
       id: task.id,
       prompt: task.prompt,

@@ -1,3 +1,4 @@
+import { DEFAULT_QUOTA_COOLDOWN_MS } from "../policy/defaults.js";
 import type { Policy } from "../policy/schema.js";
 import type { Hold, Queue, Task } from "./queue-model.js";
 import { resetTimeFromMessage, type ZoneOffset } from "./reset-hint.js";
@@ -49,11 +50,14 @@ export interface HoldEnd {
 }
 
 /**
- * When a hold after this failure ends: a reset time the provider stated in the error text, else
- * the host's recorded resume time, else `retry.quotaCooldownMs` — clamped to
- * [quotaHoldMinMs, quotaHoldMaxMs] from now. The provider's own hint comes first: OpenClaw
- * 2026.9.6 records `quotaSuspension.expectedResumeBy` as its suspension time plus 30 minutes,
- * whatever the provider said.
+ * When a hold after this failure ends, first answer wins:
+ * 1. a reset time the provider stated in the error text (source `message`);
+ * 2. the user's `retry.quotaCooldownMs`, when they set it (source `config`);
+ * 3. the host's recorded resume time (source `host`) — OpenClaw 2026.9.6 records
+ *    `quotaSuspension.expectedResumeBy` as its suspension time plus 30 minutes whatever the
+ *    provider said, a guess that must not override a policy the user wrote;
+ * 4. the built-in DEFAULT_QUOTA_COOLDOWN_MS (source `default`);
+ * clamped to [quotaHoldMinMs, quotaHoldMaxMs] from now.
  */
 export function holdEnd(
   failure: { message: string; resetAtMs?: number },
@@ -65,9 +69,11 @@ export function holdEnd(
   let source: Hold["source"];
   const fromText = resetTimeFromMessage(failure.message, nowMs, zone);
   if (fromText !== null) [at, source] = [fromText, "message"];
+  else if (retry.quotaCooldownMs !== undefined)
+    [at, source] = [nowMs + retry.quotaCooldownMs, "config"];
   else if (failure.resetAtMs !== undefined && Number.isFinite(failure.resetAtMs))
     [at, source] = [failure.resetAtMs, "host"];
-  else [at, source] = [nowMs + retry.quotaCooldownMs, "default"];
+  else [at, source] = [nowMs + DEFAULT_QUOTA_COOLDOWN_MS, "default"];
   return {
     untilMs: Math.min(nowMs + retry.quotaHoldMaxMs, Math.max(nowMs + retry.quotaHoldMinMs, at)),
     source,

@@ -1,3 +1,5 @@
+import { MAX_SOURCE_CHARS, PRIORITY_MAX, PRIORITY_MIN } from "./bounds.js";
+import { stripControlChars } from "./prompt.js";
 import type { LegacyTask, Queue, Task } from "./queue-model.js";
 import { emptyQueue } from "./queue-model.js";
 import { isoTime } from "./time.js";
@@ -30,15 +32,26 @@ const PRIORITY_WORDS: Record<string, number> = {
   low: 8,
 };
 
+/** Into the bounds every new task is held to (a hand-written 1e300 must not brick the queue). */
+const clampPriority = (n: number): number =>
+  Math.min(PRIORITY_MAX, Math.max(PRIORITY_MIN, Math.round(n)));
+
 function legacyPriority(value: LegacyTask["priority"]): number {
-  if (typeof value === "number" && Number.isFinite(value)) return Math.round(value);
+  if (typeof value === "number" && Number.isFinite(value)) return clampPriority(value);
   if (typeof value === "string") {
     const asNumber = Number(value);
-    if (value.trim() !== "" && Number.isFinite(asNumber)) return Math.round(asNumber);
+    if (value.trim() !== "" && Number.isFinite(asNumber)) return clampPriority(asNumber);
     return PRIORITY_WORDS[value.trim().toLowerCase()] ?? 5;
   }
   return 5;
 }
+
+/** Retry counts above this are the same as "spent" for any retry policy (maxAttempts ≤ 100). */
+const MAX_LEGACY_RETRIES = 1000;
+
+/** Times a queue can write back: years 0–9999 (ISO without an expanded year), else the fallback. */
+const EARLIEST_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z (Date.UTC maps year 0 to 1900)
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 function legacyTime(value: LegacyTask["added_at"], fallbackMs: number): string {
   const ms =
@@ -49,7 +62,7 @@ function legacyTime(value: LegacyTask["added_at"], fallbackMs: number): string {
       : typeof value === "string"
         ? Date.parse(value)
         : NaN;
-  return isoTime(Number.isFinite(ms) ? ms : fallbackMs);
+  return isoTime(Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS ? ms : fallbackMs);
 }
 
 /**
@@ -62,13 +75,22 @@ export function migrateLegacy(entries: readonly LegacyTask[], nowMs: number): Qu
   queue.tasks = entries.map((entry, index): Task => {
     const { prompt, priority, added_at, metadata, ...rest } = entry;
     const meta: Record<string, unknown> = { ...(metadata ?? {}) };
-    const source = typeof meta.source === "string" && meta.source !== "" ? meta.source : "legacy";
+    // Hand-written text: control characters go (as on every add), the source is a short label.
+    const cleanSource =
+      typeof meta.source === "string"
+        ? stripControlChars(meta.source)
+            .replace(/[\t\n]/g, " ")
+            .slice(0, MAX_SOURCE_CHARS)
+        : "";
+    const source = cleanSource.trim() !== "" ? cleanSource : "legacy";
     const retryCount =
-      typeof meta.retry_count === "number" ? Math.max(0, Math.floor(meta.retry_count)) : 0;
+      typeof meta.retry_count === "number" && Number.isFinite(meta.retry_count)
+        ? Math.min(MAX_LEGACY_RETRIES, Math.max(0, Math.floor(meta.retry_count)))
+        : 0;
     const addedAt = legacyTime(added_at, nowMs + index);
     return {
       id: legacyTaskId(index, entry),
-      prompt,
+      prompt: stripControlChars(prompt.replace(/\r\n?/g, "\n")),
       priority: legacyPriority(priority),
       source,
       key: null,

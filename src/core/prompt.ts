@@ -8,6 +8,9 @@ export const MAX_PROMPT_BYTES = 64 * 1024;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 
+/** `text` without control characters (tab and newline kept): for text from outside (errors, legacy files). */
+export const stripControlChars = (text: string): string => text.replace(CONTROL_CHARS, "");
+
 /** Cleans and checks task text; throws E_INVALID_INPUT / E_PROMPT_TOO_LARGE. */
 export function normalizePrompt(text: string): string {
   const cleaned = text.replace(/\r\n?/g, "\n").replace(CONTROL_CHARS, "");

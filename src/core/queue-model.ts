@@ -57,8 +57,11 @@ export const BUDGET_UNITS = ["usd", "tokens"] as const;
 /** A quota hold covers a whole provider (the part of a model before "/") or one model. */
 export const HOLD_SCOPES = ["provider", "model"] as const;
 
-/** Where a hold's end came from: the host's record, the error text, or `retry.quotaCooldownMs`. */
-export const HOLD_SOURCES = ["host", "message", "default"] as const;
+/**
+ * Where a hold's end came from: the error text (`message`), the user's `retry.quotaCooldownMs`
+ * (`config`), the host's record (`host`), or the built-in cooldown (`default`).
+ */
+export const HOLD_SOURCES = ["host", "message", "default", "config"] as const;
 
 /** Settled runs in `history`: `review` is a run that ended unfinished after it may have acted. */
 export const HISTORY_OUTCOMES = ["done", "failed", "dead", "review"] as const;

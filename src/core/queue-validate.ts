@@ -1,4 +1,6 @@
+import { TaskManagerError } from "../base/errors.js";
 import { isObject } from "../base/json.js";
+import { jsonDataProblem, STORED_METADATA_MAX_DEPTH } from "./bounds.js";
 import {
   ALERT_TYPES,
   BUDGET_SCOPES,
@@ -314,4 +316,49 @@ export function checkLegacy(
   return problem === null
     ? { ok: true, entries: data as LegacyTask[] }
     : { ok: false, problem: describe(problem) };
+}
+
+/**
+ * What a stored queue must be beyond its shape: task ids unique, and metadata that JSON can
+ * write back (nested at most STORED_METADATA_MAX_DEPTH deep, plain data). The reader and the
+ * writer both ask this, so whatever the writer publishes, the reader accepts.
+ */
+export function checkStoredQueue(
+  data: unknown,
+): { ok: true; queue: Queue } | { ok: false; problem: string } {
+  const parsed = checkQueue(data);
+  if (!parsed.ok) return parsed;
+  const seen = new Set<string>();
+  const tasks = parsed.queue.tasks;
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    if (seen.has(task.id)) return { ok: false, problem: `task id ${task.id} appears twice` };
+    seen.add(task.id);
+    // Most tasks carry `{}`: nothing to walk, nothing allocated on the heartbeat's path.
+    if (isEmptyObject(task.metadata)) continue;
+    const problem = jsonDataProblem(task.metadata, { maxDepth: STORED_METADATA_MAX_DEPTH });
+    if (problem) return { ok: false, problem: `at tasks.${i}.metadata: ${problem.what}` };
+  }
+  return parsed;
+}
+
+function isEmptyObject(value: Record<string, unknown>): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
+}
+
+/**
+ * The writer's last check before a store publishes `queue`: it must be one the reader accepts
+ * (`checkStoredQueue`). A bug anywhere above — an unbounded field, a transform that breaks an
+ * invariant — becomes this refused operation (E_WOULD_CORRUPT, nothing written), never a file
+ * every later command refuses. Every store calls it right before its write.
+ */
+export function assertWritable(queue: Queue, location: string): void {
+  const checked = checkStoredQueue(queue);
+  if (checked.ok) return;
+  throw new TaskManagerError(
+    "E_WOULD_CORRUPT",
+    `This change was refused: it would have written a queue that task-manager cannot read back (${checked.problem}). Nothing was written to ${location}; the queue is as it was. This is a bug in task-manager or in the caller's input; report it with the command you ran.`,
+    { location, problem: checked.problem },
+  );
 }

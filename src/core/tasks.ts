@@ -1,5 +1,17 @@
 import type { Policy } from "../policy/schema.js";
 import { TaskManagerError } from "../base/errors.js";
+import {
+  checkLabel,
+  checkMaxAgeHours,
+  checkMetadata,
+  checkOptionalLabel,
+  checkPriority,
+  DEFAULT_PRIORITY,
+  errorText,
+  MAX_KEY_CHARS,
+  MAX_RUN_FIELD_CHARS,
+  MAX_SOURCE_CHARS,
+} from "./bounds.js";
 import { holdEnd, liftProbedHolds, placeHold } from "./holds.js";
 import { normalizePrompt } from "./prompt.js";
 import type {
@@ -89,18 +101,17 @@ export function findDuplicate(
 
 export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string): AddResult {
   const prompt = normalizePrompt(input.prompt);
-  const maxAge = input.maxAgeHours;
-  if (
-    maxAge !== undefined &&
-    maxAge !== null &&
-    !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge > 0)
-  ) {
+  const priority = input.priority === undefined ? DEFAULT_PRIORITY : checkPriority(input.priority);
+  const source =
+    input.source === undefined ? "cli" : checkLabel(input.source, "source", MAX_SOURCE_CHARS);
+  const key = checkOptionalLabel(input.key, "key", MAX_KEY_CHARS);
+  const maxAge = input.maxAgeHours === undefined ? undefined : checkMaxAgeHours(input.maxAgeHours);
+  if (input.idempotent !== undefined && typeof input.idempotent !== "boolean")
     throw new TaskManagerError(
       "E_INVALID_INPUT",
-      `Task max age must be a number of hours above 0, or none; got ${JSON.stringify(maxAge)}.`,
-      { key: "max_age_hours" },
+      `"idempotent" must be true or false, got ${typeof input.idempotent}.`,
+      { key: "idempotent" },
     );
-  }
   const maxCost = input.maxCostUsd;
   if (
     maxCost !== undefined &&
@@ -117,14 +128,13 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
       { key: "max_cost_usd" },
     );
   }
-  const source = input.source ?? "cli";
-  const key = input.key ?? null;
+  const metadata = checkMetadata(input.metadata);
   const duplicate = findDuplicate(queue, prompt, source, key);
   if (duplicate) return { kind: "duplicate", queue, task: duplicate };
   const task: Task = {
     id,
     prompt,
-    priority: input.priority ?? 5,
+    priority,
     source,
     key,
     state: "pending",
@@ -138,9 +148,9 @@ export function addTask(queue: Queue, input: NewTask, nowMs: number, id: string)
     run: null,
     last_error: null,
     finished_at: null,
-    metadata: input.metadata ?? {},
+    metadata,
     ...(input.idempotent !== undefined ? { idempotent: input.idempotent } : {}),
-    ...(input.maxAgeHours !== undefined ? { max_age_hours: input.maxAgeHours } : {}),
+    ...(maxAge !== undefined ? { max_age_hours: maxAge } : {}),
     ...(maxCost !== undefined ? { max_cost_usd: maxCost } : {}),
   };
   return { kind: "added", queue: { ...queue, tasks: [...queue.tasks, task] }, task };
@@ -222,7 +232,11 @@ export function ackTask(
   nowMs: number,
 ): { queue: Queue; task: Task } {
   const task = getTask(queue, id);
-  if (task.state === "running" && sameRun(task, ack)) return { queue, task };
+  const runId = checkOptionalLabel(ack.runId, "run_id", MAX_RUN_FIELD_CHARS);
+  const sessionKey = checkOptionalLabel(ack.sessionKey, "session_key", MAX_RUN_FIELD_CHARS);
+  const model = checkOptionalLabel(ack.model, "model", MAX_RUN_FIELD_CHARS);
+  if (task.state === "running" && sameRun(task, { ...ack, runId, sessionKey }))
+    return { queue, task };
   assertClaimHeld(task, ack);
   requireState(task, ["claimed", "pending"], "ack");
   const attempt = task.attempts + 1;
@@ -233,9 +247,9 @@ export function ackTask(
     updated_at: isoTime(nowMs),
     lease: null,
     run: {
-      run_id: ack.runId,
-      session_key: ack.sessionKey,
-      model: ack.model ?? task.lease?.model ?? null,
+      run_id: runId,
+      session_key: sessionKey,
+      model: model ?? task.lease?.model ?? null,
       started_at: isoTime(nowMs),
       attempt,
       ...(ack.owner !== undefined ? { owner: ack.owner } : {}),
@@ -258,7 +272,8 @@ export function historyEntry(
     kind,
     started_at: task.run?.started_at ?? null,
     ended_at: isoTime(nowMs),
-    model: facts?.model ?? task.run?.model ?? null,
+    // What the host reported is outside input too: bounded, so 500 entries cannot outgrow the file.
+    model: clipped(facts?.model) ?? task.run?.model ?? null,
   };
   const usage = facts?.usage;
   if (usage === undefined) return entry;
@@ -278,6 +293,9 @@ export function historyEntry(
     },
   };
 }
+
+const clipped = (text: string | null | undefined): string | null =>
+  typeof text === "string" ? errorText(text, MAX_RUN_FIELD_CHARS) : null;
 
 export function withHistory(queue: Queue, entry: HistoryEntry): Queue {
   const history = [...queue.history, entry];
@@ -377,7 +395,7 @@ export function countFailure(
     ...base,
     failures: task.failures + (isQuota ? 0 : 1),
     quota_failures: task.quota_failures + (isQuota ? 1 : 0),
-    last_error: { kind, message: failure.message.slice(0, 2000), at: isoTime(nowMs) },
+    last_error: { kind, message: errorText(failure.message), at: isoTime(nowMs) },
     lease: null,
     updated_at: isoTime(nowMs),
   };
@@ -491,9 +509,6 @@ export const REPRIORITIZABLE_STATES: readonly TaskState[] = [
   "expired",
 ];
 
-/** Largest |priority| accepted: priorities are small ranks, and a bound keeps hand-typed typos visible. */
-export const PRIORITY_LIMIT = 1_000_000;
-
 /** A new run order for a task that has not started (or may run again); the same priority is a no-op. */
 export function setPriority(
   queue: Queue,
@@ -501,13 +516,7 @@ export function setPriority(
   priority: number,
   nowMs: number,
 ): { queue: Queue; task: Task } {
-  if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
-    throw new TaskManagerError(
-      "E_INVALID_INPUT",
-      `Priority must be a whole number between -${PRIORITY_LIMIT} and ${PRIORITY_LIMIT} (1 = most urgent), got ${String(priority)}.`,
-      { id, priority },
-    );
-  }
+  checkPriority(priority);
   const task = getTask(queue, id);
   requireState(task, REPRIORITIZABLE_STATES, "change the priority of");
   if (task.priority === priority) return { queue, task };
@@ -562,7 +571,7 @@ export function releaseClaim(
     lease: null,
     run_at: isoTime(retryAtMs),
     updated_at: isoTime(nowMs),
-    last_error: { kind: "error", message: message.slice(0, 2000), at: isoTime(nowMs) },
+    last_error: { kind: "error", message: errorText(message), at: isoTime(nowMs) },
   };
   return { queue: replaceTask(queue, next), task: next };
 }
@@ -586,7 +595,7 @@ export function requeueRejectedRun(
     lease: null,
     run_at: null,
     updated_at: isoTime(nowMs),
-    last_error: { kind: "rejected", message: message.slice(0, 2000), at: isoTime(nowMs) },
+    last_error: { kind: "rejected", message: errorText(message), at: isoTime(nowMs) },
   };
   return { queue: replaceTask(queue, next), task: next };
 }

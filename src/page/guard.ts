@@ -3,14 +3,21 @@ import type { IncomingMessage } from "node:http";
 
 /**
  * Who may talk to the status page.
- * - `host`: the host already authenticated the request (a route behind the host's own auth).
- * - `token`: a random key of our own (`task-manager serve`, or the page in a gateway), from
+ * - `token`: a random key of our own — what both shipped mounts use (`task-manager serve`, and
+ *   the page in a gateway: page-mount.ts says why not the gateway's auth) — from
  *   `Authorization: Bearer`, the `?token=` query (the printed URL, the Control UI tab's frame),
  *   or the cookie a top-level visit trades the query for.
+ * - `host`: the host already authenticated the request (for a mount behind a host's own auth;
+ *   no shipped mount is).
  */
 export type StatusAuth = { kind: "host" } | { kind: "token"; token: string; cookieName: string };
 
-/** The header every action must carry. A cross-origin page cannot send it without a CORS preflight, which is never granted. */
+/**
+ * The header every action must carry. A page on another origin can send it only after a CORS
+ * preflight. With our own key (`token` auth) the handler grants that preflight — the Control UI's
+ * sandboxed frame needs it — but without credentials, so such a request carries no cookie and
+ * must present the key itself (header or query). With the host's auth no preflight is granted.
+ */
 export const ACTION_HEADER = "x-task-manager-action";
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
@@ -20,13 +27,23 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function cookie(req: IncomingMessage, name: string): string | null {
+/**
+ * Every value of the cookie `name`, decoded. Any program on 127.0.0.1 may set cookies for it
+ * (cookies do not keep ports apart), so there may be several of that name, and some not ours:
+ * each is tried, and one that does not decode (`%E0%A4%A`) is passed over, not an error.
+ */
+function cookieValues(req: IncomingMessage, name: string): string[] {
+  const values: string[] = [];
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      values.push(decodeURIComponent(part.slice(eq + 1).trim()));
+    } catch {
+      // malformed: not one we set (we set encodeURIComponent of our key)
+    }
   }
-  return null;
+  return values;
 }
 
 /** Where a presented token came from; `query` on a top-level visit means: trade it for a cookie. */
@@ -45,8 +62,8 @@ export function checkToken(req: IncomingMessage, url: URL, auth: StatusAuth): To
   const header = req.headers.authorization;
   if (header?.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), auth.token))
     return { ok: true, via: "header" };
-  const fromCookie = cookie(req, auth.cookieName);
-  if (fromCookie !== null && sameSecret(fromCookie, auth.token)) return { ok: true, via: "cookie" };
+  if (cookieValues(req, auth.cookieName).some((value) => sameSecret(value, auth.token)))
+    return { ok: true, via: "cookie" };
   const fromQuery = url.searchParams.get("token");
   if (fromQuery !== null && sameSecret(fromQuery, auth.token)) return { ok: true, via: "query" };
   return { ok: false };
@@ -91,8 +108,13 @@ export function crossSiteRefusal(req: IncomingMessage, via: TokenVia): string | 
       return `unreadable Origin "${origin}"`;
     }
     // Behind a reverse proxy the Host may be rewritten; the proxy's X-Forwarded-Host names the
-    // public one. A cross-site page cannot set either on a request that gets this far (the
-    // custom header above already forced a preflight).
+    // public one. It is trusted for this comparison only — the Origin of a request whose
+    // credential was ambient (the cookie, the host's auth) — never for the Host check against DNS
+    // rebinding (hostAllowed), for building URLs, or as a credential. That is safe because a
+    // browser page cannot set it: it is not among the headers a preflight allows, and a
+    // cross-origin request that carries the cookie cannot be sent at all (the preflight grants no
+    // credentials). A non-browser client can set it, but such a client is no cross-site attacker:
+    // it has the cookie or key itself, or it gets 401 before this point.
     const served = [req.headers.host, req.headers["x-forwarded-host"]]
       .flatMap((h) => (typeof h === "string" ? h.split(",") : []))
       .map((h) => h.trim().toLowerCase());

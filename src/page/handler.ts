@@ -25,7 +25,10 @@ import {
 export interface StatusHandlerOptions extends Pick<StatusViewOptions, "mainBusy" | "nextCheckAt"> {
   /** The context for a request: the plugin builds one per call (config may change), serve keeps one. */
   context: () => Promise<Context>;
-  /** Who may ask: the host's own auth (gateway route) or serve's token. */
+  /**
+   * Who may ask: our own key (`token`: `serve`, and the page in a gateway — see page-mount.ts
+   * for why not the gateway's auth), or `host` for a mount behind a host's own auth (none ships).
+   */
   auth: StatusAuth;
   /** URL prefix the handler answers under; other paths are left to the host (false). Default "/task-manager". */
   basePath?: string;
@@ -61,7 +64,7 @@ const topLevel = (req: IncomingMessage): boolean =>
 
 /**
  * The status page and its API, host-agnostic: mount it on a gateway's HTTP server (see
- * src/plugin/status-page.ts) or on `task-manager serve`'s loopback server. GET never changes
+ * src/plugin/page-mount.ts) or on `task-manager serve`'s loopback server. GET never changes
  * anything; every change is a POST that passes the cross-site guard and runs the CLI's own
  * operation under the queue lock. With a key of our own (`token` auth), the API also answers
  * pages on other origins that present the key (CORS, without credentials): the Control UI shows

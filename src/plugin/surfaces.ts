@@ -1,5 +1,8 @@
 import { shownPolicy } from "../runtime/store.js";
 import { ROOT_CLI_DESCRIPTION } from "../base/product.js";
+import { escapeControlChars } from "../base/terminal.js";
+import { TaskManagerError } from "../base/errors.js";
+import { MAX_KEY_CHARS, PRIORITY_MAX, PRIORITY_MIN } from "../core/bounds.js";
 import type { countByState } from "../core/order.js";
 import { NO_TASKS } from "../core/views.js";
 import type { Context } from "../runtime/context.js";
@@ -54,7 +57,7 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
     name: "task_queue",
     label: "Task queue",
     description:
-      "Durable task queue (task-manager). action=add queues a task to be resumed later on a cheap model (prompt required; priority 1 = most urgent, default 5); action=list shows waiting and running tasks; action=status shows counts and the last dispatch.",
+      "Durable task queue (task-manager). action=add queues a task to be resumed later on a cheap model (prompt required; priority 1 = most urgent, default 5, at most 1000); action=list shows waiting and running tasks; action=status shows counts and the last dispatch.",
     parameters: {
       type: "object",
       additionalProperties: false,
@@ -62,25 +65,37 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
       properties: {
         action: { type: "string", enum: ["add", "list", "status"] },
         prompt: { type: "string", description: "the task, exactly as it should be run" },
-        priority: { type: "integer", minimum: 1, maximum: 9 },
-        key: { type: "string", description: "dedupe key" },
+        priority: { type: "integer", minimum: PRIORITY_MIN, maximum: PRIORITY_MAX },
+        key: { type: "string", maxLength: MAX_KEY_CHARS, description: "dedupe key" },
       },
     },
     async execute(_id, params) {
       try {
         const ctx = await deps.context();
+        // The model writes these arguments, and a host need not enforce the schema: every value
+        // is checked here and in the core's bounds, so a wrong one is a clear ERROR, never a
+        // task the queue cannot hold.
         if (params.action === "add") {
+          if (typeof params.prompt !== "string")
+            throw new TaskManagerError("E_INVALID_INPUT", '"prompt" must be a string.', {
+              key: "prompt",
+            });
           const r = await ops.addTask(ctx, {
-            prompt: String(params.prompt ?? ""),
-            priority: typeof params.priority === "number" ? params.priority : 5,
+            prompt: params.prompt,
+            ...(params.priority !== undefined ? { priority: params.priority as number } : {}),
             source: "tool",
-            key: typeof params.key === "string" ? params.key : null,
+            key: (params.key ?? null) as string | null,
           });
           return text({ status: r.status, task: ops.taskView(r.task) });
         }
         if (params.action === "list")
           return text({ tasks: (await ops.listTasks(ctx, false)).map(ops.taskView) });
-        return text(await statusSnapshot(deps));
+        if (params.action === "status") return text(await statusSnapshot(deps));
+        throw new TaskManagerError(
+          "E_INVALID_INPUT",
+          `"action" must be add, list or status, got ${JSON.stringify(String(params.action)).slice(0, 60)}.`,
+          { key: "action" },
+        );
       } catch (err) {
         return text(toErrorStatus(err));
       }
@@ -153,6 +168,9 @@ export function registerTasksCli(program: CliProgram, deps: SurfaceDeps, name: s
     .command(name)
     .description(ROOT_CLI_DESCRIPTION)
     .action(async () => {
-      process.stdout.write(`${JSON.stringify(await statusSnapshot(deps), null, 2)}\n`);
+      // Task text reaches a terminal here: control characters shown escaped (still JSON).
+      process.stdout.write(
+        `${escapeControlChars(JSON.stringify(await statusSnapshot(deps), null, 2))}\n`,
+      );
     });
 }

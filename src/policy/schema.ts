@@ -7,9 +7,21 @@ import { budgetSchema, pacingSchema } from "./limits-schema.js";
  * config, produces the `Policy` type, and generates the JSON Schema in `clawdbot.plugin.json`.
  * Every key has a default, so an empty file (or no file) is a valid policy.
  */
-const modelRef = z.string().regex(/^[^/\s]+\/\S+$/, {
-  message: 'expected "provider/model", e.g. "google/gemini-2.5-flash"',
-});
+/**
+ * Letters, digits and `._:@+-` around the slashes: every provider's ids fit (`ollama/qwen2.5:7b`,
+ * `openrouter/meta-llama/llama-3.1-8b-instruct:free`), and none can carry shell syntax or a
+ * terminal escape — HEARTBEAT.md has the agent put the recommended model on a command line.
+ */
+const modelRef = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+-]*\/[A-Za-z0-9._:@+/-]+$/, {
+    message:
+      'expected "provider/model" (letters, digits and ._:@+- only), e.g. "google/gemini-2.5-flash"',
+  });
+
+/** Bounds on durations: every time the queue records stays a date the file can hold. */
+const DAY_MS = 86_400_000;
 
 /** "heartbeat", or a pattern croner accepts. */
 const isSchedule = (value: string): boolean => value === "heartbeat" || cronProblem(value) === null;
@@ -29,15 +41,27 @@ export const retrySchema = z
       .number()
       .int()
       .min(0)
+      .max(30 * DAY_MS)
       .default(60_000)
       .describe("First retry delay; doubles per failure, with jitter."),
-    maxDelayMs: z.number().int().min(0).default(3_600_000).describe("Cap on the retry delay."),
+    maxDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * DAY_MS)
+      .default(3_600_000)
+      .describe("Cap on the retry delay."),
+    // No default on purpose: whether the user set it decides whether it outranks the host's
+    // recorded resume time (see holds.ts); unset, DEFAULT_QUOTA_COOLDOWN_MS applies last.
     quotaCooldownMs: z
       .number()
       .int()
       .min(0)
-      .default(900_000)
-      .describe("How long a quota hold lasts when the failure named no reset time."),
+      .max(30 * DAY_MS)
+      .optional()
+      .describe(
+        "How long a quota hold lasts when the error text named no reset time. Set, it comes before the host's recorded resume time; unset, 900000 (15 min) applies after it.",
+      ),
     quotaScope: z
       .enum(["provider", "model"])
       .default("provider")
@@ -48,6 +72,7 @@ export const retrySchema = z
       .number()
       .int()
       .min(0)
+      .max(30 * DAY_MS)
       .default(60_000)
       .describe(
         "Shortest quota hold, whatever the failure said: a shorter hint is the per-request back-off the host's own in-run retries already used up.",
@@ -56,6 +81,7 @@ export const retrySchema = z
       .number()
       .int()
       .min(1000)
+      .max(30 * DAY_MS)
       .default(86_400_000)
       .describe(
         "Longest quota hold: covers 5-hour and daily quota windows; a longer (or misread) reset time is probed again after this.",
@@ -64,6 +90,7 @@ export const retrySchema = z
       .number()
       .int()
       .min(1)
+      .max(10_000)
       .default(20)
       .describe("Rate-limit failures before a task goes dead anyway."),
   })
@@ -133,6 +160,7 @@ export const policySchema = z
     models: z
       .array(modelRef)
       .min(1)
+      .max(64)
       .default(DEFAULT_MODELS)
       .describe("Whitelist of models tasks may run on, preferred first, then fallbacks."),
     maxConcurrent: z
@@ -145,17 +173,20 @@ export const policySchema = z
     loadThreshold: z
       .number()
       .positive()
+      .max(1_000_000)
       .default(0.8)
       .describe("1-minute load average per core above which work is deferred."),
     minFreeMemoryMB: z
       .number()
       .min(0)
+      .max(1_000_000_000)
       .default(256)
       .describe("Free memory below which work is deferred."),
     retry: retrySchema.default(retrySchema.parse({})),
     maxAgeHours: z
       .number()
       .positive()
+      .max(87_600)
       .nullable()
       .default(48)
       .describe(
@@ -170,22 +201,26 @@ export const policySchema = z
     taskTimeoutMinutes: z
       .number()
       .positive()
+      .max(10_080)
       .default(30)
       .describe("A run older than this is a timeout failure."),
     leaseSeconds: z
       .number()
       .int()
       .min(5)
+      .max(86_400)
       .default(300)
       .describe("How long a READY claim waits for `ack` before the task is claimable again."),
     activeWindowMinutes: z
       .number()
       .positive()
+      .max(10_080)
       .default(30)
       .describe("Sub-agent sessions updated this recently count as active."),
     schedule: z
       .string()
       .min(1)
+      .max(200)
       .refine(isSchedule, {
         message: 'expected "heartbeat" or a croner pattern such as "0 */30 * * * *"',
       })
@@ -196,10 +231,12 @@ export const policySchema = z
     queueFile: z
       .string()
       .min(1)
+      .max(1024)
       .default("memory/pending_tasks.json")
       .describe("Queue path, relative to the workspace; must stay inside it."),
     agentId: z
       .string()
+      .max(64)
       .regex(/^[a-z0-9_-]+$/i)
       .default("main")
       .describe("Host agent whose sessions are observed and used for spawns."),

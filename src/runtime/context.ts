@@ -48,7 +48,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<Context>
   const workspace = findWorkspace(opts.workspace, deps.env, hostConfig, deps.cwd);
   const loaded = opts.policy
     ? { policy: opts.policy, file: opts.policyFile ?? null }
-    : await loadPolicyFile(workspace.dir);
+    : await loadPolicyFile(workspace.dir, deps.cwd);
   const store = await openStore(workspace.dir, loaded.policy, deps, opts.lockStaleMs);
   const gateway = store.gateways ? gatewayIdentity(location, workspace.dir, deps.env) : null;
   const host = opts.host

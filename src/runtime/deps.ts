@@ -1,3 +1,4 @@
+import { escapeControlChars } from "../base/terminal.js";
 import { observeSystem, type SystemLoad } from "../host/system.js";
 
 export interface Logger {
@@ -37,11 +38,11 @@ export function newTaskId(nowMs: number): string {
  */
 export const localZone = (atMs: number): number => -new Date(atMs).getTimezoneOffset();
 
-/** Logs go to stderr; stdout is reserved for results. */
+/** Logs go to stderr (control characters escaped: a log line may carry task text); stdout is reserved for results. */
 export const stderrLogger: Logger = {
-  info: (m) => process.stderr.write(`task-manager: ${m}\n`),
-  warn: (m) => process.stderr.write(`task-manager: warning: ${m}\n`),
-  error: (m) => process.stderr.write(`task-manager: error: ${m}\n`),
+  info: (m) => process.stderr.write(`task-manager: ${escapeControlChars(m)}\n`),
+  warn: (m) => process.stderr.write(`task-manager: warning: ${escapeControlChars(m)}\n`),
+  error: (m) => process.stderr.write(`task-manager: error: ${escapeControlChars(m)}\n`),
 };
 
 export function defaultDeps(overrides: Partial<Deps> = {}): Deps {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cliJson, ROOT, tempDir, writeRelaxedRc } from "../helpers/cli.js";
@@ -92,6 +92,17 @@ describe("HEARTBEAT.md's commands, run as written", () => {
         last_error: { message: "sessions_spawn is not allowed here" },
       },
     ]);
+  });
+
+  it("an error text with shell syntax in it is recorded verbatim and runs nothing (it goes on stdin)", () => {
+    const ready = JSON.parse(sh(doc.check)) as { task: { id: string } };
+    const hostile =
+      "refused: $(touch pwned-1) `touch pwned-2` \"; touch pwned-3; echo \" '$(touch pwned-4)'";
+    sh(fill(doc.fail, [{ status: "error", error: hostile }, ready]));
+    expect(list()).toMatchObject([
+      { id: ready.task.id, state: "pending", last_error: { message: hostile } },
+    ]);
+    expect(readdirSync(ws.dir).filter((f) => f.startsWith("pwned"))).toEqual([]);
   });
 
   it("a placeholder nothing answers is an error, not a command with a hole in it", () => {

@@ -17,6 +17,15 @@
   let loading = false;
   let again = false;
 
+  /** Where a quota hold's end came from, in words (the hold's `source`). */
+  /** @type {Record<string, string>} */
+  const HOLD_SOURCE_WORDS = {
+    message: "the error message",
+    config: "your retry.quotaCooldownMs",
+    host: "the host's record",
+    default: "the default cooldown",
+  };
+
   const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
   /**
@@ -337,9 +346,7 @@
           { "data-testid": "hold" },
           `${h.scope} ${h.name} ${h.state === "ready" ? "is free again: one task goes first" : h.state === "probing" ? "is being probed by one task" : "is on hold"} `,
           h.state === "waiting" || h.state === null ? ticking(h.until, "until") : "",
-          h.source
-            ? ` (reset time from ${h.source === "host" ? "the host's record" : h.source === "message" ? "the error message" : "the default cooldown"})`
-            : "",
+          h.source ? ` (reset time from ${HOLD_SOURCE_WORDS[h.source] ?? h.source})` : "",
           h.whitelisted ? "" : " (not on the whitelist)",
         ),
       ),

@@ -1,7 +1,8 @@
 import { TaskManagerError } from "../../base/errors.js";
+import { jsonDataProblem, STORED_METADATA_MAX_DEPTH } from "../../core/bounds.js";
 import { migrateLegacy } from "../../core/migrate.js";
 import type { Queue } from "../../core/queue-model.js";
-import { checkLegacy, checkQueue } from "../../core/queue-validate.js";
+import { checkLegacy, checkStoredQueue } from "../../core/queue-validate.js";
 
 /** Queue files above this are refused (and left alone) rather than parsed into memory. */
 export const MAX_QUEUE_BYTES = 16 * 1024 * 1024;
@@ -61,18 +62,17 @@ export function decodeQueue(bytes: Buffer, file: string, nowMs: number): Decoded
   if (Array.isArray(data)) {
     const legacy = checkLegacy(data);
     if (!legacy.ok) throw corrupt(file, `legacy array entry ${legacy.problem}`);
-    return { queue: migrateLegacy(legacy.entries, nowMs), origin: "legacy" };
+    // Migration serialises each entry (its id is a hash of it): no deeper than JSON can write.
+    const deep = jsonDataProblem(data, { maxDepth: STORED_METADATA_MAX_DEPTH });
+    if (deep) throw corrupt(file, `legacy array: ${deep.what}`);
+    // The migration bounds what it carries over; checked like any stored queue all the same,
+    // so the first write (which publishes the migrated queue) cannot be refused or brick it.
+    const migrated = checkStoredQueue(migrateLegacy(legacy.entries, nowMs));
+    if (!migrated.ok) throw corrupt(file, `legacy array, once migrated: ${migrated.problem}`);
+    return { queue: migrated.queue, origin: "legacy" };
   }
-  const parsed = checkQueue(data);
+  // Ids unique and metadata writable, as the writer checks too (assertWritable).
+  const parsed = checkStoredQueue(data);
   if (!parsed.ok) throw corrupt(file, parsed.problem);
-  assertUniqueIds(parsed.queue, file);
   return { queue: parsed.queue, origin: "v2" };
-}
-
-function assertUniqueIds(queue: Queue, file: string): void {
-  const seen = new Set<string>();
-  for (const task of queue.tasks) {
-    if (seen.has(task.id)) throw corrupt(file, `task id ${task.id} appears twice`);
-    seen.add(task.id);
-  }
 }

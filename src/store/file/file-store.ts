@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isTaskManagerError, TaskManagerError } from "../../base/errors.js";
+import { fsFailure } from "../../base/fs-errors.js";
+import { assertWritable } from "../../core/queue-validate.js";
 import { emptyQueue } from "../../core/queue-model.js";
 import type { Queue } from "../../core/queue-model.js";
 import { crashPoint } from "../../base/faults.js";
@@ -81,16 +83,20 @@ export class FileQueueStore implements QueueStore {
         ? Object.freeze({ ...snapshot, queue: freezeQueue(snapshot.queue) })
         : snapshot;
     };
-    const full = await cacheFor(snapshotCaches, this.file).read(
-      this.file,
-      load,
-      (s) => s.origin === "v2",
-    );
-    return {
-      queue: selectView(full.queue, scope, this.#now()),
-      origin: full.origin,
-      counts: full.counts,
-    };
+    try {
+      const full = await cacheFor(snapshotCaches, this.file).read(
+        this.file,
+        load,
+        (s) => s.origin === "v2",
+      );
+      return {
+        queue: selectView(full.queue, scope, this.#now()),
+        origin: full.origin,
+        counts: full.counts,
+      };
+    } catch (err) {
+      throw this.#named(err);
+    }
   }
 
   /**
@@ -99,6 +105,18 @@ export class FileQueueStore implements QueueStore {
    * had in time.
    */
   async mutate<T>(
+    scope: Scope,
+    transform: (queue: Queue) => { queue: Queue; result: T },
+    lock?: Partial<LockOptions>,
+  ): Promise<MutateResult<T>> {
+    try {
+      return await this.#mutate(scope, transform, lock);
+    } catch (err) {
+      throw this.#named(err);
+    }
+  }
+
+  async #mutate<T>(
     scope: Scope,
     transform: (queue: Queue) => { queue: Queue; result: T },
     lock?: Partial<LockOptions>,
@@ -119,6 +137,8 @@ export class FileQueueStore implements QueueStore {
         return { result, written: false, revision: full.revision, counts: snapshot.counts };
       const changed = applyChange(full, view, diffQueue(view, queue));
       const next: Queue = { ...changed, revision: full.revision + 1 };
+      // Never publish what the reader would refuse: a bug becomes this refused change.
+      assertWritable(next, this.file);
       await publish(this.file, encodeQueue(next), {
         expected: raw.marker,
         lockLost: held.compromised,
@@ -128,6 +148,15 @@ export class FileQueueStore implements QueueStore {
     } finally {
       await held.release();
     }
+  }
+
+  /**
+   * A permission, read-only or full-disk failure anywhere on the way (the folder, the lock,
+   * the file, the staging copy) as its own code naming the queue and what to do.
+   */
+  #named(err: unknown): unknown {
+    if (isTaskManagerError(err)) return err;
+    return fsFailure(err, "the queue", this.file) ?? err;
   }
 
   #assertSafe(): void {

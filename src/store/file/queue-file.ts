@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
-import { TaskManagerError } from "../../base/errors.js";
+import { isTaskManagerError, TaskManagerError } from "../../base/errors.js";
+import { fsFailure } from "../../base/fs-errors.js";
 import { crashPoint } from "../../base/faults.js";
 import { contentHash, MAX_QUEUE_BYTES, revisionFromHead } from "./codec.js";
 
@@ -82,6 +83,19 @@ function lockLostError(file: string): TaskManagerError {
   );
 }
 
+/**
+ * write-file-atomic does not check how much each write wrote: on a full disk it "succeeds" with
+ * a truncated file. Fewer bytes on disk than written is that full disk (or quota), so it is
+ * named as one.
+ */
+function shortWrite(file: string, onDisk: number, written: number): TaskManagerError {
+  return new TaskManagerError(
+    "E_DISK_FULL",
+    `The disk (or quota) holding the queue ${file} is full: a short write left ${onDisk} of ${written} bytes on disk. Free some space and run the command again; the previous queue file was left as it was.`,
+    { file, errno: "short write" },
+  );
+}
+
 export function stagingPrefix(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.staged-`);
 }
@@ -110,12 +124,15 @@ export async function publish(file: string, bytes: Buffer, guard: PublishGuard):
       const { default: writeFileAtomic } = await import("write-file-atomic");
       await writeFileAtomic(staged, bytes, { mode: 0o600, fsync: true });
       const back = await fs.readFile(staged);
-      if (!back.equals(bytes))
-        throw new Error(`short write: ${back.length} of ${bytes.length} bytes on disk`);
+      if (!back.equals(bytes)) throw shortWrite(file, back.length, bytes.length);
     } catch (err) {
+      if (isTaskManagerError(err)) throw err;
+      // Permission, read-only, full disk: each its own code, saying what to do.
+      const named = fsFailure(err, "the queue", file);
+      if (named) throw named;
       throw new TaskManagerError(
         "E_WRITE_FAILED",
-        `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; free disk space and retry.`,
+        `Could not write the queue next to ${file}: ${(err as Error).message}. The previous queue file was left as it was; check the disk and retry.`,
         { file },
       );
     }

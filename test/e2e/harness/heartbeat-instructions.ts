@@ -24,7 +24,7 @@ export interface HeartbeatInstructions {
   acceptedStatus: string;
   /** After an accepted spawn; `<placeholders>` name paths in the status object or the spawn result. */
   ack: string;
-  /** After a refused spawn. */
+  /** After a refused spawn (a heredoc: the error text goes on stdin). */
   fail: string;
   /** The reply when nothing else needs attention. */
   okReply: string;
@@ -45,7 +45,10 @@ export function readInstructions(text: string): HeartbeatInstructions {
   const start = text.indexOf(SECTION_HEADING);
   if (start < 0) throw new Error(`the text has no "${SECTION_HEADING}" section`);
   const section = text.slice(start);
-  const spans = [...section.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  // Commands are inline code spans, or fenced blocks (a heredoc spans lines): both are read.
+  const blocks = [...section.matchAll(/^```[a-z]*\n([\s\S]*?)\n```$/gm)].map((m) => m[1]!);
+  const inline = [...section.replace(/^```[a-z]*\n[\s\S]*?\n```$/gm, "").matchAll(/`([^`]+)`/g)];
+  const spans = [...inline.map((m) => m[1]!), ...blocks];
   const command = (verb: string): string => {
     const found = spans.find((s) => new RegExp(`/skill/task-manager ${verb}\\b`).test(s));
     if (!found)
