@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { TaskManagerError } from "../../base/errors.js";
 import { emptyQueue, type Queue, type Task, type TaskState } from "../../core/queue-model.js";
-import { checkQueue } from "../../core/queue-validate.js";
+import { assertWritable, checkQueue } from "../../core/queue-validate.js";
 import { HISTORY_LIMIT } from "../../core/tasks.js";
 import { probeIds } from "../../core/views.js";
 import { isoTime } from "../../core/time.js";
@@ -195,13 +195,8 @@ export class PostgresQueueStore implements QueueStore {
 
 /** The reader's own check, before anything is written: a change it would refuse is refused now. */
 function checkWritable(view: Queue, after: Queue, s: PgSettings): void {
-  const checked = checkQueue({ ...after, revision: view.revision });
-  if (checked.ok) return;
-  throw new TaskManagerError(
-    "E_INVALID_INPUT",
-    `This change would leave the queue ${s.queue} in a state task-manager could not read (${checked.problem}); it was not written.`,
-    { store: "postgres", why: checked.problem },
-  );
+  // The same last check the file store makes: never write what the reader would refuse.
+  assertWritable({ ...after, revision: view.revision }, `the PostgreSQL queue ${s.queue}`);
 }
 
 /** The whole queue's counts after a change, from the counts before and the states it moved. */
