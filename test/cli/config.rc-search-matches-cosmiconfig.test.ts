@@ -1,78 +1,36 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { createRequire } from "node:module";
 import { getDefaultSearchPlaces } from "cosmiconfig";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  loadPolicyFile,
-  META_SEARCH_PLACES,
-  mightFindConfig,
-  RC_SEARCH_PLACES,
+  CODE_PLACES,
+  DATA_PLACES,
+  META_CODE_PLACES,
+  META_DATA_PLACES,
 } from "../../src/policy/load.js";
-import { tempDir } from "../helpers/cli.js";
 
 // Not re-exported by the package index; read from the module that defines it.
 const { metaSearchPlaces } = createRequire(import.meta.url)("cosmiconfig/dist/defaults.js") as {
   metaSearchPlaces: string[];
 };
 
-let ws: { dir: string; cleanup: () => void };
-let cwd: { dir: string; cleanup: () => void };
-beforeEach(() => {
-  ws = tempDir();
-  cwd = tempDir();
-});
-afterEach(() => {
-  ws.cleanup();
-  cwd.cleanup();
-});
-
-// loadPolicyFile skips cosmiconfig (and its start-up cost) when no file it would look at exists;
-// that is only the same behaviour while these lists are cosmiconfig's own.
-describe("the config pre-check looks exactly where cosmiconfig looks", () => {
-  it("uses cosmiconfig's search places and meta-config places", () => {
-    expect(RC_SEARCH_PLACES).toEqual(getDefaultSearchPlaces("taskmanager"));
-    expect(META_SEARCH_PLACES).toEqual(metaSearchPlaces);
+/**
+ * cosmiconfig is no longer loaded (it ran code configs); our own search must still look
+ * everywhere it looked, so no config a user relied on is silently ignored: each of its places
+ * is either read as data or refused as code (issue 16, point 2). cosmiconfig stays a dev
+ * dependency for this comparison only.
+ */
+describe("the config search covers every place cosmiconfig looked", () => {
+  it("every default search place is a data place (read) or a code place (refused), in order", () => {
+    const ours = new Set([...DATA_PLACES.map(([p]) => p), ...CODE_PLACES]);
+    const theirs = getDefaultSearchPlaces("taskmanager");
+    for (const place of theirs) expect(ours.has(place), place).toBe(true);
+    // Data places keep cosmiconfig's order (first found wins), the .json5 forms added.
+    const dataInTheirs = DATA_PLACES.map(([p]) => p).filter((p) => theirs.includes(p));
+    expect(dataInTheirs).toEqual(theirs.filter((p) => dataInTheirs.includes(p)));
   });
 
-  it("finds nothing in an empty workspace, and defaults apply", async () => {
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(false);
-    expect(await loadPolicyFile(ws.dir)).toMatchObject({ file: null, raw: {} });
-  });
-
-  it("sees every search place, a .config one included", async () => {
-    for (const place of RC_SEARCH_PLACES.filter((p) => p !== "package.json")) {
-      const t = tempDir();
-      mkdirSync(path.join(t.dir, ".config"));
-      writeFileSync(path.join(t.dir, place), "{}");
-      expect(mightFindConfig(t.dir, cwd.dir), place).toBe(true);
-      t.cleanup();
-    }
-    mkdirSync(path.join(ws.dir, ".config"));
-    writeFileSync(path.join(ws.dir, ".config/taskmanagerrc.json"), '{"maxConcurrent": 3}');
-    expect((await loadPolicyFile(ws.dir)).policy.maxConcurrent).toBe(3);
-  });
-
-  it("counts a package.json only with a taskmanager key (or when it cannot be parsed)", async () => {
-    writeFileSync(path.join(ws.dir, "package.json"), '{"name": "x"}');
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(false);
-    writeFileSync(
-      path.join(ws.dir, "package.json"),
-      '{"name": "x", "taskmanager": {"maxConcurrent": 2}}',
-    );
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(true);
-    expect((await loadPolicyFile(ws.dir)).policy.maxConcurrent).toBe(2);
-    writeFileSync(path.join(ws.dir, "package.json"), "{ not json");
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(true);
-  });
-
-  it("defers to cosmiconfig when the current directory has a meta config", () => {
-    writeFileSync(
-      path.join(cwd.dir, "package.json"),
-      '{"cosmiconfig": {"searchPlaces": ["tm.json"]}}',
-    );
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(true);
-    writeFileSync(path.join(cwd.dir, "package.json"), '{"name": "plain"}');
-    expect(mightFindConfig(ws.dir, cwd.dir)).toBe(false);
+  it("every meta-config place is looked at: code forms refused, data forms checked", () => {
+    const ours = new Set([...META_CODE_PLACES, ...META_DATA_PLACES.map(([p]) => p)]);
+    for (const place of metaSearchPlaces) expect(ours.has(place), place).toBe(true);
   });
 });
