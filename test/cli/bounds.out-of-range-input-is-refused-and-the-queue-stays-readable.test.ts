@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyQueue, type Queue } from "../../src/core/queue-model.js";
+import { EVERYTHING } from "../../src/core/views.js";
 import { queueTool } from "../../src/plugin/surfaces.js";
 import { runAction } from "../../src/page/actions.js";
 import { createContext, type Context } from "../../src/runtime/context.js";
@@ -187,7 +188,7 @@ describe("the store never publishes a queue its reader refuses", () => {
     it(`a transform that leaves ${name} is refused with E_WOULD_CORRUPT; the file is unchanged`, async () => {
       const before = await seeded();
       await expect(
-        store().mutate((q) => ({ queue: breakIt(q) as Queue, result: null })),
+        store().mutate(EVERYTHING, (q: Queue) => ({ queue: breakIt(q) as Queue, result: null })),
       ).rejects.toMatchObject({ code: "E_WOULD_CORRUPT" });
       expect(readFileSync(queueFile()).equals(before)).toBe(true);
       expectReadable();
@@ -196,7 +197,7 @@ describe("the store never publishes a queue its reader refuses", () => {
 
   it("the same check passes every queue the reader accepts (an empty one, a busy one)", async () => {
     await expect(
-      store().mutate(() => ({ queue: { ...emptyQueue(), paused: true }, result: 1 })),
+      store().mutate(EVERYTHING, () => ({ queue: { ...emptyQueue(), paused: true }, result: 1 })),
     ).resolves.toMatchObject({
       written: true,
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { holdEnd } from "../../src/core/holds.js";
 import { resetTimeFromMessage } from "../../src/core/reset-hint.js";
 import { policy, T0 } from "../helpers/fixtures.js";
+import { DEFAULT_QUOTA_COOLDOWN_MS } from "../../src/policy/defaults.js";
 
 const S = 1000;
 const M = 60 * S;
@@ -75,7 +76,7 @@ describe("reset times read from a rate-limit failure's text", () => {
   });
 });
 
-describe("a hold's end: the provider's hint in the text, else the host's record, else the configured cooldown — clamped", () => {
+describe("a hold's end: the provider's hint in the text, else the host's record, else the built-in cooldown — clamped", () => {
   const retry = policy().retry;
 
   it("the provider's hint in the text wins over the host's recorded resume time", () => {
@@ -95,9 +96,9 @@ describe("a hold's end: the provider's hint in the text, else the host's record,
     });
   });
 
-  it("the configured cooldown when neither says", () => {
+  it("the built-in cooldown when neither says (and none is configured)", () => {
     expect(holdEnd({ message: "429 rate limited" }, retry, T0)).toEqual({
-      untilMs: T0 + retry.quotaCooldownMs,
+      untilMs: T0 + DEFAULT_QUOTA_COOLDOWN_MS,
       source: "default",
     });
   });
