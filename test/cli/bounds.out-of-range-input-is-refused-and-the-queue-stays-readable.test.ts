@@ -175,7 +175,9 @@ describe("the store never publishes a queue its reader refuses", () => {
         tasks: q.tasks.map((x) => ({ ...x, run_at: "+031689-05-07T00:00:00.000Z" })),
       }),
     ],
-    ["a task id twice", (q: Queue) => ({ ...q, tasks: [...q.tasks, ...q.tasks] })],
+    // A task id twice is not here: mutate() applies a transform as a change keyed by id
+    // (diffQueue/applyChange), so a doubled id cannot reach the write; the reader still
+    // refuses one found in a file (checkStoredQueue).
     [
       "metadata 200,000 levels deep",
       (q: Queue) => {
