@@ -1,4 +1,3 @@
-import { DEFAULT_QUOTA_COOLDOWN_MS } from "../policy/defaults.js";
 import type { Policy } from "../policy/schema.js";
 import type { Hold, Queue, Task } from "./queue-model.js";
 import { resetTimeFromMessage, type ZoneOffset } from "./reset-hint.js";
@@ -43,6 +42,13 @@ export function holdView(key: string, hold: Hold, nowMs: number): HoldView {
     probe_task: hold.probe?.task_id ?? null,
   };
 }
+
+/**
+ * How long a quota hold lasts when nothing said (no reset time in the error, no
+ * `retry.quotaCooldownMs` set, no resume time recorded by the host): 15 minutes. Here, not in
+ * policy/defaults.ts, because it is the last step of holdEnd's order, not a config default.
+ */
+export const DEFAULT_QUOTA_COOLDOWN_MS = 900_000;
 
 export interface HoldEnd {
   untilMs: number;

@@ -1,12 +1,6 @@
 import type { Policy } from "./schema.js";
 
 /**
- * How long a quota hold lasts when nothing said (no reset time in the error, no
- * `retry.quotaCooldownMs` set, no resume time recorded by the host): 15 minutes.
- */
-export const DEFAULT_QUOTA_COOLDOWN_MS = 900_000;
-
-/**
  * The policy with every default, written out so the idle heartbeat check needs no zod. The
  * schema stays the truth: a test fails unless this equals `policySchema.parse({})`.
  */

@@ -52,7 +52,7 @@ export const retrySchema = z
       .default(3_600_000)
       .describe("Cap on the retry delay."),
     // No default on purpose: whether the user set it decides whether it outranks the host's
-    // recorded resume time (see holds.ts); unset, DEFAULT_QUOTA_COOLDOWN_MS applies last.
+    // recorded resume time (see core/holds.ts); unset, its DEFAULT_QUOTA_COOLDOWN_MS applies last.
     quotaCooldownMs: z
       .number()
       .int()

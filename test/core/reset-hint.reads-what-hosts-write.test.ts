@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { holdEnd } from "../../src/core/holds.js";
+import { DEFAULT_QUOTA_COOLDOWN_MS, holdEnd } from "../../src/core/holds.js";
 import { resetTimeFromMessage } from "../../src/core/reset-hint.js";
 import { policy, T0 } from "../helpers/fixtures.js";
-import { DEFAULT_QUOTA_COOLDOWN_MS } from "../../src/policy/defaults.js";
 
 const S = 1000;
 const M = 60 * S;
