@@ -201,7 +201,8 @@ export const policySchema = z
     taskTimeoutMinutes: z
       .number()
       .positive()
-      .max(10_080)
+      // Ten years, as maxAgeHours: a bound only so that the times a run records stay dates.
+      .max(5_256_000)
       .default(30)
       .describe("A run older than this is a timeout failure."),
     leaseSeconds: z
