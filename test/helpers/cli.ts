@@ -61,3 +61,19 @@ export function writeRelaxedRc(workspace: string, extra: Record<string, unknown>
     JSON.stringify({ ...RELAXED, ...extra }),
   );
 }
+
+/**
+ * Whether the CLI can run as `nobody` (uid 65534), as the permission tests need: only root can
+ * switch users, and a checkout inside a private folder (a 0700 temp dir) is closed to `nobody`.
+ */
+export function nobodyCanRunCli(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const r = spawnSync(process.execPath, [CLI, "--help"], {
+    uid: 65534,
+    gid: 65534,
+    cwd: "/",
+    env: { PATH: process.env.PATH },
+    encoding: "utf8",
+  });
+  return r.status === 0;
+}
