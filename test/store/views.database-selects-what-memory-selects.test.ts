@@ -10,25 +10,14 @@ import { isoTime } from "../../src/core/time.js";
 import { EVERYTHING, type Scope } from "../../src/core/views.js";
 import type { Context } from "../../src/runtime/context.js";
 import { noPostgres, StoreRig } from "../helpers/stores.js";
+import { seeded } from "../helpers/sim.js";
 
 const NOW = Date.parse("2026-12-03T12:00:00.000Z");
 const HOUR = 3_600_000;
 
-/** A small deterministic generator (mulberry32): a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A queue with every kind of task the views tell apart: states, retry times, ages, ties. */
 function randomQueue(seed: number, size: number): Queue {
-  const r = rng(seed);
+  const r = seeded(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const at = (hoursAgo: number): string => isoTime(NOW - Math.round(hoursAgo * HOUR));
   const tasks: Task[] = [];
