@@ -18,6 +18,7 @@ import { GatewayClient, type GatewayEvent } from "../../../src/host/gateway-clie
 import { forgetHome, killByHome, killGroup, track } from "./cleanup.js";
 import { KINDS, type HostKind, type KindSpec } from "./kinds.js";
 import { recordsFor, type Json, type JsonObject, type SessionEntry } from "./records.js";
+import { clearDeadSessionStoreLocks } from "./stale-locks.js";
 
 export type { Json, JsonObject, SessionEntry } from "./records.js";
 export type { HostKind } from "./kinds.js";
@@ -115,6 +116,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   let events: GatewayEvent[] = [];
 
   async function start(): Promise<void> {
+    clearDeadSessionStoreLocks(stateDir);
     child = spawnGateway(spec, env, root, port, token, gatewayLog);
     client = await connectWhenReady(
       spec,
