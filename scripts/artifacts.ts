@@ -1,5 +1,5 @@
 import { PLUGIN_DESCRIPTION, PLUGIN_ID, ROOT_CLI_DESCRIPTION } from "../src/base/product.js";
-import { DEFAULT_POLICY, policyJsonSchema } from "../src/policy/schema.js";
+import { DEFAULT_POLICY, pluginConfigJsonSchema, policyJsonSchema } from "../src/policy/schema.js";
 
 /**
  * The schema without `default`s. OpenClaw fills a manifest schema's defaults into
@@ -48,12 +48,14 @@ function openclawManifest(
  */
 export function generatedArtifacts(version: string): Record<string, string> {
   const schema = policyJsonSchema();
+  // The plugin's config takes every policy key plus the gateway's (agents, caps, hold groups).
+  const plugin = pluginConfigJsonSchema();
   const clawdbot = {
     id: PLUGIN_ID,
     name: PLUGIN_ID,
     description: PLUGIN_DESCRIPTION,
     version,
-    configSchema: schema,
+    configSchema: plugin,
   };
   const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   return {
@@ -64,6 +66,6 @@ export function generatedArtifacts(version: string): Record<string, string> {
     }),
     "config/taskmanagerrc.example.json": json(DEFAULT_POLICY),
     "clawdbot.plugin.json": json(clawdbot),
-    "openclaw.plugin.json": json(openclawManifest(version, schema)),
+    "openclaw.plugin.json": json(openclawManifest(version, plugin)),
   };
 }

@@ -1,8 +1,8 @@
 import { isObject } from "../base/json.js";
 import { PLUGIN_ENTRY_PATH } from "../base/product.js";
 import { loadPolicyFile } from "../policy/load.js";
-import { parsePolicy } from "../policy/parse.js";
-import type { Policy } from "../policy/schema.js";
+import { parseGatewaySettings, parsePolicy } from "../policy/parse.js";
+import { GATEWAY_KEYS, type GatewaySettings, type Policy } from "../policy/schema.js";
 
 export const PLUGIN_CONFIG_PATH = `${PLUGIN_ENTRY_PATH}.config`;
 
@@ -21,6 +21,21 @@ export function mergeConfig(
   return out;
 }
 
+const isGatewayKey = (key: string): boolean => (GATEWAY_KEYS as readonly string[]).includes(key);
+
+/** The plugin config's keys that are one workspace's policy (everything but the gateway's). */
+export function policyPart(pluginConfig: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(pluginConfig).filter(([k]) => !isGatewayKey(k)));
+}
+
+/** The plugin config's gateway keys, validated; an error names the config path and key. */
+export function gatewayPart(pluginConfig: Record<string, unknown>): GatewaySettings {
+  return parseGatewaySettings(
+    Object.fromEntries(Object.entries(pluginConfig).filter(([k]) => isGatewayKey(k))),
+    PLUGIN_CONFIG_PATH,
+  );
+}
+
 /**
  * Plugin mode's policy: the workspace's `.taskmanagerrc`, with the host's
  * plugins.entries.task-manager.config merged over it — the host config wins key by key, since
@@ -32,7 +47,7 @@ export async function loadPluginPolicy(
   pluginConfig: Record<string, unknown> | undefined,
 ): Promise<{ policy: Policy; source: string }> {
   const rc = await loadPolicyFile(workspace);
-  const over = pluginConfig ?? {};
+  const over = policyPart(pluginConfig ?? {});
   if (Object.keys(over).length === 0) return { policy: rc.policy, source: rc.file ?? "(defaults)" };
   parsePolicy(over, PLUGIN_CONFIG_PATH);
   const source = rc.file ? `${rc.file} + ${PLUGIN_CONFIG_PATH}` : PLUGIN_CONFIG_PATH;

@@ -26,6 +26,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   schedule: "heartbeat",
   queueFile: "memory/pending_tasks.json",
   agentId: "main",
+  wake: "due",
   capture: { subagents: true, main: false },
   store: { schema: "task_manager", gatewayLeaseSeconds: 90, poolSize: 4 },
   budget: {

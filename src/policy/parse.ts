@@ -1,10 +1,20 @@
 import type { z } from "zod";
 import { TaskManagerError } from "../base/errors.js";
-import { policySchema, type Policy } from "./schema.js";
+import { gatewaySchema, policySchema, type GatewaySettings, type Policy } from "./schema.js";
 
 /** Validates raw policy input; errors name the file, the key and what was expected. */
 export function parsePolicy(raw: unknown, where: string): Policy {
   const result = policySchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  throw new TaskManagerError("E_CONFIG_INVALID", formatIssues(result.error.issues, where), {
+    file: where,
+    keys: result.error.issues.map((i) => keyOf(i)),
+  });
+}
+
+/** Validates the plugin config's gateway keys (agents, gatewayMaxConcurrent, holdGroups). */
+export function parseGatewaySettings(raw: unknown, where: string): GatewaySettings {
+  const result = gatewaySchema.safeParse(raw ?? {});
   if (result.success) return result.data;
   throw new TaskManagerError("E_CONFIG_INVALID", formatIssues(result.error.issues, where), {
     file: where,

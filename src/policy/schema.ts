@@ -23,6 +23,11 @@ const modelRef = z
 /** Bounds on durations: every time the queue records stays a date the file can hold. */
 const DAY_MS = 86_400_000;
 
+/** A host agent id, as both hosts write them. */
+const agentIdSchema = z.string().max(64).regex(/^[a-z0-9_-]+$/i, {
+  message: 'expected an agent id such as "main" (letters, digits, "-", "_")',
+});
+
 /** "heartbeat", or a pattern croner accepts. */
 const isSchedule = (value: string): boolean => value === "heartbeat" || cronProblem(value) === null;
 
@@ -235,12 +240,17 @@ export const policySchema = z
       .max(1024)
       .default("memory/pending_tasks.json")
       .describe("Queue path, relative to the workspace; must stay inside it."),
-    agentId: z
-      .string()
-      .max(64)
-      .regex(/^[a-z0-9_-]+$/i)
+    agentId: agentIdSchema
       .default("main")
-      .describe("Host agent whose sessions are observed and used for spawns."),
+      .describe(
+        "Host agent whose sessions are observed and used for spawns (skill mode; the plugin serves every agent of its gateway, see `agents`).",
+      ),
+    wake: z
+      .enum(["due", "heartbeat"])
+      .default("due")
+      .describe(
+        'Plugin mode: "due" starts work the moment it may start (a timer for the earliest retry, hold end, lease or timeout; a watch on the queue; run ends; the main session going idle), with the schedule as a safety net; "heartbeat": only on the schedule. Skill mode: "due" asks the host for a heartbeat when a quota hold ends.',
+      ),
     capture: captureSchema.default(captureSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
     budget: budgetSchema
@@ -252,6 +262,47 @@ export const policySchema = z
   })
   .strict();
 
+/**
+ * Keys that belong to the gateway, not to one workspace: set only in the plugin's config
+ * (plugins.entries.task-manager.config), never in `.taskmanagerrc`. The plugin's config schema
+ * is the policy schema plus these, so one source generates both manifests.
+ */
+export const gatewaySchema = z
+  .object({
+    agents: z
+      .array(agentIdSchema)
+      .min(1)
+      .optional()
+      .describe(
+        "Agents whose queues the plugin serves (default: every agent the gateway is configured with; a gateway without a roster has the one agent main).",
+      ),
+    gatewayMaxConcurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "Background runs the plugin lets all agents together have at once (default: the largest maxConcurrent of the agents served).",
+      ),
+    holdGroups: z
+      .array(z.array(agentIdSchema).min(1))
+      .optional()
+      .describe(
+        "Agents that share provider accounts: a quota hold placed in one's queue is placed in the others' too. Default: all agents served share (one group); [] shares nothing.",
+      ),
+  })
+  .strict();
+
+export const GATEWAY_KEYS = Object.keys(gatewaySchema.shape) as Array<
+  keyof z.infer<typeof gatewaySchema>
+>;
+
+/** What plugins.entries.task-manager.config may hold: any policy key, plus the gateway's. */
+export const pluginConfigSchema = policySchema.extend(gatewaySchema.shape).strict();
+
+export type GatewaySettings = z.output<typeof gatewaySchema>;
+
 /** Input form (what a user writes); every key optional. */
 export type PolicyInput = z.input<typeof policySchema>;
 /** Resolved policy with every default applied. */
@@ -259,12 +310,21 @@ export type Policy = z.output<typeof policySchema>;
 
 export const DEFAULT_POLICY: Policy = policySchema.parse({});
 
-/** JSON Schema of the policy (input form), as embedded in clawdbot.plugin.json. */
+/** JSON Schema of the policy (input form): `.taskmanagerrc`. */
 export function policyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(policySchema, { io: "input", target: "draft-7" }) as Record<
+  return jsonSchemaOf(policySchema);
+}
+
+/** JSON Schema of the plugin's config (policy + gateway keys), as the manifests embed it. */
+export function pluginConfigJsonSchema(): Record<string, unknown> {
+  return jsonSchemaOf(pluginConfigSchema);
+}
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: "input", target: "draft-7" }) as Record<
     string,
     unknown
   >;
-  delete schema.$schema;
-  return schema;
+  delete json.$schema;
+  return json;
 }
