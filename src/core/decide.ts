@@ -39,6 +39,11 @@ export interface Observation {
   freeMemoryMB: number;
   /** Where budget days begin and what models cost; absent: the policy's zone (else UTC) and prices. */
   spend?: SpendEnv;
+  /**
+   * Plugin mode with several agents: background runs of the gateway's other agents, and the
+   * gateway-wide cap (`gatewayMaxConcurrent`) they share with this queue's own.
+   */
+  gateway?: { othersActive: number; max: number };
 }
 
 export type Decision =
@@ -231,7 +236,8 @@ export function capacityGate(
     return { kind: "closed", ...block };
   }
   const retryAtMs = nowMs + RECHECK_MS;
-  if (countActive(queue, obs) >= policy.maxConcurrent)
+  const active = countActive(queue, obs);
+  if (active >= policy.maxConcurrent || gatewayFull(active, obs))
     return { kind: "closed", reason: "concurrency_limit", retryAtMs };
   if (obs.mainBusy) return { kind: "closed", reason: "main_busy", retryAtMs };
   if (obs.loadPerCore > policy.loadThreshold)
@@ -240,6 +246,10 @@ export function capacityGate(
     return { kind: "closed", reason: "memory_pressure", retryAtMs };
   return { kind: "open", model: pick.model, task: pick.task, probes: pick.probes };
 }
+
+/** The gateway-wide cap: this queue's runs plus the other agents' reach it. */
+export const gatewayFull = (active: number, obs: Observation): boolean =>
+  obs.gateway !== undefined && active + obs.gateway.othersActive >= obs.gateway.max;
 
 /**
  * The best due task on its first free model; when holds leave it none, a pending probe task

@@ -208,3 +208,37 @@ export function probeTaskIds(queue: Queue): string[] {
   }
   return ids;
 }
+
+/** Holds still waiting at `nowMs` (their end not reached), by key. */
+export function waitingHolds(queue: Queue, nowMs: number): Array<[string, Hold]> {
+  return Object.entries(queue.holds ?? {}).filter(([, h]) => Date.parse(h.until) > nowMs);
+}
+
+/**
+ * Holds placed in another queue whose provider account this queue shares (another agent of the
+ * same gateway): each is taken over unless this queue holds that key as long already. Taken over
+ * with no probe: when it ends, this queue sends its own probe first. The same queue object comes
+ * back when nothing changes, so a caller writes nothing.
+ */
+export function adoptHolds(
+  queue: Queue,
+  holds: ReadonlyArray<readonly [string, Hold]>,
+  nowMs: number,
+): Queue {
+  let out: Record<string, Hold> | null = null;
+  for (const [key, hold] of holds) {
+    const untilMs = Date.parse(hold.until);
+    if (!(untilMs > nowMs)) continue;
+    const mine = (out ?? queue.holds)?.[key];
+    if (mine !== undefined && Date.parse(mine.until) >= untilMs) continue;
+    out ??= { ...queue.holds };
+    out[key] = {
+      scope: hold.scope,
+      until: hold.until,
+      source: hold.source,
+      since: isoTime(nowMs),
+      probe: null,
+    };
+  }
+  return out === null ? queue : { ...queue, holds: out };
+}

@@ -2,6 +2,7 @@ import type { Policy } from "../policy/schema.js";
 import {
   capacityGate,
   countActive,
+  gatewayFull,
   type DeferReason,
   type Gate,
   type Observation,
@@ -107,6 +108,17 @@ function gateWait(w: WaitContext, gate: Extract<Gate, { kind: "closed" }>): Wait
             text: `every whitelisted model rests after a rate limit (${policy.models.length} of ${policy.models.length})`,
           };
     case "concurrency_limit":
+      if (w.active < policy.maxConcurrent && obs.gateway && gatewayFull(w.active, obs))
+        return {
+          reason: gate.reason,
+          untilMs: until,
+          facts: {
+            active: w.active + obs.gateway.othersActive,
+            max: obs.gateway.max,
+            scope: "gateway",
+          },
+          text: `background runs across the gateway's agents: ${w.active + obs.gateway.othersActive}/${obs.gateway.max}`,
+        };
       return {
         reason: gate.reason,
         untilMs: until,

@@ -25,6 +25,8 @@ export interface CheckOptions {
   startBlocked?: boolean;
   /** Who runs this check, for a shared store's heartbeat: the CLI (default) or a gateway's dispatcher. */
   gatewayKind?: GatewayKind;
+  /** Plugin mode, several agents: the other agents' runs and the gateway-wide cap. */
+  gateway?: Observation["gateway"];
 }
 
 interface Seen {
@@ -76,11 +78,34 @@ export async function observe(ctx: Context, queue: Queue, opts: CheckOptions): P
       loadPerCore: system.loadPerCore,
       freeMemoryMB: system.freeMemoryMB,
       spend: spendEnvFor(ctx),
+      ...(opts.gateway ? { gateway: opts.gateway } : {}),
     },
     outcomes: new Map(outcomeList),
     startBlocked: opts.startBlocked ?? false,
   };
 }
+
+/**
+ * Background runs that count against this queue's slots once its finished runs are settled:
+ * the host's busy sub-agent sessions (ours and others') plus our own claims and runs, counted
+ * once, leaving out runs of ours the host shows ended (the next check settles them). What
+ * `decide` would count after that check — for the gateway-wide cap, read by the other agents.
+ */
+export async function activeRuns(ctx: Context): Promise<number> {
+  const { queue } = await ctx.store.read(dispatchScope(ctx.policy));
+  const { observation, outcomes } = await observe(ctx, queue, {});
+  const keys = new Set(observation.activeSessionKeys);
+  let claims = 0;
+  for (const task of inFlightTasks(queue)) {
+    const key = task.run?.session_key;
+    if (!key) claims += 1;
+    else if (!ENDED.has(outcomes.get(runKey(task))?.status ?? "unknown")) keys.add(key);
+  }
+  return keys.size + claims;
+}
+
+/** Outcomes after which a run holds no slot. */
+const ENDED: ReadonlySet<string> = new Set(["done", "failed", "interrupted", "rejected"]);
 
 function transform(ctx: Context, queue: Queue, seen: Seen): CheckResult {
   return runCheckTransform({
