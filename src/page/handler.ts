@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "../runtime/context.js";
 import { stderrLogger, type Logger } from "../runtime/deps.js";
-import { buildStatusView, type StatusViewOptions } from "../runtime/page-view.js";
+import { type AgentTab, buildStatusView, type StatusViewOptions } from "../runtime/page-view.js";
 import { parseAction, runAction } from "./actions.js";
 import { isAssetPath, loadAssets, PAGE_CSP, type AssetPath } from "./assets.js";
 import { QueueEvents } from "./events.js";
@@ -22,9 +22,16 @@ import {
   sendJson,
 } from "./http.js";
 
-export interface StatusHandlerOptions extends Pick<StatusViewOptions, "mainBusy" | "nextCheckAt"> {
-  /** The context for a request: the plugin builds one per call (config may change), serve keeps one. */
-  context: () => Promise<Context>;
+export interface StatusHandlerOptions extends Pick<StatusViewOptions, "nextCheckAt"> {
+  /**
+   * The context for a request, for the agent it names (`?agent=`; none: the primary one): the
+   * plugin builds one per call (config may change), serve keeps one.
+   */
+  context: (agent?: string) => Promise<Context>;
+  /** The gateway's agents, each with its counts (plugin mode: one queue per agent); serve has none. */
+  agents?: () => Promise<AgentTab[]>;
+  /** Whether that agent's main session is mid-run (plugin mode); elsewhere not observed. */
+  mainBusy?: (agent?: string) => boolean;
   /**
    * Who may ask: our own key (`token`: `serve`, and the page in a gateway — see page-mount.ts
    * for why not the gateway's auth), or `host` for a mount behind a host's own auth (none ships).
@@ -47,6 +54,9 @@ export interface StatusHandler {
 }
 
 export const DEFAULT_BASE_PATH = "/task-manager";
+
+/** An agent id as both hosts write them (the `agent` query parameter). */
+const AGENT_ID = /^[a-z0-9_-]{1,64}$/i;
 
 /**
  * What a page on another origin may send with the key (the Control UI's sandboxed frame has an
@@ -74,10 +84,17 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
   const base = (options.basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, "");
   const log = options.logger ?? stderrLogger;
   const assets = loadAssets();
-  let events: QueueEvents | null = null;
+  // One event feed per agent's queue, each watching only while a page of that agent is open.
+  const events = new Map<string, QueueEvents>();
   let closed = false;
-  const eventsFor = (ctx: Context): QueueEvents =>
-    (events ??= new QueueEvents({ watch: (onChange) => ctx.store.watch(onChange) }));
+  const eventsFor = (agent: string, ctx: Context): QueueEvents => {
+    let feed = events.get(agent);
+    if (!feed) {
+      feed = new QueueEvents({ watch: (onChange) => ctx.store.watch(onChange) });
+      events.set(agent, feed);
+    }
+    return feed;
+  };
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, rest: AssetPath): void {
     const method = req.method ?? "GET";
@@ -109,10 +126,13 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
       return sendAsset(req, res, rest);
     }
     const api = rest.slice(4);
+    const agent = url.searchParams.get("agent") ?? undefined;
+    if (agent !== undefined && !AGENT_ID.test(agent))
+      return sendError(res, 400, "E_INVALID_INPUT", "agent must be an agent id such as main.");
     if (api === "status" || api === "events") {
       if (method !== "GET")
         return sendError(res, 405, "E_METHOD_NOT_ALLOWED", `${api} is GET only.`, { Allow: "GET" });
-      const ctx = await options.context();
+      const ctx = await options.context(agent);
       if (api === "events") {
         if (closed)
           sendError(
@@ -121,7 +141,7 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
             "E_BUSY",
             "The status page is stopping (gateway stop or plugin reload); the page reconnects by itself.",
           );
-        else if (!eventsFor(ctx).attach(res))
+        else if (!eventsFor(agent ?? "", ctx).attach(res))
           sendError(res, 503, "E_BUSY", "Too many open status pages; close one.");
         return;
       }
@@ -131,8 +151,9 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
         200,
         await buildStatusView(ctx, {
           ...(limit ? { limit } : {}),
-          ...(options.mainBusy ? { mainBusy: options.mainBusy } : {}),
+          ...(options.mainBusy ? { mainBusy: () => options.mainBusy!(agent) } : {}),
           ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}),
+          ...(options.agents ? { agents: await options.agents() } : {}),
         }),
       );
     }
@@ -148,7 +169,7 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
       return sendError(res, 403, "E_CROSS_SITE", `Refused: ${refusal}.`);
     }
     const body = await readJsonObject(req);
-    const ctx = await options.context();
+    const ctx = await options.context(agent);
     sendJson(res, 200, await runAction(ctx, action, body));
   }
 
@@ -229,7 +250,8 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
   return Object.assign(handler, {
     close: () => {
       closed = true;
-      events?.close();
+      for (const feed of events.values()) feed.close();
+      events.clear();
     },
   });
 }

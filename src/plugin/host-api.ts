@@ -214,6 +214,8 @@ export interface PluginApi {
     subagent?: SubagentRuntime;
     /** OpenClaw only: the task ledger and Task Flow. */
     tasks?: TasksRuntime;
+    /** OpenClaw only: where each agent lives, as the host itself resolves it. */
+    agent?: { resolveAgentWorkspaceDir?(config: Record<string, unknown>, agentId: string): string };
   };
   registerService(service: PluginService): void;
   /** A factory is called per agent session, with that session's key. */

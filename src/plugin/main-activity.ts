@@ -8,6 +8,7 @@ export class MainActivity {
   readonly #staleMs: number;
   readonly #now: () => number;
   #busySince: number | null = null;
+  readonly #idleListeners = new Set<() => void>();
 
   constructor(mainKey: string, staleMs: number, now: () => number = Date.now) {
     this.#mainKey = mainKey;
@@ -24,7 +25,16 @@ export class MainActivity {
   }
 
   ended(sessionKey: string | undefined): void {
-    if (sessionKey === this.#mainKey) this.#busySince = null;
+    if (sessionKey !== this.#mainKey) return;
+    const wasBusy = this.#busySince !== null;
+    this.#busySince = null;
+    if (wasBusy) for (const listener of this.#idleListeners) listener();
+  }
+
+  /** Calls `listener` each time the main session goes from busy to idle; returns the unsubscribe. */
+  onIdle(listener: () => void): () => void {
+    this.#idleListeners.add(listener);
+    return () => this.#idleListeners.delete(listener);
   }
 
   busy(): boolean {

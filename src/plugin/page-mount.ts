@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Context } from "../runtime/context.js";
+import { type AgentTab, countStates } from "../runtime/page-view.js";
 import { createStatusHandler, DEFAULT_BASE_PATH, type StatusHandler } from "../page/handler.js";
 import { gatewayPort } from "./gateway-port.js";
 import type { GatewayMethodOptions, PluginApi } from "./host-api.js";
@@ -20,9 +21,26 @@ function pageKey(): string {
 
 export interface StatusPageDeps {
   kind: "openclaw" | "clawdbot";
-  context(): Promise<Context>;
-  mainBusy(): boolean;
+  /** One agent's queue (none named: the primary agent's). */
+  context(agent?: string): Promise<Context>;
+  /** The agents served, in the gateway's order. */
+  agents(): string[];
+  mainBusy(agent?: string): boolean;
   nextCheckAt(): number | null;
+}
+
+/** Each served agent with its counts, for the page's agent filter. */
+async function agentTabs(deps: StatusPageDeps): Promise<AgentTab[]> {
+  return Promise.all(
+    deps.agents().map(async (id) => {
+      try {
+        const { queue } = await (await deps.context(id)).store.read();
+        return { id, counts: countStates(queue.tasks), error: null };
+      } catch (err) {
+        return { id, counts: null, error: (err as Error).message };
+      }
+    }),
+  );
 }
 
 export interface MountedStatusPage {
@@ -51,6 +69,7 @@ export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedSt
     context: deps.context,
     // Cookies ignore ports: the name keeps this gateway's apart from serve's and other gateways'.
     auth: { kind: "token", token: key, cookieName: `task_manager_gateway_${port}` },
+    agents: () => agentTabs(deps),
     mainBusy: deps.mainBusy,
     nextCheckAt: deps.nextCheckAt,
     unauthorizedHint:

@@ -1,132 +1,417 @@
-import type { Alert } from "../core/queue-model.js";
+import { isDue } from "../core/order.js";
+import { isoTime } from "../core/time.js";
+import { deferralWake, earlierWake, nextWake, type Wake } from "../core/wake.js";
 import { resolveSchedule, type Schedule } from "../policy/schedule.js";
-import type { Context } from "../runtime/context.js";
-import { dispatchOnce, type DispatchResult, type Spawner } from "../runtime/dispatch.js";
+import type { GatewaySettings } from "../policy/schema.js";
 import { toErrorStatus } from "../runtime/error-status.js";
+import type { Spawner } from "../runtime/dispatch.js";
 import { startScheduler, validateSchedule, type Scheduler } from "../runtime/scheduler.js";
-import { scanFailedSubagents } from "./run-capture.js";
-import type { MainActivity } from "./main-activity.js";
+import type { QueueStore } from "../store/port.js";
+import { type Lane, type LaneResult, type LaneState, tickLanes } from "./lane-tick.js";
+import { type Clock, Debouncer, systemClock, WakeTimer } from "./timers.js";
+
+export type { Lane, LaneResult } from "./lane-tick.js";
+
+/** What woke a tick. */
+export type WakeTrigger = "schedule" | "due" | "queue" | "run_end" | "main_idle" | "manual";
 
 export interface TickReport {
   at: string;
+  /** What woke it (several wakes that came while a tick ran are one tick). */
+  trigger: WakeTrigger[];
   captured: number;
-  results: DispatchResult[];
+  /** Every dispatch of the tick, each with the agent whose queue it was. */
+  results: LaneResult[];
   /** Wall time of the tick, and the gateway process's CPU time while it ran (µs; other work interleaved at its awaits counts too). */
   took_ms?: number;
   cpu_us?: number;
+  /** When the dispatcher looks again by itself (the earliest due moment), if anything is due. */
+  next_wake?: { at: string; cause: string; agent: string } | null;
 }
 
 export interface ServiceDeps {
-  /** A fresh context per tick, so edits to .taskmanagerrc apply without a gateway restart. */
-  context(): Promise<Context>;
+  /** Every agent served, in the gateway's order. */
+  lanes: readonly Lane[];
   spawner: Spawner;
-  main: MainActivity;
-  /** Tells the main session about dead tasks (a system event on its next turn). */
-  notify(alerts: Alert[]): void;
+  /** The plugin config's gateway keys (agents, gatewayMaxConcurrent, holdGroups). */
+  gateway: GatewaySettings;
   log(message: string): void;
   /** Every tick's results, for an operator at debug log level. */
   debug?(message: string): void;
-  /** After each tick, with the tick's context (OpenClaw: the Task Flow mirror). Must not throw. */
-  afterTick?(ctx: Context): Promise<unknown>;
+  /** Time and timers (tests pass a fake clock); default the system's, every timer unref'd. */
+  clock?: Clock;
+  /** Queue changes closer together than `quietMs` are one wake, and a stream of them wakes every `maxWaitMs`. */
+  debounce?: { quietMs: number; maxWaitMs: number };
+  /** Told when a tick starts and ends (tests count overlaps). */
+  onTick?(phase: "start" | "end"): void;
+}
+
+/** A queue change is looked at after 100 ms of quiet, or after 1 s of steady changes. */
+export const DEFAULT_DEBOUNCE = { quietMs: 100, maxWaitMs: 1000 } as const;
+/** After one of our runs ends, looked at again at these delays too: its record may lag the signal. */
+export const RUN_END_FOLLOW_UPS_MS = [1500, 5000] as const;
+/** The first look after the service starts (the gateway is still finishing its own start). */
+const START_DELAY_MS = 1000;
+
+interface WakeRequest {
+  triggers: Set<WakeTrigger>;
+  named: Set<string> | "every";
+}
+
+interface QueueWatch {
+  location: string;
+  store: QueueStore;
+  stop(): void;
 }
 
 /**
- * The in-gateway dispatcher: on each tick, capture failed sub-agent runs, then settle and
- * dispatch until the check stops saying READY (at most maxConcurrent starts per tick). Ticks
- * never overlap (croner `protect`, plus a chain for ticks requested through the gateway
- * method), and nothing a tick does can throw into the gateway.
+ * The in-gateway dispatcher. A tick captures failed runs, then settles and dispatches every
+ * agent's queue (lane-tick.ts). Wakes: the earliest due moment of any queue (one timer), a
+ * change to a queue (its store's watch, debounced), one of our runs ending, a main session
+ * going idle, and the schedule as the safety net. Every wake runs the same tick; ticks never
+ * overlap (one chain), wakes that come while one runs are one more tick after it, and nothing a
+ * tick does can throw into the gateway. `stop()` releases every timer and watch.
  */
 export class TaskManagerService {
   readonly #deps: ServiceDeps;
-  #scheduler: Scheduler | null = null;
+  readonly #clock: Clock;
+  readonly #timer: WakeTimer;
+  readonly #debounce: Debouncer;
+  #schedulers: Array<{ scheduler: Scheduler; agents: string[] }> = [];
   #chain: Promise<unknown> = Promise.resolve();
   #last: TickReport | null = null;
   #stopped = false;
+  #pending: WakeRequest | null = null;
+  #draining = false;
+  readonly #watches = new Map<string, QueueWatch>();
+  readonly #changed = new Set<string>();
+  readonly #seenRevision = new Map<string, number>();
+  readonly #laneWakes = new Map<string, Wake>();
+  #followUps: Array<{ atMs: number; agent: string }> = [];
+  #lastStarter: string | null = null;
+  readonly #laneErrors = new Map<string, string>();
 
   constructor(deps: ServiceDeps) {
     this.#deps = deps;
+    this.#clock = deps.clock ?? systemClock;
+    this.#timer = new WakeTimer(this.#clock, () => this.#onDue());
+    const d = deps.debounce ?? DEFAULT_DEBOUNCE;
+    this.#debounce = new Debouncer(this.#clock, d.quietMs, d.maxWaitMs, () => {
+      void this.#onQueueBurst();
+    });
   }
 
   get lastTick(): TickReport | null {
     return this.#last;
   }
 
-  async start(heartbeatEvery: string | null): Promise<Schedule> {
-    this.#stopped = false;
-    const ctx = await this.#deps.context();
-    const schedule = resolveSchedule(ctx.policy.schedule, heartbeatEvery);
-    validateSchedule(schedule, ctx.policyFile);
-    this.#scheduler = startScheduler(schedule, async () => {
-      await this.tick();
-    });
-    return schedule;
+  get lanes(): readonly Lane[] {
+    return this.#deps.lanes;
   }
 
-  /** Stops the schedule and waits for a tick in flight; later tick requests do nothing. */
+  /**
+   * Starts each agent's schedule (one croner job per distinct pattern) and the first wake. An
+   * agent whose config cannot be read is reported and ticked anyway (its ERROR says why).
+   */
+  async start(): Promise<{ schedules: Array<Schedule & { agents: string[] }>; errors: string[] }> {
+    this.#stopped = false;
+    const byPattern = new Map<string, Schedule & { agents: string[] }>();
+    const errors: string[] = [];
+    const due: string[] = [];
+    for (const lane of this.#deps.lanes) {
+      try {
+        const ctx = await lane.context();
+        if (ctx.policy.wake === "due") due.push(lane.id);
+        const every = lane.heartbeatEvery ?? ctx.host.config?.heartbeatEvery ?? null;
+        const schedule = resolveSchedule(ctx.policy.schedule, every);
+        validateSchedule(schedule, ctx.policyFile);
+        const key = `${schedule.pattern}\0${schedule.intervalSeconds ?? ""}`;
+        const known = byPattern.get(key);
+        if (known) known.agents.push(lane.id);
+        else byPattern.set(key, { ...schedule, agents: [lane.id] });
+      } catch (err) {
+        errors.push(`${lane.id}: ${toErrorStatus(err).message}`);
+      }
+    }
+    if (this.#stopped) return { schedules: [], errors };
+    for (const schedule of byPattern.values()) {
+      const agents = schedule.agents;
+      this.#schedulers.push({
+        agents,
+        scheduler: startScheduler(schedule, async () => this.wake("schedule", agents)),
+      });
+    }
+    // Work already due when the gateway starts starts now, not at the first schedule.
+    const at = this.#clock.now() + START_DELAY_MS;
+    this.#followUps.push(...due.map((agent) => ({ atMs: at, agent })));
+    this.#arm();
+    return { schedules: [...byPattern.values()], errors };
+  }
+
+  /** Stops schedules, timers and watches, waits for a tick in flight; later wakes do nothing. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#scheduler?.stop();
-    this.#scheduler = null;
+    for (const { scheduler } of this.#schedulers) scheduler.stop();
+    this.#schedulers = [];
+    this.#timer.stop();
+    this.#debounce.stop();
+    for (const w of this.#watches.values()) w.stop();
+    this.#watches.clear();
+    this.#pending = null;
+    this.#followUps = [];
     await this.#chain;
   }
 
+  /** The next moment the dispatcher looks by itself: its due timer or a schedule, whichever is first. */
   nextRun(): Date | null {
-    return this.#scheduler?.nextRun() ?? null;
+    let best = this.#timer.dueAt;
+    for (const { scheduler } of this.#schedulers) {
+      const at = scheduler.nextRun()?.getTime() ?? null;
+      if (at !== null && (best === null || at < best)) best = at;
+    }
+    return best === null ? null : new Date(best);
   }
 
-  /** Runs one tick now, after any tick already running. */
+  /**
+   * Something happened that may let work start: run a tick soon. Agents named here run even
+   * under `wake: "heartbeat"`; every agent under `wake: "due"` runs on any wake.
+   */
+  wake(trigger: WakeTrigger, agents: readonly string[] | "every" = []): void {
+    if (this.#stopped) return;
+    this.#pending ??= { triggers: new Set(), named: new Set() };
+    const p = this.#pending;
+    p.triggers.add(trigger);
+    if (agents === "every") p.named = "every";
+    else if (p.named !== "every") for (const a of agents) p.named.add(a);
+    if (this.#draining) return;
+    this.#draining = true;
+    void this.#drain();
+  }
+
+  /**
+   * One of our runs ended (OpenClaw `subagent_ended`, Clawdbot `agent_end`): settle it and start
+   * the next task now, and look again shortly after, in case the host's record of the run's end
+   * lags the signal.
+   */
+  runEnded(agent: string): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    for (const ms of RUN_END_FOLLOW_UPS_MS) this.#followUps.push({ atMs: now + ms, agent });
+    this.wake("run_end", [agent]);
+  }
+
+  /** Runs one tick of every agent now, after any tick already running. */
   tick(): Promise<TickReport> {
-    const run = this.#chain.then(() => this.#tickOnce());
+    return this.#enqueue({ triggers: new Set(["manual"]), named: "every" });
+  }
+
+  /** Resolves once no tick runs and none waits to (a quiet moment: tests, a caller that must not race a tick). */
+  async settled(): Promise<void> {
+    do await this.#chain;
+    while (this.#draining || this.#pending !== null);
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending !== null && !this.#stopped) {
+        const request = this.#pending;
+        this.#pending = null;
+        await this.#enqueue(request);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #enqueue(request: WakeRequest): Promise<TickReport> {
+    const run = this.#chain.then(() => this.#tickOnce(request));
     this.#chain = run.catch(() => undefined);
     return run;
   }
 
-  async #tickOnce(): Promise<TickReport> {
+  /** Lanes in slot order: the one that started a run last goes last. */
+  #order(): string[] {
+    const ids = this.#deps.lanes.map((l) => l.id);
+    const last = this.#lastStarter;
+    return last === null
+      ? ids
+      : [...ids.filter((id) => id !== last), ...ids.filter((id) => id === last)];
+  }
+
+  async #tickOnce(request: WakeRequest): Promise<TickReport> {
     const started = Date.now();
     const cpu = process.cpuUsage();
-    const report: TickReport = { at: new Date(started).toISOString(), captured: 0, results: [] };
+    const report: TickReport = {
+      at: isoTime(this.#clock.now()),
+      trigger: [...request.triggers],
+      captured: 0,
+      results: [],
+    };
     if (this.#stopped) return report;
+    this.#deps.onTick?.("start");
     try {
-      const ctx = await this.#deps.context();
-      report.captured = await scanFailedSubagents(ctx);
-      for (let i = 0; i < ctx.policy.maxConcurrent; i++) {
-        const result = await dispatchOnce(ctx, this.#deps.spawner, {
-          mainBusy: this.#deps.main.busy(),
-          gatewayKind: "plugin",
-        });
-        report.results.push(result);
-        if (result.status !== "ERROR" && result.alerts?.length) this.#deps.notify(result.alerts);
-        if (result.status !== "READY") break;
-      }
-      await this.#deps.afterTick?.(ctx);
+      const outcome = await tickLanes({
+        lanes: this.#deps.lanes,
+        named: request.named,
+        spawner: this.#deps.spawner,
+        gateway: this.#deps.gateway,
+        order: this.#order(),
+        now: () => this.#clock.now(),
+      });
+      report.captured = outcome.captured;
+      report.results = outcome.results;
+      if (outcome.lastStarter !== null) this.#lastStarter = outcome.lastStarter;
+      this.#afterTick(outcome.states);
     } catch (err) {
-      report.results.push(toErrorStatus(err));
+      report.results.push({ ...toErrorStatus(err), agent: "(all)" });
     }
-    for (const r of report.results) {
-      if (r.status === "ERROR") this.#deps.log(`tick: ${r.code}: ${r.message}`);
-      else if (r.status === "DEFERRED" && r.detail)
-        this.#deps.log(`tick: waiting (${r.reason}): ${r.detail}`);
-      else if (r.dispatched)
-        this.#deps.log(
-          `tick: started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`,
-        );
-    }
+    this.#logResults(report);
     const used = process.cpuUsage(cpu);
     report.took_ms = Date.now() - started;
     report.cpu_us = used.user + used.system;
+    report.next_wake = this.#arm();
     this.#deps.debug?.(
-      `tick ${report.at} took ${report.took_ms} ms (${report.cpu_us} µs CPU): ${report.results.map(summary).join("; ")}`,
+      `tick ${report.at} (${report.trigger.join(",")}) took ${report.took_ms} ms (${report.cpu_us} µs CPU): ${report.results.map(summary).join("; ")}`,
     );
     this.#last = report;
+    this.#deps.onTick?.("end");
     return report;
+  }
+
+  /** Watches, revisions and due moments from what the tick saw of each lane. */
+  #afterTick(states: readonly LaneState[]): void {
+    const now = this.#clock.now();
+    for (const s of states) {
+      const id = s.lane.id;
+      if (!s.ctx || !s.queue) {
+        this.#laneWakes.delete(id);
+        continue;
+      }
+      this.#seenRevision.set(id, s.queue.revision);
+      if (this.#stopped) continue;
+      if (s.ctx.policy.wake !== "due") {
+        this.#watches.get(id)?.stop();
+        this.#watches.delete(id);
+        this.#laneWakes.delete(id);
+        continue;
+      }
+      this.#ensureWatch(id, s.ctx.store);
+      if (!s.ran) continue;
+      let wake = nextWake(s.queue, s.ctx.policy, now);
+      // Slots filled this tick with due work left: the next start waits for a slot, like a
+      // concurrency deferral (our runs' ends wake at once; someone else's do not).
+      if (
+        s.results.at(-1)?.status === "READY" &&
+        s.queue.tasks.some((t) => t.state === "pending" && isDue(t, now))
+      )
+        wake = earlierWake(
+          wake,
+          deferralWake({ reason: "concurrency_limit", retryAtMs: null }, now),
+        );
+      for (const r of s.results)
+        if (r.status === "DEFERRED")
+          wake = earlierWake(
+            wake,
+            deferralWake(
+              { reason: r.reason, retryAtMs: r.retry_at === null ? null : Date.parse(r.retry_at) },
+              now,
+            ),
+          );
+      if (wake) this.#laneWakes.set(id, wake);
+      else this.#laneWakes.delete(id);
+    }
+  }
+
+  #ensureWatch(id: string, store: QueueStore): void {
+    const known = this.#watches.get(id);
+    if (known?.location === store.location) return;
+    known?.stop();
+    const stop = store.watch(() => this.#queueChanged(id));
+    this.#watches.set(id, { location: store.location, store, stop });
+  }
+
+  #queueChanged(id: string): void {
+    if (this.#stopped) return;
+    this.#changed.add(id);
+    this.#debounce.poke();
+  }
+
+  /** A debounced burst of queue changes: a tick, unless every change was the last tick's own write. */
+  async #onQueueBurst(): Promise<void> {
+    const ids = [...this.#changed];
+    this.#changed.clear();
+    const moved: string[] = [];
+    for (const id of ids) {
+      const watch = this.#watches.get(id);
+      if (!watch) continue;
+      try {
+        const { queue } = await watch.store.read();
+        if (queue.revision !== this.#seenRevision.get(id)) moved.push(id);
+      } catch {
+        moved.push(id); // the tick reports what is wrong with it
+      }
+    }
+    if (moved.length > 0) this.wake("queue", moved);
+  }
+
+  #onDue(): void {
+    const now = this.#clock.now();
+    const due = this.#followUps.filter((f) => f.atMs <= now);
+    this.#followUps = this.#followUps.filter((f) => f.atMs > now);
+    this.wake("due", [...new Set(due.map((f) => f.agent))]);
+    // A tick that is already queued re-arms the timer when it ends; else nothing is pending.
+    if (!this.#draining) this.#arm();
+  }
+
+  /** Sets the one timer to the earliest due moment of any lane (or a run's follow-up look). */
+  #arm(): TickReport["next_wake"] {
+    if (this.#stopped) {
+      this.#timer.stop();
+      return null;
+    }
+    const now = this.#clock.now();
+    let best: { atMs: number; cause: string; agent: string } | null = null;
+    for (const [agent, w] of this.#laneWakes) {
+      // A moment that passed without its lane being looked at (the lane failed) never spins the timer.
+      if (w.atMs <= now) this.#laneWakes.delete(agent);
+      else if (best === null || w.atMs < best.atMs) best = { atMs: w.atMs, cause: w.cause, agent };
+    }
+    for (const f of this.#followUps)
+      if (best === null || f.atMs < best.atMs)
+        best = { atMs: Math.max(f.atMs, now), cause: "follow_up", agent: f.agent };
+    this.#timer.arm(best?.atMs ?? null);
+    return best ? { at: isoTime(best.atMs), cause: best.cause, agent: best.agent } : null;
+  }
+
+  #logResults(report: TickReport): void {
+    const several = this.#deps.lanes.length > 1;
+    const who = (r: LaneResult): string => (several ? `${r.agent}: ` : "");
+    const erred = new Set<string>();
+    for (const r of report.results) {
+      if (r.status === "ERROR") {
+        erred.add(r.agent);
+        // The same failure of one agent's queue is logged once, not at every wake.
+        if (this.#laneErrors.get(r.agent) === r.message) continue;
+        this.#laneErrors.set(r.agent, r.message);
+        this.#deps.log(`tick: ${who(r)}${r.code}: ${r.message}`);
+      } else if (r.status === "DEFERRED" && r.detail)
+        this.#deps.log(`tick: ${who(r)}waiting (${r.reason}): ${r.detail}`);
+      else if (r.dispatched)
+        this.#deps.log(
+          `tick: ${who(r)}started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`,
+        );
+    }
+    for (const agent of this.#laneErrors.keys())
+      if (!erred.has(agent) && report.results.some((r) => r.agent === agent))
+        this.#laneErrors.delete(agent);
   }
 }
 
-/** One result in a few words: status, reason, what was settled. */
-function summary(r: DispatchResult): string {
+/** One result in a few words: agent, status, reason, what was settled. */
+function summary(r: LaneResult): string {
   const settled =
     r.status !== "ERROR" && r.settled?.length
       ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}`
       : "";
-  return `${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
+  return `${r.agent}:${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
 }

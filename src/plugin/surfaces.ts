@@ -9,6 +9,7 @@ import type { Context } from "../runtime/context.js";
 import { toErrorStatus } from "../runtime/error-status.js";
 import * as ops from "../runtime/operations.js";
 import { isSubagentKey } from "../host/port.js";
+import { agentOfSessionKey } from "../host/roster.js";
 import type {
   CliProgram,
   GatewayMethodOptions,
@@ -19,17 +20,51 @@ import type {
 import type { TaskManagerService } from "./service.js";
 
 export interface SurfaceDeps {
-  context(): Promise<Context>;
+  /** The agents served, in the gateway's order. */
+  agents(): string[];
+  /** A context for one agent's queue; without an id, the gateway's primary agent (main, else the first). */
+  context(agent?: string): Promise<Context>;
+  /** Whether that agent's main session is mid-run. */
+  mainBusy?(agent?: string): boolean;
   /** The started service of this gateway process, if any (see process-state.ts). */
   service(): TaskManagerService | null;
 }
 
-/** A snapshot for people and scripts: counts, the next tasks, the last tick, the next run. */
-export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, unknown>> {
-  const ctx = await deps.context();
+/** One line per agent: its workspace and counts (or why its queue cannot be read). */
+export async function agentSummaries(deps: SurfaceDeps): Promise<Array<Record<string, unknown>>> {
+  return Promise.all(
+    deps.agents().map(async (id) => {
+      try {
+        const ctx = await deps.context(id);
+        const { queue, counts } = await ctx.store.read(NO_TASKS);
+        return {
+          id,
+          workspace: ctx.workspace.dir,
+          queue_file: ctx.store.location,
+          counts,
+          paused: queue.paused,
+          wake: ctx.policy.wake,
+        };
+      } catch (err) {
+        return { id, error: toErrorStatus(err) };
+      }
+    }),
+  );
+}
+
+/**
+ * A snapshot for people and scripts: one agent's counts, next tasks and effective policy, the
+ * last tick and the next run, and every agent's counts.
+ */
+export async function statusSnapshot(
+  deps: SurfaceDeps,
+  agent?: string,
+): Promise<Record<string, unknown>> {
+  const ctx = await deps.context(agent);
   const { queue, counts } = await ctx.store.read(NO_TASKS);
   const next = (await ops.listTasks(ctx, false)).slice(0, 5).map(ops.taskView);
   return {
+    agent: ctx.policy.agentId,
     workspace: ctx.workspace.dir,
     queue_file: ctx.store.location,
     // Which keys came from where: .taskmanagerrc, with only what the operator set in
@@ -41,6 +76,7 @@ export async function statusSnapshot(deps: SurfaceDeps): Promise<Record<string, 
     next,
     last_tick: deps.service()?.lastTick ?? null,
     next_tick: deps.service()?.nextRun()?.toISOString() ?? null,
+    agents: await agentSummaries(deps),
   };
 }
 
@@ -51,8 +87,8 @@ function text(value: unknown): {
   return { content: [{ type: "text", text: JSON.stringify(value) }], details: value };
 }
 
-/** The agent tool: add a task, list the queue, or see status — without shelling out. */
-export function queueTool(deps: SurfaceDeps): PluginTool {
+/** The agent tool: add a task, list the queue, or see status — without shelling out — on `agent`'s queue. */
+export function queueTool(deps: SurfaceDeps, agent?: string): PluginTool {
   return {
     name: "task_queue",
     label: "Task queue",
@@ -71,7 +107,7 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
     },
     async execute(_id, params) {
       try {
-        const ctx = await deps.context();
+        const ctx = await deps.context(agent);
         // The model writes these arguments, and a host need not enforce the schema: every value
         // is checked here and in the core's bounds, so a wrong one is a clear ERROR, never a
         // task the queue cannot hold.
@@ -90,7 +126,7 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
         }
         if (params.action === "list")
           return text({ tasks: (await ops.listTasks(ctx, false)).map(ops.taskView) });
-        if (params.action === "status") return text(await statusSnapshot(deps));
+        if (params.action === "status") return text(await statusSnapshot(deps, agent));
         throw new TaskManagerError(
           "E_INVALID_INPUT",
           `"action" must be add, list or status, got ${JSON.stringify(String(params.action)).slice(0, 60)}.`,
@@ -104,11 +140,20 @@ export function queueTool(deps: SurfaceDeps): PluginTool {
 }
 
 /**
- * The tool per session: sub-agents do not get it. A task's own run must not be able to queue
- * more work (a runaway loop, or injected task text enqueuing tasks); only the main session can.
+ * The tool per session, on that session's agent's queue: sub-agents do not get it. A task's own
+ * run must not be able to queue more work (a runaway loop, or injected task text enqueuing
+ * tasks); only a main session can. An agent the plugin does not serve gets none (nothing would
+ * start what it queued).
  */
 export function queueToolFor(deps: SurfaceDeps): (ctx: ToolContext) => PluginTool | null {
-  return (ctx) => (ctx.sessionKey && isSubagentKey(ctx.sessionKey) ? null : queueTool(deps));
+  return (ctx) => {
+    if (ctx.sessionKey && isSubagentKey(ctx.sessionKey)) return null;
+    const agent = agentOfSessionKey(ctx.sessionKey) ?? ctx.agentId?.toLowerCase();
+    const served = deps.agents();
+    if (agent !== undefined && agent !== null && served.length > 0 && !served.includes(agent))
+      return null;
+    return queueTool(deps, agent ?? undefined);
+  };
 }
 
 /**
@@ -123,13 +168,17 @@ export function tasksCommand(deps: SurfaceDeps, name: string): PluginCommand {
     requireAuth: true,
     async handler() {
       try {
-        const s = await statusSnapshot(deps);
-        const counts = s.counts as ReturnType<typeof countByState>;
-        const lines = [
-          `Tasks: ${counts.pending} pending, ${counts.claimed + counts.running} running, ${counts.done} done, ${counts.dead} dead${s.paused ? " (paused)" : ""}`,
-        ];
-        for (const t of s.next as Array<{ id: string; state: string; prompt: string }>)
-          lines.push(`• ${t.id} ${t.state}: ${t.prompt.replace(/\s+/g, " ").slice(0, 80)}`);
+        const ids = deps.agents();
+        const lines: string[] = [];
+        for (const id of ids.length > 0 ? ids : [undefined]) {
+          const s = await statusSnapshot(deps, id);
+          const counts = s.counts as ReturnType<typeof countByState>;
+          lines.push(
+            `${ids.length > 1 ? `${id}: ` : ""}Tasks: ${counts.pending} pending, ${counts.claimed + counts.running} running, ${counts.done} done, ${counts.dead} dead${s.paused ? " (paused)" : ""}`,
+          );
+          for (const t of s.next as Array<{ id: string; state: string; prompt: string }>)
+            lines.push(`• ${t.id} ${t.state}: ${t.prompt.replace(/\s+/g, " ").slice(0, 80)}`);
+        }
         return { text: lines.join("\n") };
       } catch (err) {
         return { text: `task-manager: ${toErrorStatus(err).message}` };
@@ -139,9 +188,10 @@ export function tasksCommand(deps: SurfaceDeps, name: string): PluginCommand {
 }
 
 export function statusMethod(deps: SurfaceDeps) {
-  return async ({ respond }: GatewayMethodOptions): Promise<void> => {
+  return async ({ params, respond }: GatewayMethodOptions): Promise<void> => {
     try {
-      respond(true, await statusSnapshot(deps));
+      const agent = typeof params?.agent === "string" ? params.agent : undefined;
+      respond(true, await statusSnapshot(deps, agent));
     } catch (err) {
       const e = toErrorStatus(err);
       respond(false, undefined, { code: e.code, message: e.message });

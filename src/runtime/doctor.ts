@@ -6,6 +6,7 @@ import type { Context } from "./context.js";
 import { toErrorStatus } from "./error-status.js";
 import { hostSetupAdvice } from "./host-setup.js";
 import { budgetAdvice } from "./spend-env.js";
+import { gatewayAgentsView } from "./agents-view.js";
 
 /** What task-manager found, for a person diagnosing a setup. Never throws. */
 export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
@@ -37,9 +38,12 @@ export async function doctor(ctx: Context): Promise<Record<string, unknown>> {
     .view()
     .busySubagents(nowMs, ctx.policy.activeWindowMinutes * 60_000)
     .catch((err: unknown) => toErrorStatus(err));
+  const agents = await gatewayAgentsView(ctx).catch((err: unknown) => toErrorStatus(err));
   return {
     node: process.version,
     workspace: { dir: ctx.workspace.dir, source: ctx.workspace.source },
+    // Each agent of the gateway has its own workspace queue; the plugin serves them all.
+    agents,
     config: { file: ctx.policyFile, policy: shownPolicy(ctx.policy) },
     queue,
     store: {

@@ -49,6 +49,15 @@ export interface StatusViewOptions {
   nextCheckAt?: () => number | null;
   /** Tasks listed per state (default 100, at most 10,000). */
   limit?: number;
+  /** Plugin mode: the gateway's agents (one queue each), for the page's agent filter. */
+  agents?: AgentTab[];
+}
+
+/** One agent of the gateway as the page's filter shows it: its counts, or why they are missing. */
+export interface AgentTab {
+  id: string;
+  counts: Record<string, number> | null;
+  error: string | null;
 }
 
 export interface WaitView {
@@ -105,6 +114,10 @@ export interface StateGroup {
 export interface StatusView {
   view_version: number;
   generated_at: string;
+  /** The agent whose queue this is (its host agent id). */
+  agent: string;
+  /** Every agent of the gateway the plugin serves (empty outside a gateway). */
+  agents: AgentTab[];
   workspace: string;
   queue_file: string;
   revision: number;
@@ -325,6 +338,8 @@ export async function buildStatusView(
   return {
     view_version: STATUS_VIEW_VERSION,
     generated_at: isoTime(nowMs),
+    agent: ctx.policy.agentId,
+    agents: opts.agents ?? [],
     workspace: ctx.workspace.dir,
     queue_file: ctx.store.location,
     store: {

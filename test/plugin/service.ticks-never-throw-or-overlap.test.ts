@@ -28,10 +28,9 @@ function service(spawner: Spawner, main = new MainActivity("agent:main:main", 60
     });
   return {
     svc: new TaskManagerService({
-      context,
+      lanes: [{ id: "main", context, main, notify: () => undefined, heartbeatEvery: null }],
       spawner,
-      main,
-      notify: () => undefined,
+      gateway: {},
       log: () => undefined,
     }),
     context,
@@ -107,7 +106,7 @@ describe("the task_queue tool", () => {
   it("is given to the main session and never to sub-agents (a task's run cannot queue more tasks)", async () => {
     const { queueToolFor } = await import("../../src/plugin/surfaces.js");
     const { svc, context } = service({ spawn: async () => ({ runId: "r" }) });
-    const factory = queueToolFor({ context, service: () => svc });
+    const factory = queueToolFor({ agents: () => ["main"], context, service: () => svc });
     expect(factory({ sessionKey: "agent:main:subagent:abc" })).toBeNull();
     const tool = factory({ sessionKey: "agent:main:main" });
     expect(tool?.name).toBe("task_queue");

@@ -37,6 +37,22 @@
   const key = new URLSearchParams(location.search).get("token");
 
   /**
+   * Whose queue this page shows: in a gateway with several agents, each has its own queue; the
+   * filter above the counts switches between them (kept in the address as `?agent=`). Null: the
+   * gateway's primary agent (and the only queue outside a gateway).
+   */
+  let agent = new URLSearchParams(location.search).get("agent");
+
+  /** An API path with the agent filter (and, for the event stream, the key) in its query. @param {string} path @param {boolean} [withKey] */
+  function apiUrl(path, withKey = false) {
+    const q = new URLSearchParams();
+    if (agent) q.set("agent", agent);
+    if (withKey && key) q.set("token", key);
+    const query = q.toString();
+    return `api/${path}${query ? `?${query}` : ""}`;
+  }
+
+  /**
    * Builds an element; strings become text nodes. The only way text reaches the page.
    * @param {string} tag
    * @param {Record<string, string>} [attrs]
@@ -151,7 +167,7 @@
             },
             body: JSON.stringify(body),
           };
-    const res = await fetch(`api/${path}`, init);
+    const res = await fetch(apiUrl(path), init);
     const data = await res
       .json()
       .catch(() => ({ status: "ERROR", code: "E_HTTP", message: `HTTP ${res.status}` }));
@@ -207,6 +223,48 @@
       say(err instanceof Error ? err.message : String(err), true);
     }
     await load();
+  }
+
+  /** The agent filter: one button per agent of the gateway, with its waiting and running counts. @param {StatusView} v */
+  function renderAgents(v) {
+    const box = $("agents");
+    box.hidden = v.agents.length < 2;
+    box.replaceChildren(
+      ...v.agents.map((a) => {
+        const c = a.counts;
+        const b = el(
+          "button",
+          {
+            type: "button",
+            class: a.id === v.agent ? "agent current" : "agent",
+            "data-agent": a.id,
+            "data-testid": "agent-tab",
+            "aria-pressed": String(a.id === v.agent),
+          },
+          a.id,
+          el(
+            "span",
+            { class: "muted" },
+            c
+              ? ` ${c.pending ?? 0} waiting · ${(c.claimed ?? 0) + (c.running ?? 0)} running`
+              : ` ${a.error ?? "unreadable"}`,
+          ),
+        );
+        b.addEventListener("click", () => switchAgent(a.id));
+        return b;
+      }),
+    );
+  }
+
+  /** Shows another agent's queue: the address, the status and the event stream follow. @param {string} id */
+  function switchAgent(id) {
+    if (id === (view?.agent ?? null)) return;
+    agent = id;
+    const url = new URL(location.href);
+    url.searchParams.set("agent", id);
+    history.replaceState(null, "", url);
+    void load();
+    listen(false);
   }
 
   /** @param {StatusView} v */
@@ -799,6 +857,7 @@
 
   /** @param {StatusView} v */
   function render(v) {
+    renderAgents(v);
     renderCounts(v);
     renderCheck(v);
     $("groups").replaceChildren(
@@ -812,7 +871,7 @@
       el("time", { datetime: v.generated_at }, localTime(v.generated_at)),
     );
     $("footer").replaceChildren(
-      `workspace ${v.workspace} · ${v.store.kind === "file" ? "queue file" : "queue"} ${v.queue_file} · revision ${v.revision} · times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`,
+      `agent ${v.agent} · workspace ${v.workspace} · ${v.store.kind === "file" ? "queue file" : "queue"} ${v.queue_file} · revision ${v.revision} · times in ${Intl.DateTimeFormat().resolvedOptions().timeZone}`,
     );
     renderGateways(v);
     document.body.dataset.revision = String(v.revision);
@@ -823,24 +882,27 @@
    * on an answer other than 200 (a gateway mid-reload answers 503): then a new stream in 5 s.
    * Every reopening re-reads the status, since changes made meanwhile sent no event here.
    */
+  /** @type {EventSource | null} */
+  let source = null;
   function listen(first = true) {
     const live = $("live");
-    const source = new EventSource(
-      key ? `api/events?token=${encodeURIComponent(key)}` : "api/events",
-    );
+    source?.close();
+    const current = new EventSource(apiUrl("events", true));
+    source = current;
     let opened = !first;
-    source.addEventListener("open", () => {
+    current.addEventListener("open", () => {
       live.textContent = "live";
       live.className = "live on";
       if (opened) void load();
       opened = true;
     });
-    source.addEventListener("error", () => {
+    current.addEventListener("error", () => {
+      if (current !== source) return; // replaced by another agent's stream
       live.textContent = "reconnecting…";
       live.className = "live off";
-      if (source.readyState === EventSource.CLOSED) setTimeout(() => listen(false), 5000);
+      if (current.readyState === EventSource.CLOSED) setTimeout(() => listen(false), 5000);
     });
-    source.addEventListener("change", () => void load());
+    current.addEventListener("change", () => void load());
   }
 
   document.addEventListener("DOMContentLoaded", () => {
