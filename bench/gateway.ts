@@ -15,7 +15,12 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer as createHttpServer, request, type Server } from "node:http";
+import {
+  createServer as createHttpServer,
+  request,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -48,27 +53,81 @@ export interface BenchGateway {
   client: GatewayClient;
   /** Model requests the gateway made so far, by model id. */
   requests(): string[];
+  /** Every model request so far: when it came, for which model, and its messages as text. */
+  requestLog(): ModelRequest[];
   stop(): Promise<void>;
 }
 
-/** A model server that records each request and never answers it (the connection stays open). */
-async function silentModel(seen: string[]): Promise<Server> {
-  const server = createHttpServer((req) => {
+export interface ModelRequest {
+  at: number;
+  model: string;
+  text: string;
+}
+
+export interface BenchGatewayOptions {
+  /** Answer each request at once ("Done.") instead of never (runs then end by themselves). */
+  answer?: boolean;
+  /** More model ids in the fake provider's catalog (each `fake/<id>`). */
+  models?: string[];
+}
+
+/** One streamed chat-completion answer, in the shape the OpenAI SDK inside the host parses. */
+function streamAnswer(res: ServerResponse, model: string): void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const base = { id: `chatcmpl-bench-${Date.now()}`, object: "chat.completion.chunk", model };
+  const send = (payload: object): boolean =>
+    res.write(
+      `data: ${JSON.stringify({ ...base, created: Math.floor(Date.now() / 1000), ...payload })}\n\n`,
+    );
+  send({
+    choices: [{ index: 0, delta: { role: "assistant", content: "Done." }, finish_reason: null }],
+  });
+  send({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+  send({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 } });
+  res.end("data: [DONE]\n\n");
+}
+
+/**
+ * A model server that records each request; it never answers (the connection stays open, so
+ * sub-agent runs stay busy), or with `answer` answers at once.
+ */
+async function benchModel(seen: ModelRequest[], answer: boolean): Promise<Server> {
+  const server = createHttpServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString("utf8")));
     req.on("end", () => {
+      let model = "?";
+      let stream = false;
       try {
-        seen.push(String((JSON.parse(body) as { model?: unknown }).model));
+        const parsed = JSON.parse(body) as { model?: unknown; stream?: unknown };
+        model = String(parsed.model);
+        stream = parsed.stream === true;
       } catch {
-        seen.push("?");
+        model = "?";
       }
+      seen.push({ at: Date.now(), model, text: body });
+      if (!answer) return;
+      if (stream) streamAnswer(res, model);
+      else
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            id: "chatcmpl-bench",
+            object: "chat.completion",
+            created: Math.floor(Date.now() / 1000),
+            model,
+            choices: [
+              { index: 0, message: { role: "assistant", content: "Done." }, finish_reason: "stop" },
+            ],
+            usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+          }),
+        );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return server;
 }
 
-function modelsConfig(baseUrl: string): Record<string, unknown> {
+function modelsConfig(baseUrl: string, extra: readonly string[] = []): Record<string, unknown> {
   const model = (id: string, i: number, o: number) => ({
     id,
     name: id,
@@ -84,7 +143,11 @@ function modelsConfig(baseUrl: string): Record<string, unknown> {
         baseUrl,
         apiKey: "k",
         api: "openai-completions",
-        models: [model("expensive-large", 15, 75), model("cheap-flash", 0.1, 0.4)],
+        models: [
+          model("expensive-large", 15, 75),
+          model("cheap-flash", 0.1, 0.4),
+          ...extra.map((id) => model(id, 0.1, 0.4)),
+        ],
       },
     },
   };
@@ -113,6 +176,7 @@ function statusOf(port: number, pathname: string): Promise<number> {
 export async function startBenchGateway(
   pluginConfig: Record<string, unknown>,
   seed: (workspace: string) => Promise<void>,
+  options: BenchGatewayOptions = {},
 ): Promise<BenchGateway> {
   const root = mkdtempSync(path.join(os.tmpdir(), "tm-bench-gateway-"));
   const stateDir = path.join(root, ".openclaw");
@@ -129,8 +193,8 @@ export async function startBenchGateway(
   };
   let child: ChildProcess | null = null;
   let client: GatewayClient | null = null;
-  const seen: string[] = [];
-  const model = await silentModel(seen);
+  const seen: ModelRequest[] = [];
+  const model = await benchModel(seen, options.answer === true);
   const stop = async (): Promise<void> => {
     client?.close();
     const proc = child;
@@ -166,7 +230,10 @@ export async function startBenchGateway(
           ...config,
           gateway: { mode: "local", port, bind: "loopback", auth: { mode: "token", token } },
           logging: { file: path.join(root, "openclaw.jsonl") },
-          models: modelsConfig(`http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`),
+          models: modelsConfig(
+            `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`,
+            options.models,
+          ),
           agents: {
             defaults: {
               workspace,
@@ -246,7 +313,8 @@ export async function startBenchGateway(
       url: `ws://127.0.0.1:${port}`,
       token,
       client: connected,
-      requests: () => [...seen],
+      requests: () => seen.map((r) => r.model),
+      requestLog: () => [...seen],
       stop,
     };
   } catch (err) {

@@ -64,7 +64,17 @@ export interface DeferredStatus extends Common {
   budget?: BudgetBlockView;
   /** pacing: the limit that is full, or spacing starts out. */
   pacing?: PaceView;
+  /**
+   * Skill mode, `wake: "due"`: this check placed the hold, and asked the host for a main-session
+   * turn when it ends (the host's job id), or says why that failed.
+   */
+  heartbeat_requested?: HeartbeatAsked;
 }
+
+/** An earlier heartbeat asked of the host at a hold's end. */
+export type HeartbeatAsked =
+  | { at: string; hold: string; job: string }
+  | { at: string; hold: string; error: string };
 
 export interface NoTasksStatus extends Common {
   status: "NO_TASKS";

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { isDue } from "../core/order.js";
 import { isoTime } from "../core/time.js";
 import { deferralWake, earlierWake, nextWake, type Wake } from "../core/wake.js";
@@ -90,9 +91,17 @@ export class TaskManagerService {
   #followUps: Array<{ atMs: number; agent: string }> = [];
   #lastStarter: string | null = null;
   readonly #laneErrors = new Map<string, string>();
+  /** Runs a function in the async context the service was made in (see the constructor). */
+  readonly #detached: <R>(fn: () => R) => R;
 
   constructor(deps: ServiceDeps) {
     this.#deps = deps;
+    // A wake that comes from a hook (subagent_ended, agent_end) runs inside that agent turn's
+    // async context, and OpenClaw 2026.9.6 carries a turn's caller authority in it: a run started
+    // from there is refused once the turn is over ("plugin subagent registry persistence failed;
+    // run was not started | agent tool caller authority is no longer active"). Ticks are the
+    // service's own work, so they run in the context the service was made in (its start).
+    this.#detached = AsyncLocalStorage.snapshot();
     this.#clock = deps.clock ?? systemClock;
     this.#timer = new WakeTimer(this.#clock, () => this.#onDue());
     const d = deps.debounce ?? DEFAULT_DEBOUNCE;
@@ -185,7 +194,7 @@ export class TaskManagerService {
     else if (p.named !== "every") for (const a of agents) p.named.add(a);
     if (this.#draining) return;
     this.#draining = true;
-    void this.#drain();
+    this.#detached(() => void this.#drain());
   }
 
   /**
@@ -202,7 +211,7 @@ export class TaskManagerService {
 
   /** Runs one tick of every agent now, after any tick already running. */
   tick(): Promise<TickReport> {
-    return this.#enqueue({ triggers: new Set(["manual"]), named: "every" });
+    return this.#detached(() => this.#enqueue({ triggers: new Set(["manual"]), named: "every" }));
   }
 
   /** Resolves once no tick runs and none waits to (a quiet moment: tests, a caller that must not race a tick). */

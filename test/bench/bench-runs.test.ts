@@ -53,6 +53,10 @@ describe("npm run bench", () => {
         "status_serve_idle_cpu",
         "status_gateway_idle_cpu",
         "concurrent_adds",
+        "resume_add_to_spawn",
+        "resume_hold_end_to_spawn",
+        "resume_to_first_model_request",
+        "wake_idle_cpu",
       ]),
     );
     // Quick mode never starts the host; the row says it was skipped rather than vanishing.

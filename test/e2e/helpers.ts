@@ -36,9 +36,14 @@ export function userEnv(host: Host): NodeJS.ProcessEnv {
   return { PATH: `${path.dirname(host.spec.node)}:${process.env.PATH}`, HOME: host.home, ...state };
 }
 
-/** The task-manager CLI against a host's workspace and state, on the host's own Node (a real child process). */
-export function tm(host: Host, args: string[], env: NodeJS.ProcessEnv = userEnv(host)): unknown {
-  const r = spawnSync(host.spec.node, [CLI, ...args, "--json", "-w", host.workspace], {
+/** The task-manager CLI against a host's workspace (or another agent's) and state, on the host's own Node (a real child process). */
+export function tm(
+  host: Host,
+  args: string[],
+  env: NodeJS.ProcessEnv = userEnv(host),
+  workspace: string = host.workspace,
+): unknown {
+  const r = spawnSync(host.spec.node, [CLI, ...args, "--json", "-w", workspace], {
     env,
     encoding: "utf8",
   });

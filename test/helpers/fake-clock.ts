@@ -46,6 +46,15 @@ export class FakeClock implements Clock {
     return best;
   }
 
+  /**
+   * The machine sleeps for `ms`: the wall clock moves on, but no timer runs meanwhile and every
+   * pending one is late by that much (Node's timers count awake time).
+   */
+  sleep(ms: number): void {
+    this.#now += ms;
+    for (const t of this.#timers.values()) t.at += ms;
+  }
+
   /** Moves time forward by `ms`, running timers as they fall due (and letting their async work run). */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimTask, failTask } from "../../src/core/tasks.js";
 import { isoTime } from "../../src/core/time.js";
@@ -282,5 +283,33 @@ describe("the dispatcher wakes when work is due, not at the next heartbeat", () 
     expect(svc.lastTick).not.toBe(before);
     expect(gw.spawned).toHaveLength(6);
     await until(() => inTick === 0);
+  });
+
+  it("a wake from inside a hook's async context (an agent turn) runs the tick outside it", async () => {
+    // OpenClaw keeps a turn's caller authority in an AsyncLocalStorage and refuses a run started
+    // in it once the turn is over; this store stands in for it.
+    const turn = new AsyncLocalStorage<string>();
+    const main = lane("main", { maxConcurrent: 2 });
+    const seen: Array<string | undefined> = [];
+    svc = new TaskManagerService({
+      lanes: [main],
+      spawner: {
+        spawn: async (r) => {
+          seen.push(turn.getStore());
+          return gw.spawn(r);
+        },
+      },
+      gateway: {},
+      clock,
+      log: () => undefined,
+    });
+    await svc.start();
+    await addTask(await main.context(), { prompt: "from a hook" });
+    await addTask(await main.context(), { prompt: "from the gateway method" });
+    turn.run("subagent_ended of some run", () => svc!.runEnded("main"));
+    await svc.settled();
+    await turn.run("a gateway request", () => svc!.tick());
+    expect(gw.spawned).toHaveLength(2);
+    expect(seen).toEqual([undefined, undefined]);
   });
 });

@@ -45,6 +45,16 @@ export interface HostOptions {
   extraConfig?: JsonObject;
   /** Extra environment for the gateway and CLI calls. */
   env?: Record<string, string>;
+  /**
+   * Runs after the host's setup, before its gateway first starts: make folders and files under
+   * the host's HOME; what it returns is deep-merged into the config as well (e.g. more agents).
+   */
+  prepare?(host: {
+    root: string;
+    home: string;
+    workspace: string;
+    stateDir: string;
+  }): JsonObject | undefined;
   readyTimeoutMs?: number;
 }
 
@@ -79,7 +89,8 @@ export interface Host {
   events(): GatewayEvent[];
   readConfig(): JsonObject;
   writeConfig(config: JsonObject): void;
-  readSessionStore(): Record<string, SessionEntry>;
+  /** One agent's sessions (default "main"). */
+  readSessionStore(agentId?: string): Record<string, SessionEntry>;
   /** The transcript lines of a session key (parsed JSON), [] if none yet. */
   readTranscript(sessionKey: string): JsonObject[];
   /** Clawdbot only: the session's transcript file. */
@@ -183,7 +194,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     events: () => events,
     readConfig: () => readJsonObject(configPath),
     writeConfig: (config) => writeJson(configPath, config),
-    readSessionStore: () => records.sessions(),
+    readSessionStore: (agentId) =>
+      agentId && agentId !== "main"
+        ? recordsFor(spec.kind, stateDir, agentId).sessions()
+        : records.sessions(),
     transcriptPath: (key) => records.transcriptPath(key),
     readTranscript: (key) => records.transcript(key),
     stop: () => halt("SIGTERM"),
@@ -205,9 +219,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const setup = await cli(spec.setupArgs(workspace));
     if (setup.code !== 0)
       throw new Error(`${spec.kind} setup failed:\n${setup.stderr}${setup.stdout}`);
+    const prepared = opts.prepare?.({ root, home: root, workspace, stateDir }) ?? {};
     writeJson(
       configPath,
-      buildConfig(spec, readJsonObject(configPath), opts, port, token, hostLog),
+      deepMerge(
+        buildConfig(spec, readJsonObject(configPath), opts, port, token, hostLog),
+        prepared,
+      ),
     );
     if (opts.agentSettings) {
       await mkdir(join(stateDir, "agents/main/agent"), { recursive: true });

@@ -28,12 +28,15 @@ export interface Records {
   transcriptPath(sessionKey: string): string | undefined;
 }
 
-export function recordsFor(kind: HostKind, stateDir: string): Records {
-  return kind === "openclaw" ? openclawRecords(stateDir) : clawdbotRecords(stateDir);
+/** One agent's records (default "main"): each agent of a gateway keeps its own. */
+export function recordsFor(kind: HostKind, stateDir: string, agentId = "main"): Records {
+  return kind === "openclaw"
+    ? openclawRecords(stateDir, agentId)
+    : clawdbotRecords(stateDir, agentId);
 }
 
-function clawdbotRecords(stateDir: string): Records {
-  const dir = join(stateDir, "agents/main/sessions");
+function clawdbotRecords(stateDir: string, agentId: string): Records {
+  const dir = join(stateDir, "agents", agentId, "sessions");
   const sessions = (): Record<string, SessionEntry> => {
     const file = join(dir, "sessions.json");
     return existsSync(file)
@@ -63,8 +66,8 @@ function clawdbotRecords(stateDir: string): Records {
   };
 }
 
-function openclawRecords(stateDir: string): Records {
-  const file = join(stateDir, "agents/main/agent/openclaw-agent.sqlite");
+function openclawRecords(stateDir: string, agentId: string): Records {
+  const file = join(stateDir, "agents", agentId, "agent/openclaw-agent.sqlite");
   const withDb = <T>(empty: T, read: (db: DatabaseSync) => T): T => {
     if (!existsSync(file)) return empty;
     const db = new DatabaseSync(file, { readOnly: true });

@@ -1,0 +1,313 @@
+/**
+ * Resume latency and the cost of waking on due, in real OpenClaw 2026.9.6 gateways with this
+ * package as their plugin: two gateways side by side in one run, one with `wake: "due"`, one
+ * with `wake: "heartbeat"` (today's behaviour), both on a 60 s schedule, both answered by a model
+ * that replies at once. Measured from `add` (a CLI process) and from a quota hold's end to the
+ * host accepting the spawn (the run the queue records) and to the run's first model request;
+ * then the idle gateways' CPU per minute, measured over the same windows.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { placeHold } from "../src/core/holds.js";
+import type { Queue } from "../src/core/queue-model.js";
+import { resolveInside } from "../src/base/paths.js";
+import { FileQueueStore } from "../src/store/file/file-store.js";
+import { CLI } from "./cli.js";
+import {
+  OPENCLAW_ENTRY,
+  openclawInstalled,
+  processCpuMs,
+  startBenchGateway,
+  type BenchGateway,
+} from "./gateway.js";
+import type { BenchOptions } from "./options.js";
+import type { Row } from "./report.js";
+import { formatMs, roundSummary, summarize, type Summary } from "./statistics.js";
+
+type Mode = "due" | "heartbeat";
+const MODES: readonly Mode[] = ["due", "heartbeat"];
+/** One model per hold sample: a model-wide hold frees exactly one task when it ends. */
+const HOLD_MODELS = Array.from({ length: 20 }, (_, i) => `m${String(i + 1).padStart(2, "0")}`);
+const SCHEDULE = "0 * * * * *"; // every 60 s
+
+interface Sample {
+  accepted: number;
+  firstRequest: number;
+}
+
+const skipped = (id: string, measure: string, target: string, why: string): Row => ({
+  id,
+  measure,
+  result: "–",
+  reference: why,
+  ratio: "–",
+  target,
+  met: null,
+  data: { skipped: true, reason: why },
+});
+
+function pluginConfig(mode: Mode): Record<string, unknown> {
+  return {
+    wake: mode,
+    schedule: SCHEDULE,
+    models: HOLD_MODELS.map((m) => `fake/${m}`),
+    maxConcurrent: 20,
+    loadThreshold: 100,
+    minFreeMemoryMB: 0,
+    leaseSeconds: 30,
+  };
+}
+
+/** `task-manager add` from a CLI process, as a user or script adds; resolves to the task's added_at. */
+function cliAdd(gw: BenchGateway, prompt: string): Promise<{ id: string; added: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CLI, "add", prompt, "--json", "-w", gw.workspace],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: path.dirname(gw.stateDir),
+          OPENCLAW_STATE_DIR: gw.stateDir,
+        },
+      },
+      (err, stdout) => {
+        if (err) return reject(err);
+        const r = JSON.parse(stdout) as { task: { id: string; added_at: string } };
+        resolve({ id: r.task.id, added: Date.parse(r.task.added_at) });
+      },
+    );
+  });
+}
+
+function storeOf(gw: BenchGateway): FileQueueStore {
+  return new FileQueueStore({
+    workspace: gw.workspace,
+    file: resolveInside(gw.workspace, "memory/pending_tasks.json", "queueFile"),
+  });
+}
+
+async function queueOf(gw: BenchGateway): Promise<Queue> {
+  return (await storeOf(gw).read()).queue;
+}
+
+/** Waits until `done(queue)` holds (polling the file), at most `ms`. */
+async function until(
+  gw: BenchGateway,
+  done: (q: Queue) => boolean,
+  ms: number,
+  what: string,
+): Promise<Queue> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const q = await queueOf(gw);
+    if (done(q)) return q;
+    if (Date.now() > deadline) throw new Error(`bench: ${what} not reached within ${ms / 1000} s`);
+    await sleep(250);
+  }
+}
+
+const firstRequestAt = (
+  gw: BenchGateway,
+  match: (text: string, model: string) => boolean,
+): number =>
+  Math.min(
+    ...gw
+      .requestLog()
+      .filter((r) => match(r.text, r.model))
+      .map((r) => r.at),
+  );
+
+/** `count` adds at random moments across a 60 s window; each task's latency once all have started. */
+async function addSamples(gw: BenchGateway, mode: Mode, count: number): Promise<Sample[]> {
+  const added: Array<{ id: string; added: number; prompt: string }> = [];
+  const gap = 60_000 / count;
+  for (let i = 0; i < count; i++) {
+    await sleep(Math.random() * gap * 2);
+    const prompt = `Resume latency ${mode} add ${i}`;
+    added.push({ ...(await cliAdd(gw, prompt)), prompt });
+  }
+  const q = await until(
+    gw,
+    (q) => added.every((a) => q.tasks.find((t) => t.id === a.id)?.run),
+    180_000,
+    `${mode}: every added task started`,
+  );
+  await sleep(2000); // the last first model requests
+  return added.map((a) => {
+    const run = q.tasks.find((t) => t.id === a.id)!.run!;
+    return {
+      accepted: Date.parse(run.started_at) - a.added,
+      firstRequest: firstRequestAt(gw, (text) => text.includes(a.prompt)) - a.added,
+    };
+  });
+}
+
+/** A model-wide hold on each model, ending at random moments across a 60 s window, with a task each waits on. */
+async function holdSamples(gw: BenchGateway, mode: Mode, count: number): Promise<Sample[]> {
+  const store = storeOf(gw);
+  const models = HOLD_MODELS.slice(0, count).map((m) => `fake/${m}`);
+  const start = Date.now() + 5000;
+  const ends = new Map(models.map((m) => [m, start + Math.random() * 60_000]));
+  await store.mutate((queue) => {
+    let q = queue;
+    for (const [m, until] of ends)
+      q = placeHold(q, m, "model", { untilMs: until, source: "message" }, Date.now());
+    return { queue: q, result: null };
+  });
+  for (let i = 0; i < count; i++) await cliAdd(gw, `Resume latency ${mode} hold ${i}`);
+  const isHoldTask = (prompt: string): boolean => prompt.startsWith(`Resume latency ${mode} hold`);
+  const q = await until(
+    gw,
+    (q) => q.tasks.filter((t) => isHoldTask(t.prompt) && t.run).length === count,
+    240_000,
+    `${mode}: every held task started`,
+  );
+  await sleep(2000);
+  return models.map((m) => {
+    const started = q.tasks
+      .filter((t) => isHoldTask(t.prompt) && t.run?.model === m)
+      .map((t) => Date.parse(t.run!.started_at));
+    const end = ends.get(m)!;
+    return {
+      accepted: Math.min(...started) - end,
+      firstRequest: firstRequestAt(gw, (_text, model) => model === m.slice(5)) - end,
+    };
+  });
+}
+
+/** Both gateways' CPU per minute over the same windows, idle (empty queues); and model requests meanwhile. */
+async function idleCpu(gws: Record<Mode, BenchGateway>, opts: BenchOptions) {
+  const windows = Math.max(3, opts.gatewayPairs);
+  const windowMs = opts.gatewayWindowMs;
+  const cpu: Record<Mode, number[]> = { due: [], heartbeat: [] };
+  const requestsBefore = MODES.map((m) => gws[m].requests().length);
+  for (let i = 0; i < windows; i++) {
+    const before = MODES.map((m) => processCpuMs(gws[m].pid));
+    await sleep(windowMs);
+    MODES.forEach((m, k) => {
+      cpu[m].push(((processCpuMs(gws[m].pid) - before[k]!) * 60_000) / windowMs);
+    });
+  }
+  const requests = MODES.map((m, k) => gws[m].requests().length - requestsBefore[k]!);
+  return { cpu, requests: requests[0]! + requests[1]!, windows, windowMs };
+}
+
+const fmt = (s: Summary): string => `p50 ${formatMs(s.median)}, p99 ${formatMs(s.p99)}`;
+
+function latencyRow(
+  id: string,
+  measure: string,
+  due: number[],
+  heartbeat: number[],
+  target: boolean,
+): Row {
+  const d = summarize(due);
+  const h = summarize(heartbeat);
+  return {
+    id,
+    measure,
+    result: fmt(d),
+    reference: `wake "heartbeat", 60 s: ${fmt(h)}`,
+    ratio: `${(h.median / Math.max(1, d.median)).toFixed(0)}× sooner (p50)`,
+    target: target ? "p99 ≤ 1 s" : "",
+    met: target ? d.p99 <= 1000 : null,
+    data: { due_ms: roundSummary(d, 0), heartbeat_ms: roundSummary(h, 0) },
+  };
+}
+
+/**
+ * The resume-latency rows and the idle-cost row. Gateways start side by side (a minute or two
+ * on this machine), then: the idle windows, 20 adds per gateway at random moments over a
+ * minute, 20 holds per gateway ending at random moments over a minute.
+ */
+export async function resumeRows(opts: BenchOptions, log: (m: string) => void): Promise<Row[]> {
+  const ids = {
+    add: "resume_add_to_spawn",
+    hold: "resume_hold_end_to_spawn",
+    request: "resume_to_first_model_request",
+    idle: "wake_idle_cpu",
+  };
+  if (opts.skipHost || !openclawInstalled()) {
+    const why = opts.skipHost
+      ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
+      : `skipped: OpenClaw not installed at ${OPENCLAW_ENTRY} (run scripts/install-hosts.sh)`;
+    return [
+      skipped(ids.add, "Resume latency: add → spawn accepted", "p99 ≤ 1 s", why),
+      skipped(ids.hold, "Resume latency: hold end → spawn accepted", "p99 ≤ 1 s", why),
+      skipped(ids.request, "Resume latency: → first model request", "", why),
+      skipped(ids.idle, "Idle gateway CPU: wake due vs heartbeat", "within noise", why),
+    ];
+  }
+  const count = Math.max(5, Math.round(20 * Math.min(1, opts.scale)));
+  log(`resume latency: two OpenClaw gateways (wake due, wake heartbeat), ${count} samples each…`);
+  const started = await Promise.allSettled(
+    MODES.map((m) =>
+      startBenchGateway(pluginConfig(m), async () => undefined, {
+        answer: true,
+        models: HOLD_MODELS,
+      }),
+    ),
+  );
+  const gws = Object.fromEntries(
+    started.map((s, i) => [MODES[i], s.status === "fulfilled" ? s.value : null]),
+  ) as Record<Mode, BenchGateway | null>;
+  try {
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const both = gws as Record<Mode, BenchGateway>;
+    await sleep(opts.gatewaySettleMs);
+    log("resume latency: idle CPU, both gateways over the same windows…");
+    const idle = await idleCpu(both, opts);
+    log("resume latency: adds…");
+    const adds = await Promise.all(MODES.map((m) => addSamples(both[m], m, count)));
+    log("resume latency: hold ends…");
+    const holds = await Promise.all(MODES.map((m) => holdSamples(both[m], m, count)));
+    const a = summarize(idle.cpu.due);
+    const b = summarize(idle.cpu.heartbeat);
+    const within = Math.abs(a.median - b.median) <= Math.max(60, 0.25 * b.median);
+    return [
+      latencyRow(
+        ids.add,
+        `Resume latency: CLI add → the host accepts the spawn (${count} tasks, wake "due")`,
+        adds[0]!.map((s) => s.accepted),
+        adds[1]!.map((s) => s.accepted),
+        true,
+      ),
+      latencyRow(
+        ids.hold,
+        `Resume latency: a quota hold's end → the host accepts the spawn (${count} holds, wake "due")`,
+        holds[0]!.map((s) => s.accepted),
+        holds[1]!.map((s) => s.accepted),
+        true,
+      ),
+      latencyRow(
+        ids.request,
+        'Resume latency: add and hold end → the run\'s first model request (wake "due")',
+        [...adds[0]!, ...holds[0]!].map((s) => s.firstRequest),
+        [...adds[1]!, ...holds[1]!].map((s) => s.firstRequest),
+        false,
+      ),
+      {
+        id: ids.idle,
+        measure: 'Idle OpenClaw gateway with the plugin: CPU per minute, wake "due" vs "heartbeat"',
+        result: `${formatMs(a.median)}/min (${formatMs(a.min)}–${formatMs(a.max)})`,
+        reference: `wake "heartbeat": ${formatMs(b.median)}/min (${formatMs(b.min)}–${formatMs(b.max)}); model requests: ${idle.requests}`,
+        ratio: `${(a.median / Math.max(1, b.median)).toFixed(2)}×`,
+        target: "within noise, 0 requests",
+        met: within && idle.requests === 0,
+        note: `gateway process CPU (/proc/<pid>/stat, 10 ms ticks), both gateways measured over the same ${idle.windows} windows of ${Math.round(idle.windowMs / 1000)} s, empty queues, 60 s schedule; "within noise": medians within 60 ms/min or 25%`,
+        data: {
+          windows: idle.windows,
+          window_ms: idle.windowMs,
+          due_cpu_ms_per_min: roundSummary(a, 1),
+          heartbeat_cpu_ms_per_min: roundSummary(b, 1),
+          requests: idle.requests,
+        },
+      },
+    ];
+  } finally {
+    await Promise.all(MODES.map((m) => gws[m]?.stop()));
+  }
+}
