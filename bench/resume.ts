@@ -6,6 +6,7 @@
  * host accepting the spawn (the run the queue records) and to the run's first model request;
  * then the idle gateways' CPU per minute, measured over the same windows.
  */
+import { EVERYTHING, NO_TASKS } from "../src/core/views.js";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -89,7 +90,7 @@ function storeOf(gw: BenchGateway): FileQueueStore {
 }
 
 async function queueOf(gw: BenchGateway): Promise<Queue> {
-  return (await storeOf(gw).read()).queue;
+  return (await storeOf(gw).read(EVERYTHING)).queue;
 }
 
 /** Waits until `done(queue)` holds (polling the file), at most `ms`. */
@@ -150,7 +151,7 @@ async function holdSamples(gw: BenchGateway, mode: Mode, count: number): Promise
   const models = HOLD_MODELS.slice(0, count).map((m) => `fake/${m}`);
   const start = Date.now() + 5000;
   const ends = new Map(models.map((m) => [m, start + Math.random() * 60_000]));
-  await store.mutate((queue) => {
+  await store.mutate(NO_TASKS, (queue) => {
     let q = queue;
     for (const [m, until] of ends)
       q = placeHold(q, m, "model", { untilMs: until, source: "message" }, Date.now());

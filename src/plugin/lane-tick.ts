@@ -2,6 +2,7 @@ import { adoptHolds, waitingHolds } from "../core/holds.js";
 import type { Alert, Queue } from "../core/queue-model.js";
 import type { GatewaySettings } from "../policy/schema.js";
 import type { Context } from "../runtime/context.js";
+import { dispatchScope, NO_TASKS } from "../core/views.js";
 import { dispatchOnce, type DispatchResult, type Spawner } from "../runtime/dispatch.js";
 import { toErrorStatus } from "../runtime/error-status.js";
 import { activeRuns } from "../runtime/run-check.js";
@@ -83,7 +84,7 @@ async function look(lane: Lane): Promise<LaneState> {
   const state: LaneState = { lane, ctx: null, queue: null, active: 0, ran: false, results: [] };
   try {
     state.ctx = await lane.context();
-    state.queue = (await state.ctx.store.read()).queue;
+    state.queue = (await state.ctx.store.read(dispatchScope(state.ctx.policy))).queue;
     state.active = await activeRuns(state.ctx);
   } catch (err) {
     state.results.push(tag(lane.id, toErrorStatus(err)));
@@ -102,7 +103,7 @@ async function shareHolds(
     .filter((s) => mates.has(s.lane.id) && s.queue !== null)
     .flatMap((s) => waitingHolds(s.queue!, nowMs));
   if (holds.length === 0 || adoptHolds(state.queue!, holds, nowMs) === state.queue) return;
-  await state.ctx!.store.mutate((queue) => ({
+  await state.ctx!.store.mutate(NO_TASKS, (queue) => ({
     queue: adoptHolds(queue, holds, nowMs),
     result: null,
   }));
@@ -141,7 +142,7 @@ async function runLane(
     if (result.status !== "READY") break;
     started = true;
   }
-  state.queue = (await ctx.store.read()).queue;
+  state.queue = (await ctx.store.read(dispatchScope(ctx.policy))).queue;
   state.active = await activeRuns(ctx);
   await state.lane.afterTick?.(ctx);
   return { captured, started };

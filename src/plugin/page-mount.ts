@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Context } from "../runtime/context.js";
-import { type AgentTab, countStates } from "../runtime/page-view.js";
+import { NO_TASKS } from "../core/views.js";
+import type { AgentTab } from "../runtime/page-view.js";
 import { createStatusHandler, DEFAULT_BASE_PATH, type StatusHandler } from "../page/handler.js";
 import { gatewayPort } from "./gateway-port.js";
 import type { GatewayMethodOptions, PluginApi } from "./host-api.js";
@@ -34,8 +35,8 @@ async function agentTabs(deps: StatusPageDeps): Promise<AgentTab[]> {
   return Promise.all(
     deps.agents().map(async (id) => {
       try {
-        const { queue } = await (await deps.context(id)).store.read();
-        return { id, counts: countStates(queue.tasks), error: null };
+        const { counts } = await (await deps.context(id)).store.read(NO_TASKS);
+        return { id, counts, error: null };
       } catch (err) {
         return { id, counts: null, error: (err as Error).message };
       }

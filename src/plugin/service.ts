@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { isDue } from "../core/order.js";
 import { isoTime } from "../core/time.js";
+import { NO_TASKS } from "../core/views.js";
 import { deferralWake, earlierWake, nextWake, type Wake } from "../core/wake.js";
 import { resolveSchedule, type Schedule } from "../policy/schedule.js";
 import type { GatewaySettings } from "../policy/schema.js";
@@ -354,7 +355,7 @@ export class TaskManagerService {
       const watch = this.#watches.get(id);
       if (!watch) continue;
       try {
-        const { queue } = await watch.store.read();
+        const { queue } = await watch.store.read(NO_TASKS);
         if (queue.revision !== this.#seenRevision.get(id)) moved.push(id);
       } catch {
         moved.push(id); // the tick reports what is wrong with it

@@ -24,9 +24,12 @@ const modelRef = z
 const DAY_MS = 86_400_000;
 
 /** A host agent id, as both hosts write them. */
-const agentIdSchema = z.string().max(64).regex(/^[a-z0-9_-]+$/i, {
-  message: 'expected an agent id such as "main" (letters, digits, "-", "_")',
-});
+const agentIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9_-]+$/i, {
+    message: 'expected an agent id such as "main" (letters, digits, "-", "_")',
+  });
 
 /** "heartbeat", or a pattern croner accepts. */
 const isSchedule = (value: string): boolean => value === "heartbeat" || cronProblem(value) === null;

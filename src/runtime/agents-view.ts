@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { TaskManagerError } from "../base/errors.js";
 import { pluginSetting } from "../base/product.js";
-import { countByState } from "../core/order.js";
+import { NO_TASKS } from "../core/views.js";
+import type { StateCounts } from "../store/port.js";
 import { gatewayRoster } from "../host/roster.js";
 import { loadPolicyFile } from "../policy/load.js";
 import type { Context } from "./context.js";
@@ -16,7 +17,7 @@ export interface AgentView {
   served: boolean;
   /** This very workspace: the one the command ran on. */
   current: boolean;
-  queue?: { file: string; counts: ReturnType<typeof countByState>; paused: boolean };
+  queue?: { file: string; counts: StateCounts; paused: boolean };
   error?: ReturnType<typeof toErrorStatus>;
 }
 
@@ -44,12 +45,10 @@ export async function gatewayAgentsView(ctx: Context): Promise<AgentView[]> {
       if (!existsSync(a.workspace)) return { ...view, error: missing(a.workspace) };
       try {
         const { policy } = await loadPolicyFile(a.workspace);
-        const store = openStore(a.workspace, policy, ctx.deps);
-        const { queue } = await store.read();
-        return {
-          ...view,
-          queue: { file: store.location, counts: countByState(queue), paused: queue.paused },
-        };
+        const store = await openStore(a.workspace, policy, ctx.deps);
+        // Not closed: a database store is shared by the process (runtime/store.ts closes them).
+        const { queue, counts } = await store.read(NO_TASKS);
+        return { ...view, queue: { file: store.location, counts, paused: queue.paused } };
       } catch (err) {
         return { ...view, error: toErrorStatus(err) };
       }

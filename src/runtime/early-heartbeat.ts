@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Hold } from "../core/queue-model.js";
 import type { HeartbeatAsked, StatusObject } from "../core/status.js";
 import { isoTime } from "../core/time.js";
+import { NO_TASKS } from "../core/views.js";
 import { parseDuration } from "../policy/schedule.js";
 import type { Context } from "./context.js";
 import { PACKAGE_ROOT } from "./workspace.js";
@@ -48,7 +49,7 @@ export async function askForHeartbeatAtHoldEnd(
   if (ctx.policy.wake !== "due" || kind === null || status.status !== "DEFERRED") return null;
   if (status.reason !== "quota_cooldown") return null;
   const nowMs = ctx.deps.now();
-  const { queue } = await ctx.store.read();
+  const { queue } = await ctx.store.read(NO_TASKS);
   const placed = placedSince(queue.holds, checkStartedMs).sort(
     (a, b) => Date.parse(a[1].until) - Date.parse(b[1].until),
   );

@@ -88,7 +88,7 @@ describe("priority is 1–1000 at every edge, and the queue stays readable", () 
   });
 
   it("agent tool: a priority of 1e300, a non-string key or prompt is an ERROR answer, not a task", async () => {
-    const tool = queueTool({ context, service: () => null });
+    const tool = queueTool({ agents: () => ["main"], context, service: () => null });
     for (const params of [
       { action: "add", prompt: "x", priority: 1e300 },
       { action: "add", prompt: "x", key: { not: "a string" } },

@@ -83,7 +83,15 @@ describe("pacing across a gateway restart in the middle of the hour", () => {
       });
     const gateway = () =>
       new TaskManagerService({
-        context,
+        lanes: [
+          {
+            id: "main",
+            context,
+            main: new MainActivity("agent:main:main", 60_000),
+            notify: () => undefined,
+            heartbeatEvery: null,
+          },
+        ],
         spawner: {
           spawn: async (r: SpawnRequest) => {
             startedAt.set(r.sessionKey, clock);
@@ -91,8 +99,7 @@ describe("pacing across a gateway restart in the middle of the hour", () => {
             return { runId: `run-${spawns.length}` };
           },
         },
-        main: new MainActivity("agent:main:main", 60_000),
-        notify: () => undefined,
+        gateway: {},
         log: () => undefined,
       });
     for (let i = 0; i < 40; i++) await addTask(await context(), { prompt: `task ${i}` });

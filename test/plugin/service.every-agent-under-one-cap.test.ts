@@ -1,3 +1,4 @@
+import { EVERYTHING, NO_TASKS } from "../../src/core/views.js";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -113,7 +114,7 @@ describe("every agent of the gateway, each on its own queue and sessions, under 
       const b = testLane(sub, "b", { models }, gw, () => clock.now());
       const until = T0 + 3_600_000;
       const actx = await a.context();
-      await actx.store.mutate((q) => ({
+      await actx.store.mutate(NO_TASKS, (q) => ({
         queue: placeHold(q, models[0]!, "provider", { untilMs: until, source: "message" }, T0),
         result: null,
       }));
@@ -126,7 +127,7 @@ describe("every agent of the gateway, each on its own queue and sessions, under 
         log: () => undefined,
       });
       const report = await s.tick();
-      const bq = (await (await b.context()).store.read()).queue;
+      const bq = (await (await b.context()).store.read(EVERYTHING)).queue;
       if (shared) {
         expect(bq.holds?.google).toMatchObject({
           until: new Date(until).toISOString(),

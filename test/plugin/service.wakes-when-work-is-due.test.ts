@@ -1,3 +1,4 @@
+import { EVERYTHING } from "../../src/core/views.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimTask, failTask } from "../../src/core/tasks.js";
@@ -142,7 +143,7 @@ describe("the dispatcher wakes when work is due, not at the next heartbeat", () 
     const main = lane("main", { maxAgeHours: null });
     const ctx = await main.context();
     const { task } = await addTask(ctx, { prompt: "retry me" });
-    await ctx.store.mutate((q) => {
+    await ctx.store.mutate(EVERYTHING, (q) => {
       const claimed = claimTask(
         q,
         q.tasks[0]!,
