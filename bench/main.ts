@@ -42,24 +42,33 @@ async function run(): Promise<Report> {
     writeSessions(home, Date.now());
     await seedDeferredQueue(home, opts.cliQueueTasks);
     const rows: Row[] = [];
-    log("CLI check vs node -e 0…");
-    rows.push(cliVsNodeRow(opts, home));
-    log("CLI check vs the host's session check…");
-    rows.push(cliVsHostRow(opts, home));
-    log("peak memory…");
-    rows.push(memoryRow(opts, home));
-    log("in-process check…");
-    rows.push(...(await inProcessRows(opts, home)));
-    log("status endpoint…");
-    rows.push(...(await statusEndpointRows(opts, home)));
-    log("idle serve with one page open…");
-    rows.push(await idleServeRow(opts, home));
-    log("OpenClaw gateway, idle, with and without a page open…");
-    rows.push(await gatewayIdlePageRow(opts, home));
-    log(`${opts.adders} concurrent adders…`);
-    rows.push(await contentionRow(opts, home));
-    rows.push(...(await openclawRows(opts, log)));
-    rows.push(...(await resumeRows(opts, log)));
+    const wanted = (group: string): boolean => opts.only === null || opts.only.includes(group);
+    if (wanted("cli")) {
+      log("CLI check vs node -e 0…");
+      rows.push(cliVsNodeRow(opts, home));
+      log("CLI check vs the host's session check…");
+      rows.push(cliVsHostRow(opts, home));
+      log("peak memory…");
+      rows.push(memoryRow(opts, home));
+    }
+    if (wanted("inprocess")) {
+      log("in-process check…");
+      rows.push(...(await inProcessRows(opts, home)));
+    }
+    if (wanted("page")) {
+      log("status endpoint…");
+      rows.push(...(await statusEndpointRows(opts, home)));
+      log("idle serve with one page open…");
+      rows.push(await idleServeRow(opts, home));
+      log("OpenClaw gateway, idle, with and without a page open…");
+      rows.push(await gatewayIdlePageRow(opts, home));
+    }
+    if (wanted("contention")) {
+      log(`${opts.adders} concurrent adders…`);
+      rows.push(await contentionRow(opts, home));
+    }
+    if (wanted("openclaw")) rows.push(...(await openclawRows(opts, log)));
+    if (wanted("resume")) rows.push(...(await resumeRows(opts, log)));
     return {
       generated_at: new Date().toISOString(),
       node: process.versions.node,

@@ -6,13 +6,17 @@ import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
  * - TASK_MANAGER_BENCH_QUICK=1   tiny iteration counts, no host (the test suite uses this);
  * - TASK_MANAGER_BENCH_SCALE=x   multiplies every iteration count (default 1; 0.2 for a smoke run);
  * - TASK_MANAGER_BENCH_SKIP_HOST=1  skip the rows that need a real host (`clawdbot sessions`, the OpenClaw gateway);
- * - TASK_MANAGER_BENCH_OUT=file  where the JSON goes (default bench-results.json in the repo).
+ * - TASK_MANAGER_BENCH_OUT=file  where the JSON goes (default bench-results.json in the repo);
+ * - TASK_MANAGER_BENCH_ONLY=a,b  only these groups of rows (default all): cli, inprocess, page,
+ *   contention, openclaw, resume.
  */
 export interface BenchOptions {
   quick: boolean;
   scale: number;
   skipHost: boolean;
   out: string;
+  /** The groups of rows to run (TASK_MANAGER_BENCH_ONLY); null: all. */
+  only: string[] | null;
   /** Pairs of interleaved CLI runs (check vs `node -e 0`). */
   cliPairs: number;
   /** Pairs of interleaved runs against the host's session check (~2 s each). */
@@ -54,6 +58,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     quick,
     scale,
     skipHost: quick || env.TASK_MANAGER_BENCH_SKIP_HOST === "1",
+    only: benchGroups(env.TASK_MANAGER_BENCH_ONLY),
     out: path.resolve(env.TASK_MANAGER_BENCH_OUT ?? path.join(PACKAGE_ROOT, "bench-results.json")),
     cliPairs: n(40),
     hostPairs: n(5),
@@ -72,4 +77,18 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     gatewayPairs: n(4),
     gatewaySettleMs: Math.max(10_000, Math.round(30_000 * scale)),
   };
+}
+
+/** Every group of rows `npm run bench` has, in the order it runs them. */
+export const BENCH_GROUPS = ["cli", "inprocess", "page", "contention", "openclaw", "resume"];
+
+function benchGroups(raw: string | undefined): string[] | null {
+  if (raw === undefined || raw.trim() === "") return null;
+  const groups = raw.split(",").map((g) => g.trim());
+  const unknown = groups.filter((g) => !BENCH_GROUPS.includes(g));
+  if (unknown.length > 0)
+    throw new Error(
+      `TASK_MANAGER_BENCH_ONLY: unknown group ${unknown.join(", ")}; the groups are ${BENCH_GROUPS.join(", ")}.`,
+    );
+  return groups;
 }
