@@ -84,7 +84,7 @@ async function run(): Promise<Report> {
         `queue state for every check: ${opts.cliQueueTasks} tasks (in-process: as labelled), the first claimed under a 6 h lease, maxConcurrent 1 → DEFERRED/concurrency_limit, nothing to write; the file is verified unchanged`,
         "host fixture: private HOME with 1 main + 3 busy sub-agent sessions in sessions.json, read by both task-manager and clawdbot",
         "OpenClaw rows: a real OpenClaw 2026.9.6 gateway on Node 24 with this package as its plugin (idle, ticking every second) and 3 sub-agent runs of someone else's kept busy by a model that never answers",
-        'resume rows: two real OpenClaw 2026.9.6 gateways side by side (wake "due" and wake "heartbeat", both on a 60 s schedule), a model that answers at once; latencies from the task\'s added_at (or the hold\'s end) to the run the queue recorded as accepted, and to the provider\'s first request of that run',
+        'resume rows: two real OpenClaw 2026.9.6 gateways side by side (wake "due" and wake "heartbeat", both on a 60 s schedule), a model that answers at once; one sample at a time on an idle gateway (each run done before the next), both gateways at once; latencies from the task\'s added_at (or the hold\'s end) to the run the queue recorded as accepted, and to the provider\'s first request of that run',
         "CLI figures: median (min–max) wall time of interleaved runs (A/B order alternating), after 2 warm-up pairs",
       ],
     };
