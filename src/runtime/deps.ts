@@ -26,9 +26,18 @@ export interface Deps {
 const randomHex = (bytes: number): string =>
   process.getBuiltinModule("node:crypto").randomBytes(bytes).toString("hex");
 
-/** Task ids sort roughly by creation time and stay short: t_<time36><random>. */
+let lastIdMs = -1;
+let sameMsCount = 0;
+
+/**
+ * Task ids sort by creation time and stay short: t_<time36><seq36 ×2><random>. Ties between
+ * tasks of the same priority added in the same millisecond are broken by id, so the sequence
+ * keeps one process's adds in the order it made them (first in, first out).
+ */
 export function newTaskId(nowMs: number): string {
-  return `t_${nowMs.toString(36)}${randomHex(4)}`;
+  sameMsCount = nowMs === lastIdMs ? Math.min(sameMsCount + 1, 36 * 36 - 1) : 0;
+  lastIdMs = nowMs;
+  return `t_${nowMs.toString(36)}${sameMsCount.toString(36).padStart(2, "0")}${randomHex(4)}`;
 }
 
 /**

@@ -28,6 +28,8 @@ async function rigged(
       newId: () => `t_${(++n).toString(36)}`,
       newToken: () => `tok${n}`,
       random: () => 0.5,
+      // The machine is not part of the story: its load would differ between the two runs.
+      observeSystem: () => ({ loadPerCore: 0.1, freeMemoryMB: 4096 }),
     },
   });
   const tick = (ms: number): void => {
