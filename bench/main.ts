@@ -15,6 +15,7 @@ import { openclawRows } from "./openclaw.js";
 import { benchOptions } from "./options.js";
 import { gatewayIdlePageRow, idleServeRow, statusEndpointRows } from "./page.js";
 import { renderTable, type Report, type Row } from "./report.js";
+import { storeRows } from "./stores.js";
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 
@@ -57,6 +58,8 @@ async function run(): Promise<Report> {
     rows.push(await gatewayIdlePageRow(opts, home));
     log(`${opts.adders} concurrent adders…`);
     rows.push(await contentionRow(opts, home));
+    log("both stores side by side: the file and PostgreSQL…");
+    rows.push(...(await storeRows(opts, home, log)));
     rows.push(...(await openclawRows(opts, log)));
     return {
       generated_at: new Date().toISOString(),
@@ -74,6 +77,7 @@ async function run(): Promise<Report> {
         "host fixture: private HOME with 1 main + 3 busy sub-agent sessions in sessions.json, read by both task-manager and clawdbot",
         "OpenClaw rows: a real OpenClaw 2026.9.6 gateway on Node 24 with this package as its plugin (idle, ticking every second) and 3 sub-agent runs of someone else's kept busy by a model that never answers",
         "CLI figures: median (min–max) wall time of interleaved runs (A/B order alternating), after 2 warm-up pairs",
+        "store rows: the same operations through the store port on the JSON file and on a real PostgreSQL (lib/postgres-server.ts, fsync on, on this machine), one after the other in this run; PG targets from issue 18 (anchor: graphile-worker 4.16 ms average add→start)",
       ],
     };
   } finally {
