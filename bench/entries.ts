@@ -11,7 +11,9 @@ const OUT = path.join(HERE, "..", ".cache", "bench");
  * client the OpenClaw row times), bundled to plain JavaScript first: timed from its spawn, it
  * must not pay for a TypeScript loader that no user's process would load.
  */
-export async function compiledEntry(name: "add-worker" | "rpc-sessions"): Promise<string> {
+export async function compiledEntry(
+  name: "add-worker" | "rpc-sessions" | "store-worker",
+): Promise<string> {
   mkdirSync(OUT, { recursive: true });
   const outfile = path.join(OUT, `${name}.mjs`);
   await build({

@@ -16,6 +16,7 @@ import { resumeRows } from "./resume.js";
 import { benchOptions } from "./options.js";
 import { gatewayIdlePageRow, idleServeRow, statusEndpointRows } from "./page.js";
 import { renderTable, type Report, type Row } from "./report.js";
+import { storeRows } from "./stores.js";
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 
@@ -67,6 +68,10 @@ async function run(): Promise<Report> {
       log(`${opts.adders} concurrent adders…`);
       rows.push(await contentionRow(opts, home));
     }
+    if (wanted("stores")) {
+      log("both stores side by side: the file and PostgreSQL…");
+      rows.push(...(await storeRows(opts, home, log)));
+    }
     if (wanted("openclaw")) rows.push(...(await openclawRows(opts, log)));
     if (wanted("resume")) rows.push(...(await resumeRows(opts, log)));
     return {
@@ -86,6 +91,7 @@ async function run(): Promise<Report> {
         "OpenClaw rows: a real OpenClaw 2026.9.6 gateway on Node 24 with this package as its plugin (idle, ticking every second) and 3 sub-agent runs of someone else's kept busy by a model that never answers",
         'resume rows: two real OpenClaw 2026.9.6 gateways side by side (wake "due" and wake "heartbeat", both on a 60 s schedule), a model that answers at once; one sample at a time on an idle gateway (each run done before the next), both gateways at once; latencies from the task\'s added_at (or the hold\'s end) to the run the queue recorded as accepted, and to the provider\'s first request of that run',
         "CLI figures: median (min–max) wall time of interleaved runs (A/B order alternating), after 2 warm-up pairs",
+        "store rows: the same operations through the store port on the JSON file and on a real PostgreSQL (lib/postgres-server.ts, fsync on, on this machine), one after the other in this run; PG targets from issue 18 (anchor: graphile-worker 4.16 ms average add→start)",
       ],
     };
   } finally {

@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
  * - TASK_MANAGER_BENCH_SKIP_HOST=1  skip the rows that need a real host (`clawdbot sessions`, the OpenClaw gateway);
  * - TASK_MANAGER_BENCH_OUT=file  where the JSON goes (default bench-results.json in the repo);
  * - TASK_MANAGER_BENCH_ONLY=a,b  only these groups of rows (default all): cli, inprocess, page,
- *   contention, openclaw, resume.
+ *   contention, stores, openclaw, resume.
  */
 export interface BenchOptions {
   quick: boolean;
@@ -80,7 +80,15 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
 }
 
 /** Every group of rows `npm run bench` has, in the order it runs them. */
-export const BENCH_GROUPS = ["cli", "inprocess", "page", "contention", "openclaw", "resume"];
+export const BENCH_GROUPS = [
+  "cli",
+  "inprocess",
+  "page",
+  "contention",
+  "stores",
+  "openclaw",
+  "resume",
+];
 
 function benchGroups(raw: string | undefined): string[] | null {
   if (raw === undefined || raw.trim() === "") return null;

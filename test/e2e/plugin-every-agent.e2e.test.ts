@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
+import { type Browser, launchChromium } from "../ui/lib/browser.js";
 import { answer, type FakeProvider, startFakeProvider } from "./harness/fake-provider.js";
 import { startHost, waitFor, type Host } from "./harness/host.js";
 import { fastRetries, hostMatrix, pluginEntry, type QueuedTask, tm, userEnv } from "./helpers.js";
@@ -50,7 +51,9 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: every agent of the gateway, under
     });
   }, 600_000);
 
+  let browser: Browser | undefined;
   afterAll(async () => {
+    await browser?.close();
     await host?.dispose();
     await provider?.close();
   });
@@ -165,5 +168,31 @@ describe.skipIf(!openclaw)("OpenClaw 2026.9.6: every agent of the gateway, under
     const log = readFileSync(host.hostLog, "utf8");
     expect(log).not.toMatch(/task-manager tick [^"]*\(schedule\)/);
     expect(log).toMatch(/task-manager tick [^"]*\(queue\)/);
+  }, 120_000);
+  it("the page shows every agent's queue: a tab per agent, each showing its own tasks", async () => {
+    const url = (await host.call<{ url: string }>("task-manager.page", {})).url;
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.waitForSelector("[data-testid=agent-tab]", { timeout: 30_000 });
+    const tabs = page.locator("[data-testid=agent-tab]");
+    expect(await tabs.evaluateAll((els) => els.map((e) => e.getAttribute("data-agent")))).toEqual([
+      "main",
+      "research",
+    ]);
+    const ids = (workspace: string): string[] => tasksOf(workspace).map((t) => t.id);
+    const shown = (): Promise<string[]> =>
+      page
+        .locator("[data-task-id]")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-task-id")!));
+    // The primary agent first: its tasks, none of the other's.
+    await page.waitForSelector(`[data-task-id="${ids(host.workspace)[0]}"]`, { timeout: 30_000 });
+    expect((await shown()).filter((id) => ids(research).includes(id))).toEqual([]);
+    await page.click('[data-testid=agent-tab][data-agent="research"]');
+    await page.waitForSelector(`[data-task-id="${ids(research)[0]}"]`, { timeout: 30_000 });
+    expect(new URL(page.url()).searchParams.get("agent")).toBe("research");
+    const now = await shown();
+    expect(now.filter((id) => ids(host.workspace).includes(id))).toEqual([]);
+    expect(now.length).toBeGreaterThan(0);
   }, 120_000);
 });
