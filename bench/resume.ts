@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { placeHold } from "../src/core/holds.js";
 import type { Queue } from "../src/core/queue-model.js";
 import { resolveInside } from "../src/base/paths.js";
+import { RUN_END_FOLLOW_UPS_MS } from "../src/plugin/service.js";
 import { FileQueueStore } from "../src/store/file/file-store.js";
 import { CLI } from "./cli.js";
 import {
@@ -125,7 +126,7 @@ const firstRequestAt = (
  * One sample at a time, on an idle gateway: what a user meets when a task arrives (or a hold
  * ends) while nothing else runs. Run ends wake the dispatcher in both modes, so overlapping
  * samples would measure the previous run's end rather than the wake under test. Each sample
- * waits for its run to finish before the next begins.
+ * waits for its run to finish, and for the looks that follow a run's end, before the next.
  */
 async function sampleOnce(
   gw: BenchGateway,
@@ -144,6 +145,9 @@ async function sampleOnce(
   );
   const run = q.tasks.find((t) => t.id === id)!.run!;
   const t0 = holdEnd ?? from(added);
+  // Past the dispatcher's follow-up looks after a run's end (RUN_END_FOLLOW_UPS_MS): the next
+  // sample must find a gateway with nothing left to wake it but what is under test.
+  await sleep(RUN_END_FOLLOW_UPS_MS.at(-1)! + 1000);
   return {
     accepted: Date.parse(run.started_at) - t0,
     firstRequest: firstRequestAt(gw, (text) => text.includes(prompt)) - t0,
