@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliVsHostRow, cliVsNodeRow, memoryRow } from "./cli.js";
+import { configLoadRows } from "./config-load.js";
 import { contentionRow } from "./contention.js";
 import { makeHome, seedDeferredQueue, writeSessions } from "../lib/bench-home.js";
 import { inProcessRows } from "./inprocess.js";
@@ -47,6 +48,8 @@ async function run(): Promise<Report> {
     rows.push(cliVsHostRow(opts, home));
     log("peak memory…");
     rows.push(memoryRow(opts, home));
+    log("config load vs cosmiconfig…");
+    rows.push(...(await configLoadRows(opts, home)));
     log("in-process check…");
     rows.push(...(await inProcessRows(opts, home)));
     log("status endpoint…");
