@@ -3,7 +3,13 @@ import { afterAll, describe, expect, test } from "vitest";
 import { queueTool } from "../../dist/plugin/surfaces.js";
 import { createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { hostileText, queueProblem, refusalProblem } from "./lib/edges.ts";
+import {
+  acceptedTaskProblem,
+  hostileText,
+  priorityValue,
+  queueProblem,
+  refusalProblem,
+} from "./lib/edges.ts";
 import { makeSandbox, queuePath, removeSandboxes, seedFromEnv } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
@@ -30,7 +36,7 @@ const shaped = fc.record(
   {
     action: fc.oneof(fc.constantFrom("add", "list", "status"), anyValue),
     prompt: fc.oneof(hostileText(300), anyValue),
-    priority: fc.oneof(fc.integer({ min: 1, max: 1000 }), anyValue),
+    priority: fc.oneof(priorityValue, anyValue),
     key: fc.oneof(hostileText(600), anyValue),
     source: anyValue,
     metadata: anyValue,
@@ -42,6 +48,11 @@ const shaped = fc.record(
 const args = fc.oneof(
   shaped,
   shaped.map((a) => ({ ...a, action: "add" })),
+  // Near-valid adds: only the text and the priority hostile, so accepted adds happen too.
+  fc.record(
+    { action: fc.constant("add"), prompt: hostileText(300), priority: priorityValue },
+    { requiredKeys: ["action", "prompt"] },
+  ),
   fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue()),
   // Not an object at all: a host may pass on whatever the model wrote.
   fc.jsonValue(),
@@ -65,16 +76,18 @@ describe("agent tool: any arguments are refused with a clear error or leave a re
           details = (await tool.execute("call", params as Record<string, unknown>)).details;
         } catch (err) {
           problems.push(`${shown} → threw ${(err as Error).message}`);
-          return false;
+          throw new Error(problems.at(-1));
         }
-        const d = details as { status?: string; code?: string; tasks?: unknown };
+        const d = details as { status?: string; code?: string; tasks?: unknown; task?: unknown };
         const outcome = d.code ?? d.status ?? (d.tasks ? "LIST" : "SNAPSHOT");
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         const problem =
-          (d.status === "ERROR" || d.code !== undefined ? refusalProblem(d) : null) ??
-          queueProblem(queuePath(s));
+          (d.status === "ERROR" || d.code !== undefined
+            ? refusalProblem(d)
+            : acceptedTaskProblem(d.task)) ?? queueProblem(queuePath(s));
         if (problem) problems.push(`${shown} → ${problem}: ${JSON.stringify(d).slice(0, 300)}`);
-        return problem === null;
+        // Thrown, so fast-check names the input and the reason (and shrinks it).
+        if (problem) throw new Error(problems.at(-1));
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { hostileText, numberText, queueProblem, refusalProblem } from "./lib/edges.ts";
+import {
+  acceptedTaskProblem,
+  hostileText,
+  numberText,
+  queueProblem,
+  refusalProblem,
+} from "./lib/edges.ts";
 import {
   CLI,
   makeSandbox,
@@ -66,6 +72,10 @@ async function answerProblem(s: Sandbox, c: Call): Promise<string | null> {
     const p = refusalProblem(body);
     if (p) return `${p}: ${where}`;
   } else if (r.code !== 0) return `exit ${r.code}: ${where}`;
+  else {
+    const p = acceptedTaskProblem((body as { task?: unknown }).task);
+    if (p) return `${p}: ${where}`;
+  }
   const q = queueProblem(queuePath(s));
   return q ? `${q} after ${where}` : null;
 }
@@ -91,7 +101,8 @@ async function holds<T>(
     fc.asyncProperty(arb, async (v) => {
       const p = await answerProblem(s, toCall(v));
       if (p) problems.push(p);
-      return p === null;
+      // Thrown, so fast-check names the input and the reason (and shrinks it).
+      if (p) throw new Error(p);
     }),
     { numRuns: runs, seed: SEED, endOnFailure: true },
   );
@@ -114,10 +125,11 @@ describe("CLI arguments: any value is refused with a clear error or leaves a rea
     await holds(
       "add-numbers",
       s,
-      fc.tuple(option, numberText, fc.boolean()),
-      ([opt, n, joined]) => ({
+      fc.tuple(option, numberText, fc.boolean(), fc.uuid()),
+      ([opt, n, joined, unique]) => ({
         args: joined ? ["add", `${opt}=${n}`] : ["add", opt, n],
-        text: "t",
+        // A text of its own each time: a repeated one is a DUPLICATE of the first add.
+        text: `task ${unique}`,
       }),
     );
   }, 120_000);

@@ -5,7 +5,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createStatusHandler, type StatusHandler } from "../../dist/page/handler.js";
 import { type Context, createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
-import { hostileText, queueProblem, refusalProblem } from "./lib/edges.ts";
+import {
+  acceptedTaskProblem,
+  hostileText,
+  priorityValue,
+  queueProblem,
+  refusalProblem,
+} from "./lib/edges.ts";
 import { makeSandbox, queuePath, removeSandboxes, type Sandbox, seedFromEnv } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 
@@ -28,7 +34,7 @@ let base: string;
 let taskId: string;
 
 function post(path: string, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = request(
       `${base}${path}`,
       {
@@ -53,7 +59,8 @@ function post(path: string, body: string): Promise<{ status: number; body: strin
       resolve({ status: 0, body: "no answer within 10 s" });
       req.destroy();
     });
-    req.on("error", reject);
+    // A reset or refused connection is an answer that never came: a failure, said as such.
+    req.on("error", (err) => resolve({ status: 0, body: `connection error: ${err.message}` }));
     req.end(body);
   });
 }
@@ -96,7 +103,7 @@ const anyValue = fc.oneof(
 const taskLike = fc.record(
   {
     prompt: fc.oneof(hostileText(300), anyValue),
-    priority: fc.oneof(fc.integer({ min: 1, max: 1000 }), anyValue),
+    priority: fc.oneof(priorityValue, anyValue),
     source: anyValue,
     key: anyValue,
     metadata: anyValue,
@@ -110,7 +117,7 @@ const taskLike = fc.record(
 /** The body as bytes: JSON of any value or of a task-like object, or not JSON at all. */
 const body = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  taskLike.map((v) => JSON.stringify(v)),
+  { arbitrary: taskLike.map((v) => JSON.stringify(v)), weight: 4 },
   fc.string({ unit: "binary", maxLength: 200 }),
   fc.constantFrom(
     "",
@@ -140,8 +147,9 @@ function answerProblem(status: number, text: string): string | null {
     return `answer ${status} is not JSON: ${text.slice(0, 200)}`;
   }
   if (status >= 200 && status < 300) {
-    const st = (json as { status?: unknown }).status;
-    return st === "ERROR" ? `2xx with an ERROR: ${text.slice(0, 200)}` : null;
+    const { status: st, task } = json as { status?: unknown; task?: unknown };
+    if (st === "ERROR") return `2xx with an ERROR: ${text.slice(0, 200)}`;
+    return acceptedTaskProblem(task);
   }
   if (status < 400 || status >= 500) return `answer ${status}: ${text.slice(0, 200)}`;
   const p = refusalProblem(json);
@@ -160,10 +168,15 @@ describe("page API: any body is refused with an E_ code or leaves a readable que
         const problem = answerProblem(r.status, r.body) ?? q;
         if (p.includes("/remove") && r.status === 200)
           taskId = (await ops.addTask(ctx, { prompt: `a task to act on ${Date.now()}` })).task.id;
-        const code = r.status >= 400 ? String(JSON.parse(r.body).code) : String(r.status);
+        const code = problem
+          ? "problem"
+          : r.status >= 400
+            ? String(JSON.parse(r.body).code)
+            : String(r.status);
         codes[code] = (codes[code] ?? 0) + 1;
         if (problem) problems.push(`${p} ${b.slice(0, 200)} → ${problem}`);
-        return problem === null;
+        // Thrown, so fast-check names the input and the reason (and shrinks it).
+        if (problem) throw new Error(problems.at(-1));
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
