@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliVsHostRow, cliVsNodeRow, memoryRow } from "./cli.js";
+import { configLoadRows } from "./config-load.js";
 import { contentionRow } from "./contention.js";
 import { makeHome, seedDeferredQueue, writeSessions } from "../lib/bench-home.js";
 import { inProcessRows } from "./inprocess.js";
@@ -51,6 +52,8 @@ async function run(): Promise<Report> {
       rows.push(cliVsHostRow(opts, home));
       log("peak memory…");
       rows.push(memoryRow(opts, home));
+      log("config load vs cosmiconfig…");
+      rows.push(...(await configLoadRows(opts, home)));
     }
     if (wanted("inprocess")) {
       log("in-process check…");

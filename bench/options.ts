@@ -28,6 +28,8 @@ export interface BenchOptions {
   /** Concurrent adders and adds per adder. */
   adders: number;
   addsPerAdder: number;
+  /** Interleaved pairs of config loads (ours vs cosmiconfig's), in-process. */
+  configLoadPairs: number;
   /** Tasks in the queue the CLI checks. */
   cliQueueTasks: number;
   /** Requests to the status endpoint at each queue size. */
@@ -70,6 +72,7 @@ export function benchOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions
     ],
     adders: 8,
     addsPerAdder: n(25),
+    configLoadPairs: n(400),
     cliQueueTasks: 100,
     statusRequests: n(300),
     idleWindowMs: quick ? 2000 : Math.max(5000, Math.round(30_000 * scale)),

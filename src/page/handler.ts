@@ -242,7 +242,16 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
       await route(req, res, url, auth.via);
     } catch (err) {
       if (res.headersSent) res.end();
-      else if (err instanceof BodyError) sendError(res, err.status, err.code, err.message);
+      else if (err instanceof BodyError)
+        // A body refused as too large is left unread on the socket: a kept-alive connection
+        // would hand its rest to the next request, which then hangs. Close it after the answer.
+        sendError(
+          res,
+          err.status,
+          err.code,
+          err.message,
+          err.status === 413 ? { Connection: "close" } : {},
+        );
       else sendFailure(res, err);
     }
     return true;

@@ -107,6 +107,13 @@ export function queueTool(deps: SurfaceDeps, agent?: string): PluginTool {
     },
     async execute(_id, params) {
       try {
+        // A host may pass what the model wrote as it came: null or an array is no arguments object.
+        if (typeof params !== "object" || params === null || Array.isArray(params))
+          throw new TaskManagerError(
+            "E_INVALID_INPUT",
+            `The tool's arguments must be an object like {"action": "list"}, got ${Array.isArray(params) ? "an array" : params === null ? "null" : typeof params}.`,
+            { key: "arguments" },
+          );
         const ctx = await deps.context(agent);
         // The model writes these arguments, and a host need not enforce the schema: every value
         // is checked here and in the core's bounds, so a wrong one is a clear ERROR, never a

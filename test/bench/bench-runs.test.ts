@@ -45,6 +45,8 @@ describe("npm run bench", () => {
         "cli_check_vs_node",
         "cli_check_vs_host_sessions",
         "cli_check_max_rss",
+        "config_load_rc_vs_cosmiconfig",
+        "config_load_none_vs_cosmiconfig",
         "inprocess_10",
         "inprocess_1000",
         "inprocess_1000_file_changed",

@@ -94,8 +94,11 @@ describe("priority is 1–1000 at every edge, and the queue stays readable", () 
       { action: "add", prompt: "x", key: { not: "a string" } },
       { action: "add", prompt: { not: "a string" } },
       { action: "drop-table" },
+      // A host may pass what the model wrote unchecked: no object at all.
+      null,
+      ["add", "x"],
     ]) {
-      const answer = (await tool.execute("call", params)).details as {
+      const answer = (await tool.execute("call", params as Record<string, unknown>)).details as {
         status: string;
         code: string;
       };
