@@ -65,7 +65,11 @@ describe("agent tool: any arguments are refused with a clear error or leave a re
       workspace: s.workspace,
       deps: { env: s.env, logger: quiet },
     });
-    const tool = queueTool({ context: async () => ctx, service: () => null });
+    const tool = queueTool({
+      agents: () => ["main"],
+      context: async () => ctx,
+      service: () => null,
+    });
     const problems: string[] = [];
     const outcomes: Record<string, number> = {};
     await fc.assert(
