@@ -130,11 +130,14 @@ const firstRequestAt = (
  */
 async function sampleOnce(
   gw: BenchGateway,
+  spreadMs: number,
   prompt: string,
   prepare: () => Promise<number | null>,
   from: (added: number) => number,
 ): Promise<Sample> {
-  await sleep(Math.random() * 2000);
+  // On a schedule, when a sample starts decides its wait: spread the starts over one period so
+  // the reference is not locked to a phase of its schedule (it would be, by the steady rhythm).
+  await sleep(Math.random() * spreadMs);
   const holdEnd = await prepare();
   const { id, added } = await cliAdd(gw, prompt);
   const q = await until(
@@ -154,6 +157,9 @@ async function sampleOnce(
   };
 }
 
+/** How far apart sample starts are spread: one schedule period for the reference, 2 s otherwise. */
+const spreadOf = (mode: Mode): number => (mode === "heartbeat" ? 60_000 : 2000);
+
 /** `count` adds from a CLI process, one after another. */
 async function addSamples(gw: BenchGateway, mode: Mode, count: number): Promise<Sample[]> {
   const samples: Sample[] = [];
@@ -161,6 +167,7 @@ async function addSamples(gw: BenchGateway, mode: Mode, count: number): Promise<
     samples.push(
       await sampleOnce(
         gw,
+        spreadOf(mode),
         `Resume latency ${mode} add ${i}`,
         async () => null,
         (added) => added,
@@ -191,7 +198,9 @@ async function holdSamples(gw: BenchGateway, mode: Mode, count: number): Promise
       }));
       return end;
     };
-    samples.push(await sampleOnce(gw, `Resume latency ${mode} hold ${i}`, place, (a) => a));
+    samples.push(
+      await sampleOnce(gw, spreadOf(mode), `Resume latency ${mode} hold ${i}`, place, (a) => a),
+    );
   }
   return samples;
 }
