@@ -151,9 +151,11 @@ describe.each(hostMatrix())(
 
     beforeAll(async () => {
       provider = await startFakeProvider({ behaviour: answer("Task finished.", 300) });
-      // No scheduled tick during the test (the page's counts must hold still); ticks are asked for.
+      // No scheduled tick during the test (the page's counts must hold still); ticks are asked
+      // for. And no wake on due: the tasks added below would start the moment they are added.
       host = await startPluginHost(kind, provider.baseUrl, {
         schedule: "0 0 1 1 *",
+        wake: "heartbeat",
         models: [...CHEAP_MODELS],
         maxConcurrent: 1,
       });
