@@ -20,6 +20,10 @@ const modelRef = z
       'expected "provider/model" (letters, digits and ._:@+- only), e.g. "google/gemini-2.5-flash"',
   });
 
+/** The longest file or folder name Linux and macOS filesystems take, in bytes (NAME_MAX). */
+const NAME_MAX_BYTES = 255;
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+
 /** Bounds on durations: every time the queue records stays a date the file can hold. */
 const DAY_MS = 86_400_000;
 
@@ -241,6 +245,9 @@ export const policySchema = z
       .string()
       .min(1)
       .max(1024)
+      .refine((file) => file.split(/[\\/]/).every((name) => utf8Bytes(name) <= NAME_MAX_BYTES), {
+        message: `each folder or file name in the path must be at most ${NAME_MAX_BYTES} bytes (the filesystems' limit)`,
+      })
       .default("memory/pending_tasks.json")
       .describe("Queue path, relative to the workspace; must stay inside it."),
     agentId: agentIdSchema
