@@ -1,6 +1,12 @@
 import type { Pool, PoolClient } from "pg";
 import { TaskManagerError } from "../../base/errors.js";
-import { emptyQueue, type Queue, type Task, type TaskState } from "../../core/queue-model.js";
+import {
+  emptyQueue,
+  type HistoryEntry,
+  type Queue,
+  type Task,
+  type TaskState,
+} from "../../core/queue-model.js";
 import { assertWritable, checkQueue } from "../../core/queue-validate.js";
 import { HISTORY_LIMIT } from "../../core/tasks.js";
 import { probeIds } from "../../core/views.js";
@@ -18,8 +24,20 @@ import { describeStore, inTransaction, openPool, type PgSettings } from "./conne
 import { PgGateways } from "./gateways.js";
 import { Listener, NOTIFY_CHANNEL } from "./listen.js";
 import { ensureSchema, quoted } from "./migrations.js";
-import { appendHistory, deleteTasks, insertTasks, updateTasks } from "./rows.js";
-import { historyQuery, taskQuery } from "./views.js";
+import { changeStatement } from "./rows.js";
+import { viewQuery } from "./views.js";
+
+interface Head {
+  revision: string;
+  meta: QueueMeta;
+  counts: StateCounts;
+}
+
+/** A row of a view: a task (part 0) or a history entry (part 1). */
+interface ViewRow {
+  part: number;
+  v: unknown;
+}
 
 interface Loaded {
   queue: Queue;
@@ -98,12 +116,10 @@ export class PostgresQueueStore implements QueueStore {
   ): Promise<MutateResult<T>> {
     const pool = await this.#ready();
     let upserted = 0;
-    const out = await inTransaction(pool, this.#s, "BEGIN", async (c) => {
-      await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(opts.waitMs ?? 10_000))}`);
-      await c.query(
-        `INSERT INTO ${this.#q}.queues (name, meta, counts) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
-        [this.#s.queue, JSON.stringify(metaOf(emptyQueue())), JSON.stringify(countStates([]))],
-      );
+    const waitMs = Math.max(1, Math.round(opts.waitMs ?? 10_000));
+    // One round trip for both: a simple query (no parameters) may hold several statements.
+    const begin = `BEGIN; SET LOCAL lock_timeout = ${waitMs}`;
+    const out = await inTransaction(pool, this.#s, begin, async (c) => {
       const loaded = await this.#load(c, scope, true);
       const view = loaded.queue;
       const { queue, result } = transform(view);
@@ -112,23 +128,8 @@ export class PostgresQueueStore implements QueueStore {
       const change = diffQueue(view, queue);
       upserted = change.upserts.length;
       checkWritable(view, queue, this.#s);
-      await this.#write(c, view, change);
       const counts = countsAfter(loaded.counts, view, change);
-      const row = await c.query<{ revision: string }>(
-        `UPDATE ${this.#q}.queues SET revision = revision + 1, meta = coalesce($2::jsonb, meta), counts = $3,
-           updated_at = now() WHERE name = $1 RETURNING revision`,
-        [
-          this.#s.queue,
-          change.meta === null ? null : JSON.stringify(change.meta),
-          JSON.stringify(counts),
-        ],
-      );
-      const revision = Number(row.rows[0]!.revision);
-      // Delivered at commit, to every gateway listening (see watch).
-      await c.query("SELECT pg_notify($1, $2)", [
-        NOTIFY_CHANNEL,
-        `${this.#s.schema}/${this.#s.queue}/${revision}`,
-      ]);
+      const revision = await this.#write(c, view, change, counts);
       return { result, written: true, revision, counts };
     });
     if (upserted >= BULK_ROWS) await this.#analyze(pool);
@@ -156,26 +157,28 @@ export class PostgresQueueStore implements QueueStore {
     if (pool) await pool.then((p) => p.end()).catch(() => undefined);
   }
 
-  /** The queue row (locked for a change), then the scope's tasks and history. */
+  /**
+   * The queue row (locked for a change), then the scope's tasks and history in one more
+   * statement. Two statements, not one: under READ COMMITTED each statement reads from its own
+   * snapshot, and only one taken after the row lock was granted sees the change of the
+   * transaction that held it.
+   */
   async #load(c: PoolClient, scope: Scope, forUpdate: boolean): Promise<Loaded> {
-    const q = this.#q;
-    const head = await c.query<{ revision: string; meta: QueueMeta; counts: StateCounts }>(
-      `SELECT revision, meta, counts FROM ${q}.queues WHERE name = $1${forUpdate ? " FOR UPDATE" : ""}`,
-      [this.#s.queue],
-    );
-    const row = head.rows[0];
+    const row = await this.#head(c, forUpdate);
     const meta = row?.meta ?? metaOf(emptyQueue());
     const counts = { ...countStates([]), ...(row?.counts ?? {}) };
     const probes = [...probeIds({ ...emptyQueue(), ...meta })];
-    const sql = taskQuery(q, this.#s.queue, scope, isoTime(this.#now()), probes);
-    const tasks =
-      sql === null
-        ? []
-        : (await c.query<{ doc: Task }>(sql.text, sql.values)).rows.map((r) => r.doc);
-    const keep = scope.history ?? 0;
-    const recent = historyQuery(q, this.#s.queue, keep);
-    const history =
-      keep > 0 ? (await c.query(recent.text, recent.values)).rows.map((r) => r.entry) : [];
+    const sql = viewQuery(
+      this.#q,
+      this.#s.queue,
+      scope,
+      isoTime(this.#now()),
+      probes,
+      scope.history ?? 0,
+    );
+    const rows = sql === null ? [] : (await c.query<ViewRow>(sql.text, sql.values)).rows;
+    const tasks = rows.filter((r) => r.part === 0).map((r) => r.v as Task);
+    const history = rows.filter((r) => r.part === 1).map((r) => r.v as HistoryEntry);
     const queue = { ...meta, revision: Number(row?.revision ?? 0), tasks, history } as Queue;
     const checked = checkQueue(queue);
     if (!checked.ok) {
@@ -188,25 +191,35 @@ export class PostgresQueueStore implements QueueStore {
     return { queue, counts, exists: row !== undefined };
   }
 
-  async #write(c: PoolClient, view: Queue, change: QueueChange): Promise<void> {
+  /** The queue's row; for a change, locked — and made first if this queue has none yet. */
+  async #head(c: PoolClient, forUpdate: boolean): Promise<Head | undefined> {
+    const sql = `SELECT revision, meta, counts FROM ${this.#q}.queues WHERE name = $1${forUpdate ? " FOR UPDATE" : ""}`;
+    const found = (await c.query<Head>(sql, [this.#s.queue])).rows[0];
+    if (found !== undefined || !forUpdate) return found;
+    await c.query(
+      `INSERT INTO ${this.#q}.queues (name, meta, counts) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+      [this.#s.queue, JSON.stringify(metaOf(emptyQueue())), JSON.stringify(countStates([]))],
+    );
+    return (await c.query<Head>(sql, [this.#s.queue])).rows[0];
+  }
+
+  /** The change, the queue row's new state and the notification: one statement. */
+  async #write(
+    c: PoolClient,
+    view: Queue,
+    change: QueueChange,
+    counts: StateCounts,
+  ): Promise<number> {
     const inView = new Set(view.tasks.map((t) => t.id));
-    const q = this.#q;
-    const queue = this.#s.queue;
-    await deleteTasks(c, q, queue, change.removed);
-    await updateTasks(
-      c,
-      q,
-      queue,
-      change.upserts.filter((t) => inView.has(t.id)),
-    );
-    // A new task's id must be new: the primary key refuses one the view did not show.
-    await insertTasks(
-      c,
-      q,
-      queue,
-      change.upserts.filter((t) => !inView.has(t.id)),
-    );
-    await appendHistory(c, q, queue, change.appended, HISTORY_LIMIT);
+    const sql = changeStatement(this.#q, this.#s.queue, change, inView, {
+      meta: change.meta,
+      counts,
+      historyLimit: HISTORY_LIMIT,
+      channel: NOTIFY_CHANNEL,
+      notifyPrefix: `${this.#s.schema}/${this.#s.queue}/`,
+    });
+    const row = await c.query<{ revision: string }>(sql.text, sql.values);
+    return Number(row.rows[0]!.revision);
   }
 }
 

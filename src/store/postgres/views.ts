@@ -48,13 +48,13 @@ function pageIds(q: string): string {
 }
 
 const byIds = (q: string, ids: string): string =>
-  `SELECT t.doc FROM ${q}.tasks t JOIN (${ids}) AS chosen USING (id) WHERE t.queue = $1 ORDER BY t.seq`;
+  `SELECT t.seq, t.doc FROM ${q}.tasks t JOIN (${ids}) AS chosen USING (id) WHERE t.queue = $1`;
 
 /**
  * The tasks a scope sees, or null when it sees none. `probes`: the ids the queue's holds name
  * as their probe (read from the queue row first).
  */
-export function taskQuery(
+function taskQuery(
   q: string,
   queue: string,
   scope: Scope,
@@ -65,26 +65,26 @@ export function taskQuery(
     case "none":
       return null;
     case "all":
-      return { text: `SELECT doc FROM ${q}.tasks WHERE queue = $1 ORDER BY seq`, values: [queue] };
+      return { text: `SELECT seq, doc FROM ${q}.tasks WHERE queue = $1`, values: [queue] };
     case "ids":
       return {
-        text: `SELECT doc FROM ${q}.tasks WHERE queue = $1 AND id = ANY($2::text[]) ORDER BY seq`,
+        text: `SELECT seq, doc FROM ${q}.tasks WHERE queue = $1 AND id = ANY($2::text[])`,
         values: [queue, [...scope.ids]],
       };
     case "states":
       return {
-        text: `SELECT doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[]) ORDER BY seq`,
+        text: `SELECT seq, doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[])`,
         values: [queue, [...scope.states]],
       };
     case "duplicates":
       return scope.key !== null
         ? {
-            text: `SELECT doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[]) AND key = $3 ORDER BY seq`,
+            text: `SELECT seq, doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[]) AND key = $3`,
             values: [queue, [...DUPLICATE_STATES], scope.key],
           }
         : {
-            text: `SELECT doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[]) AND source = $3
-                   AND prompt_hash = md5($4) AND doc->>'prompt' = $4 ORDER BY seq`,
+            text: `SELECT seq, doc FROM ${q}.tasks WHERE queue = $1 AND state = ANY($2::text[]) AND source = $3
+                   AND prompt_hash = md5($4) AND doc->>'prompt' = $4`,
             values: [queue, [...DUPLICATE_STATES], scope.source, scope.prompt],
           };
     case "dispatch":
@@ -100,8 +100,29 @@ export function taskQuery(
   }
 }
 
-/** The last `count` history entries, oldest first. */
-export const historyQuery = (q: string, queue: string, count: number): Sql => ({
-  text: `SELECT entry FROM (SELECT entry, seq FROM ${q}.history WHERE queue = $1 ORDER BY seq DESC LIMIT $2) h ORDER BY seq`,
-  values: [queue, count],
-});
+/**
+ * One statement for a whole view: the scope's tasks (part 0) and the last `history` entries
+ * (part 1), each in stored order — or null when the scope sees neither.
+ */
+export function viewQuery(
+  q: string,
+  queue: string,
+  scope: Scope,
+  nowIso: string,
+  probes: readonly string[],
+  history: number,
+): Sql | null {
+  const tasks = taskQuery(q, queue, scope, nowIso, probes) ?? {
+    text: `SELECT seq, doc FROM ${q}.tasks WHERE false`,
+    values: [queue],
+  };
+  if (history <= 0 && scope.tasks === "none") return null;
+  const values = [...tasks.values];
+  const parts = [`SELECT 0 AS part, seq, doc AS v FROM (${tasks.text}) t`];
+  if (history > 0) {
+    values.push(history);
+    parts.push(`SELECT 1, seq, entry FROM (SELECT seq, entry FROM ${q}.history WHERE queue = $1
+      ORDER BY seq DESC LIMIT $${values.length}) h`);
+  }
+  return { text: `${parts.join("\n  UNION ALL ")}\n  ORDER BY part, seq`, values };
+}
