@@ -25,7 +25,7 @@ import { PgGateways } from "./gateways.js";
 import { Listener, NOTIFY_CHANNEL } from "./listen.js";
 import { ensureSchema, quoted } from "./migrations.js";
 import { changeStatement } from "./rows.js";
-import { viewQuery } from "./views.js";
+import { prepared, viewQuery } from "./views.js";
 
 interface Head {
   revision: string;
@@ -176,7 +176,7 @@ export class PostgresQueueStore implements QueueStore {
       probes,
       scope.history ?? 0,
     );
-    const rows = sql === null ? [] : (await c.query<ViewRow>(sql.text, sql.values)).rows;
+    const rows = sql === null ? [] : (await c.query<ViewRow>(prepared(sql))).rows;
     const tasks = rows.filter((r) => r.part === 0).map((r) => r.v as Task);
     const history = rows.filter((r) => r.part === 1).map((r) => r.v as HistoryEntry);
     const queue = { ...meta, revision: Number(row?.revision ?? 0), tasks, history } as Queue;
@@ -194,13 +194,14 @@ export class PostgresQueueStore implements QueueStore {
   /** The queue's row; for a change, locked — and made first if this queue has none yet. */
   async #head(c: PoolClient, forUpdate: boolean): Promise<Head | undefined> {
     const sql = `SELECT revision, meta, counts FROM ${this.#q}.queues WHERE name = $1${forUpdate ? " FOR UPDATE" : ""}`;
-    const found = (await c.query<Head>(sql, [this.#s.queue])).rows[0];
+    const head = prepared({ text: sql, values: [this.#s.queue] });
+    const found = (await c.query<Head>(head)).rows[0];
     if (found !== undefined || !forUpdate) return found;
     await c.query(
       `INSERT INTO ${this.#q}.queues (name, meta, counts) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
       [this.#s.queue, JSON.stringify(metaOf(emptyQueue())), JSON.stringify(countStates([]))],
     );
-    return (await c.query<Head>(sql, [this.#s.queue])).rows[0];
+    return (await c.query<Head>(head)).rows[0];
   }
 
   /** The change, the queue row's new state and the notification: one statement. */
@@ -218,7 +219,7 @@ export class PostgresQueueStore implements QueueStore {
       channel: NOTIFY_CHANNEL,
       notifyPrefix: `${this.#s.schema}/${this.#s.queue}/`,
     });
-    const row = await c.query<{ revision: string }>(sql.text, sql.values);
+    const row = await c.query<{ revision: string }>(prepared(sql));
     return Number(row.rows[0]!.revision);
   }
 }

@@ -13,6 +13,23 @@ export interface Sql {
   values: unknown[];
 }
 
+const names = new Map<string, string>();
+
+/**
+ * The statement as a named prepared statement: each connection parses and plans a text once,
+ * then reuses it (the dispatch view's plan costs twice its run). The name is the text's hash,
+ * so one name never stands for two texts.
+ */
+export function prepared(sql: Sql): { name: string; text: string; values: unknown[] } {
+  let name = names.get(sql.text);
+  if (name === undefined) {
+    const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
+    name = `tm_${hash.update(sql.text).digest("hex").slice(0, 24)}`;
+    names.set(sql.text, name);
+  }
+  return { name, ...sql };
+}
+
 /** Pending tasks in run order (core/order.ts compareTasks; ids compare as JavaScript strings do). */
 const RUN_ORDER = `priority, added_at, id COLLATE "C"`;
 
