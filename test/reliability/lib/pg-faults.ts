@@ -5,7 +5,8 @@ import pg from "pg";
  * package's own points, TASK_MANAGER_CRASH_AT, sit between transactions). node-postgres is
  * loaded once per process, so wrapping its Client's `query` here reaches the store's pool:
  *  - after_lock: the queue's row is locked (SELECT … FOR UPDATE answered);
- *  - after_write: a task row was inserted or updated, the queue row not yet;
+ *  - after_write: the change's one statement (task rows, history, the queue row and the
+ *    notification, see rows.ts) answered, when it wrote a task row; COMMIT not sent;
  *  - before_commit: the change is complete in the transaction; COMMIT not sent;
  *  - in_commit: COMMIT sent, its answer not awaited (it may or may not have committed).
  * TM_PG_CRASH_AT=<point>[#n] SIGKILLs the process the n-th time it reaches the point;
@@ -32,8 +33,8 @@ type Query = (this: pg.Client, ...args: unknown[]) => unknown;
 const textOf = (config: unknown): string =>
   typeof config === "string" ? config : ((config as { text?: string } | null)?.text ?? "");
 
-const TASK_WRITE = /^\s*(INSERT INTO|UPDATE) "[^"]+"\.tasks\b/;
-const QUEUE_WRITE = /^\s*UPDATE "[^"]+"\.queues SET revision/;
+const TASK_WRITE = /\b(INSERT INTO|UPDATE) "[^"]+"\.tasks\b/;
+const QUEUE_WRITE = /\bUPDATE "[^"]+"\.queues SET revision/;
 const QUEUE_LOCK = /FROM "[^"]+"\.queues WHERE name = \$1 FOR UPDATE/;
 
 export function installPgFaults(env: NodeJS.ProcessEnv = process.env): void {
