@@ -23,6 +23,12 @@ export const PG_SCHEMA = "task_manager";
 const MAX_AGE_HOURS = 48;
 const MODEL = "google/gemini-2.5-flash";
 const LOCK_WAIT_MS = 30_000;
+/**
+ * A paced gateway's round (add, claim, settle) starts about this many ms after the last one
+ * (jittered ±50 %, so gateways do not fall into step): gateways sharing a queue at a steady
+ * rate rather than each saturating it.
+ */
+export const PACED_ROUND_MS = 100;
 
 /** A store of its own (its own pool, for the database), as a separate gateway would have. */
 export function openSpec(spec: StoreSpec, poolSize = 2): QueueStore {

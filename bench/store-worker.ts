@@ -6,9 +6,16 @@
  */
 import { performance } from "node:perf_hooks";
 import type { QueueStore } from "../src/store/port.js";
-import { addOne, claimNext, openSpec, settle, type StoreSpec } from "./store-ops.js";
+import {
+  addOne,
+  claimNext,
+  openSpec,
+  PACED_ROUND_MS,
+  settle,
+  type StoreSpec,
+} from "./store-ops.js";
 
-export type WorkerMode = "add-claim" | "claim";
+export type WorkerMode = "add-claim" | "add-claim-paced" | "claim";
 
 export interface StoreWorkerReport {
   worker: number;
@@ -24,6 +31,8 @@ export interface StoreWorkerReport {
   startedAt: number;
   endedAt: number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
 async function work(
   store: QueueStore,
@@ -46,11 +55,12 @@ async function work(
   for (let i = 0; i < count; i++) {
     try {
       const start = performance.now();
-      if (mode === "add-claim") await addOne(store, `gateway ${worker} task ${i}`);
+      const adds = mode !== "claim";
+      if (adds) await addOne(store, `gateway ${worker} task ${i}`);
       const added = performance.now();
       const id = await claimNext(store, owner);
       const end = performance.now();
-      if (mode === "add-claim") {
+      if (adds) {
         r.addMs.push(added - start);
         r.addClaimMs.push(end - start);
       }
@@ -63,6 +73,7 @@ async function work(
     } catch (err) {
       r.errors.push((err as Error).message);
     }
+    if (mode === "add-claim-paced") await sleep(PACED_ROUND_MS * (0.5 + Math.random()));
   }
   r.endedAt = performance.timeOrigin + performance.now();
   await store.close();

@@ -57,6 +57,7 @@ describe("npm run bench", () => {
         "concurrent_adds",
         "stores_add_claim_1gw",
         "stores_add_claim_4gw",
+        "stores_add_claim_4gw_paced",
         "stores_claims_8_workers",
         "stores_add_1000",
         "stores_claim_1000",
