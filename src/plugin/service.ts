@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { isDue } from "../core/order.js";
 import { isoTime } from "../core/time.js";
 import { NO_TASKS } from "../core/views.js";
-import { deferralWake, earlierWake, nextWake, type Wake } from "../core/wake.js";
+import type { Wake } from "../core/wake.js";
 import { resolveSchedule, type Schedule } from "../policy/schedule.js";
 import type { GatewaySettings } from "../policy/schema.js";
 import { toErrorStatus } from "../runtime/error-status.js";
@@ -10,6 +9,8 @@ import type { Spawner } from "../runtime/dispatch.js";
 import { startScheduler, validateSchedule, type Scheduler } from "../runtime/scheduler.js";
 import type { QueueStore } from "../store/port.js";
 import { type Lane, type LaneResult, type LaneState, tickLanes } from "./lane-tick.js";
+import { laneWake } from "./lane-wake.js";
+import { summary, TickLog } from "./tick-log.js";
 import { type Clock, Debouncer, systemClock, WakeTimer } from "./timers.js";
 
 export type { Lane, LaneResult } from "./lane-tick.js";
@@ -91,7 +92,7 @@ export class TaskManagerService {
   readonly #laneWakes = new Map<string, Wake>();
   #followUps: Array<{ atMs: number; agent: string }> = [];
   #lastStarter: string | null = null;
-  readonly #laneErrors = new Map<string, string>();
+  readonly #log: TickLog;
   /** Runs a function in the async context the service was made in (see the constructor). */
   readonly #detached: <R>(fn: () => R) => R;
 
@@ -104,6 +105,7 @@ export class TaskManagerService {
     // service's own work, so they run in the context the service was made in (its start).
     this.#detached = AsyncLocalStorage.snapshot();
     this.#clock = deps.clock ?? systemClock;
+    this.#log = new TickLog(deps.log, deps.lanes.length);
     this.#timer = new WakeTimer(this.#clock, () => this.#onDue());
     const d = deps.debounce ?? DEFAULT_DEBOUNCE;
     this.#debounce = new Debouncer(this.#clock, d.quietMs, d.maxWaitMs, () => {
@@ -275,7 +277,7 @@ export class TaskManagerService {
     } catch (err) {
       report.results.push({ ...toErrorStatus(err), agent: "(all)" });
     }
-    this.#logResults(report);
+    this.#log.results(report.results);
     const used = process.cpuUsage(cpu);
     report.took_ms = Date.now() - started;
     report.cpu_us = used.user + used.system;
@@ -307,26 +309,7 @@ export class TaskManagerService {
       }
       this.#ensureWatch(id, s.ctx.store);
       if (!s.ran) continue;
-      let wake = nextWake(s.queue, s.ctx.policy, now);
-      // Slots filled this tick with due work left: the next start waits for a slot, like a
-      // concurrency deferral (our runs' ends wake at once; someone else's do not).
-      if (
-        s.results.at(-1)?.status === "READY" &&
-        s.queue.tasks.some((t) => t.state === "pending" && isDue(t, now))
-      )
-        wake = earlierWake(
-          wake,
-          deferralWake({ reason: "concurrency_limit", retryAtMs: null }, now),
-        );
-      for (const r of s.results)
-        if (r.status === "DEFERRED")
-          wake = earlierWake(
-            wake,
-            deferralWake(
-              { reason: r.reason, retryAtMs: r.retry_at === null ? null : Date.parse(r.retry_at) },
-              now,
-            ),
-          );
+      const wake = laneWake(s.queue, s.ctx.policy, s.results, now);
       if (wake) this.#laneWakes.set(id, wake);
       else this.#laneWakes.delete(id);
     }
@@ -392,36 +375,4 @@ export class TaskManagerService {
     this.#timer.arm(best?.atMs ?? null);
     return best ? { at: isoTime(best.atMs), cause: best.cause, agent: best.agent } : null;
   }
-
-  #logResults(report: TickReport): void {
-    const several = this.#deps.lanes.length > 1;
-    const who = (r: LaneResult): string => (several ? `${r.agent}: ` : "");
-    const erred = new Set<string>();
-    for (const r of report.results) {
-      if (r.status === "ERROR") {
-        erred.add(r.agent);
-        // The same failure of one agent's queue is logged once, not at every wake.
-        if (this.#laneErrors.get(r.agent) === r.message) continue;
-        this.#laneErrors.set(r.agent, r.message);
-        this.#deps.log(`tick: ${who(r)}${r.code}: ${r.message}`);
-      } else if (r.status === "DEFERRED" && r.detail)
-        this.#deps.log(`tick: ${who(r)}waiting (${r.reason}): ${r.detail}`);
-      else if (r.dispatched)
-        this.#deps.log(
-          `tick: ${who(r)}started ${r.dispatched.task_id} on ${r.dispatched.model}${r.dispatched.reused ? " (existing run recorded)" : ""}`,
-        );
-    }
-    for (const agent of this.#laneErrors.keys())
-      if (!erred.has(agent) && report.results.some((r) => r.agent === agent))
-        this.#laneErrors.delete(agent);
-  }
-}
-
-/** One result in a few words: agent, status, reason, what was settled. */
-function summary(r: LaneResult): string {
-  const settled =
-    r.status !== "ERROR" && r.settled?.length
-      ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}`
-      : "";
-  return `${r.agent}:${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
 }
