@@ -82,6 +82,11 @@ export function flowTarget(t: MirroredTask): FlowTarget | null {
 
 const TERMINAL = new Set(["succeeded", "failed"]);
 
+const finished = (t: MirroredTask): boolean => {
+  const target = flowTarget(t);
+  return target !== null && TERMINAL.has(target.status);
+};
+
 /** What the flow's stateJson holds: the task it pictures and what it last showed. */
 interface MirrorState {
   task_id: string;
@@ -104,15 +109,18 @@ export interface MirrorReport {
 }
 
 /**
- * Brings the host's flows in line with the tasks. Tasks already finished when first seen get no
- * flow (a first start must not flood the host's records with history); a flow whose task is gone
- * from the queue (removed) gets a cancel request.
+ * Brings the host's flows in line with the tasks. A finished task without a flow gets none when
+ * it is history: finished before the mirror's first sync (a first start must not flood the host's
+ * records with the past), named in `history`; one that finished since (added and dead between two
+ * syncs) gets its flow, in its end state. With no `history` (a first sync), every finished task
+ * without a flow is history. A flow whose task is gone from the queue (removed) gets a cancel request.
  */
 export async function syncFlows(
   flows: BoundManagedFlows,
   tasks: readonly MirroredTask[],
   /** Which of these task ids the queue still has. */
   present: (taskIds: readonly string[]) => Promise<ReadonlySet<string>>,
+  history?: ReadonlySet<string>,
 ): Promise<MirrorReport> {
   const report: MirrorReport = { created: 0, updated: 0, cancelled: 0, refused: 0 };
   const byTask = new Map<string, { flow: FlowRecord; state: MirrorState }>();
@@ -129,7 +137,7 @@ export async function syncFlows(
     const sig = JSON.stringify(target);
     let mirrored = byTask.get(task.id);
     if (!mirrored) {
-      if (TERMINAL.has(target.status)) continue;
+      if (TERMINAL.has(target.status) && (!history || history.has(task.id))) continue;
       const flow = await flows.createManaged({
         controllerId: FLOW_CONTROLLER,
         goal: flowGoal(task),
@@ -198,6 +206,8 @@ export class FlowMirror {
   #chain: Promise<unknown> = Promise.resolve();
   /** The queue revision and time of the last sync that went through. */
   #synced: { revision: number; at: number } | null = null;
+  /** The tasks already finished at the first sync that went through: they get no flow. */
+  #history: Set<string> | null = null;
 
   constructor(flows: BoundManagedFlows, warn: (message: string) => void) {
     this.#flows = flows;
@@ -222,11 +232,14 @@ export class FlowMirror {
       )
         return null;
       const view = await buildStatusView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
+      const tasks = view.groups.flatMap((g) => g.tasks);
       const report = await syncFlows(
         this.#flows,
-        view.groups.flatMap((g) => g.tasks),
+        tasks,
         async (ids) => new Set((await ctx.store.read(byIds(...ids))).queue.tasks.map((t) => t.id)),
+        this.#history ?? undefined,
       );
+      this.#history ??= new Set(tasks.filter(finished).map((t) => t.id));
       this.#lastError = null;
       // A refused write is retried at the next tick, not a minute later.
       this.#synced = report.refused === 0 ? { revision: queue.revision, at: now } : null;

@@ -9,7 +9,7 @@ import {
   type MirroredTask,
 } from "../../src/plugin/flow-mirror.js";
 import { createContext } from "../../src/runtime/context.js";
-import { addTask } from "../../src/runtime/operations.js";
+import { addTask, failTask } from "../../src/runtime/operations.js";
 import { tempDir } from "../helpers/cli.js";
 import type { BoundManagedFlows, FlowMutation, FlowRecord } from "../../src/plugin/host-api.js";
 
@@ -136,6 +136,12 @@ const present =
   async (asked: readonly string[]): Promise<Set<string>> =>
     new Set(asked.filter((id) => taskIds.includes(id)));
 const ids = (...tasks: MirroredTask[]) => present(...tasks.map((t) => t.id));
+/** A context on a real queue in `dir`, on the real clock, that logs nothing. */
+const quietContext = (dir: string) => () =>
+  createContext({
+    workspace: dir,
+    deps: { env: { HOME: path.join(dir, "home") }, logger: { info() {}, warn() {}, error() {} } },
+  });
 
 describe("Task Flow mirror: task state → flow status", () => {
   it("maps every state, and a pending task by why it waits", () => {
@@ -303,17 +309,35 @@ describe("Task Flow mirror as the service runs it: not every tick", () => {
     }
   });
 
+  it("a task dead before the first sync gets no flow; one that died between two syncs gets its failed flow", async () => {
+    const t = tempDir();
+    try {
+      const ctx = quietContext(t.dir);
+      const dies = async (prompt: string): Promise<string> => {
+        const { task: added } = await addTask(await ctx(), { prompt });
+        let state = added.state;
+        for (let i = 0; i < 10 && state !== "dead"; i++)
+          state = (await failTask(await ctx(), added.id, "500 internal error")).state;
+        expect(state).toBe("dead");
+        return added.id;
+      };
+      const past = await dies("dead before the gateway started");
+      const flows = new Flows();
+      const mirror = new FlowMirror(flows, () => undefined);
+      expect(await mirror.sync(await ctx(), false)).toMatchObject({ created: 0 });
+      const since = await dies("added and dead between two ticks");
+      expect(await mirror.sync(await ctx(), false)).toMatchObject({ created: 1, refused: 0 });
+      expect([flows.statusOf(past), flows.statusOf(since)]).toEqual([undefined, "failed"]);
+      expect(flows.rows.size).toBe(1);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it("never throws into the tick, and says a failure once, not at every tick", async () => {
     const t = tempDir();
     try {
-      const ctx = () =>
-        createContext({
-          workspace: t.dir,
-          deps: {
-            env: { HOME: path.join(t.dir, "home") },
-            logger: { info() {}, warn() {}, error() {} },
-          },
-        });
+      const ctx = quietContext(t.dir);
       const flows = new Flows();
       flows.list = async () => {
         throw new Error("TaskFlow persistence failed.");
