@@ -25,6 +25,8 @@ export interface ProviderRequest {
   tools: string[];
   stream: boolean;
   at: number;
+  /** When its answer was sent in full (or the connection closed); unset while it is answered. */
+  endedAt?: number;
 }
 
 /** A function call the model asks for (OpenAI `tool_calls`). */
@@ -143,6 +145,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       at: Date.now(),
     };
     requests.push(entry);
+    res.once("close", () => {
+      entry.endedAt = Date.now();
+    });
     const reply = behaviour(entry, requests.length - 1);
     if (reply.kind === "error") {
       const headers: Record<string, string> = { "content-type": "application/json" };
