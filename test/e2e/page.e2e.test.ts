@@ -20,6 +20,7 @@ import {
   HOSTILE,
   hostileShownAsText,
   shownNonZero,
+  recordPageTraffic,
   type Surface,
   until,
 } from "../ui/lib/page.js";
@@ -138,6 +139,8 @@ describe.each(hostMatrix())(
     /** Where the page runs: the Control UI's frame (OpenClaw) or the tab itself (Clawdbot). */
     let surface: Surface;
     let pageUrl = "";
+    /** The page's requests and errors, for a failure message. */
+    let traffic = (): string => "";
     const dialogs: string[] = [];
     const ids = { plain: "", hostile: "", backoff: "", dead: "" };
     const add = (prompt: string): string =>
@@ -168,6 +171,7 @@ describe.each(hostMatrix())(
       pageUrl = (await host.call<{ url: string }>("task-manager.page", {})).url;
       browser = await launchChromium();
       tab = await browser.context.newPage();
+      traffic = recordPageTraffic(tab, "/task-manager/");
       tab.on("dialog", (d) => {
         dialogs.push(`${d.type()}: ${d.message()}`);
         void d.dismiss();
@@ -207,10 +211,18 @@ describe.each(hostMatrix())(
       : "opens at the URL task-manager.page returns, and drops the key from the address bar", async () => {
       if (kind === "openclaw") {
         // The Control UI takes the gateway token once, from the fragment; the tab appears in its
-        // sidebar once it connected (the gateway's hello lists plugin tabs).
+        // sidebar once it connected (the gateway's hello lists plugin tabs). It draws a tab's frame
+        // without scripts until its own settings have arrived (INTEGRATION.md, "Status page"): a
+        // click before that shows the page's notice, not the page; a person reloads, the test waits.
+        const settings = tab.waitForResponse((r) => r.url().includes("/control-ui-config.json"), {
+          timeout: 120_000,
+        });
         await tab.goto(`http://127.0.0.1:${host.port}/#token=${host.token}`);
         const link = tab.getByText("Task queue", { exact: true }).first();
         await link.waitFor({ timeout: 120_000 });
+        const loaded = await settings;
+        expect(loaded.ok()).toBe(true);
+        await loaded.finished();
         await link.click();
         await until(
           () => tab.url() === `http://127.0.0.1:${host.port}/task-queue`,
@@ -227,6 +239,19 @@ describe.each(hostMatrix())(
           "the tab's frame",
         );
         surface = frame!;
+        // Drawn before the settings took effect anyway: what a person sees, and does.
+        if (await surface.isVisible("[data-testid=noscript]").catch(() => false)) {
+          console.log(
+            "FIGURE the Control UI drew the tab without scripts; reloaded from its notice",
+          );
+          const frameEl = await surface.frameElement();
+          await until(
+            async () => ((await frameEl.getAttribute("sandbox")) ?? "").includes("allow-scripts"),
+            30_000,
+            "the Control UI to allow the tab's scripts",
+          );
+          await surface.click("[data-testid=reload]");
+        }
         // An opaque origin: the frame is sandboxed without allow-same-origin.
         expect(await surface.evaluate<string>("String(self.origin)")).toBe("null");
       } else {
@@ -238,7 +263,7 @@ describe.each(hostMatrix())(
         .waitForSelector(card(ids.dead), { timeout: 30_000 })
         .catch(async (err: Error) => {
           throw new Error(
-            `${err.message}\nthe page says: ${(await surface.textContent("body"))?.replace(/\s+/g, " ").slice(0, 400)}`,
+            `${err.message}\nthe page says: ${(await surface.textContent("body"))?.replace(/\s+/g, " ").slice(0, 400)}\n${traffic()}`,
           );
         });
       await until(

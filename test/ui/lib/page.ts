@@ -78,3 +78,31 @@ export async function countdownTicks(surface: Surface, id: string, reason: strin
     throw new Error(`the countdown reads ${JSON.stringify(first)}`);
   await until(async () => (await countdown.textContent()) !== first, 3000, "the countdown to tick");
 }
+
+/**
+ * What a tab's requests under the page's path did: those still unanswered, those that failed,
+ * and what its frames logged as errors. For a failure message, when a page never came alive.
+ */
+export function recordPageTraffic(tab: Page, pathPart: string): () => string {
+  const open = new Map<object, string>();
+  const notes: string[] = [];
+  const started = Date.now();
+  const at = (): string => `+${((Date.now() - started) / 1000).toFixed(1)}s`;
+  tab.on("request", (r) => {
+    if (r.url().includes(pathPart))
+      open.set(r, `${r.method()} ${r.url().replace(/token=[^&]+/, "token=…")}`);
+  });
+  tab.on("requestfinished", (r) => void open.delete(r));
+  tab.on("requestfailed", (r) => {
+    const what = open.get(r);
+    open.delete(r);
+    if (what) notes.push(`${at()} failed: ${what}: ${r.failure()?.errorText ?? "?"}`);
+  });
+  tab.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning")
+      notes.push(`${at()} console ${m.type()}: ${m.text()}`);
+  });
+  tab.on("pageerror", (e) => notes.push(`${at()} page error: ${e.message}`));
+  return () =>
+    [`unanswered: ${[...open.values()].join("; ") || "none"}`, ...notes.slice(-20)].join("\n");
+}
