@@ -9,6 +9,18 @@ import { createStatusHandler, DEFAULT_BASE_PATH, type StatusHandler } from "./ha
 /** Addresses `serve` binds to: loopback only. The page changes the queue; it is not for the network. */
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
+/**
+ * A client that sends its request slowly (slowloris) holds a socket, not the queue: its headers
+ * must arrive within 10 s and its whole request (a body included) within 30 s, else Node answers
+ * 408 and closes it. Node's own defaults are 60 s and 300 s, checked every 30 s; this page's
+ * requests are small and local. An open event stream is a response, not a request: unaffected.
+ */
+export const SLOW_CLIENT_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+
 export interface ServeOptions {
   context: Context;
   host?: string;
@@ -38,7 +50,7 @@ export async function serveStatusPage(opts: ServeOptions): Promise<Serving> {
     );
   }
   const token = randomBytes(24).toString("base64url");
-  const server = createServer();
+  const server = createServer(SLOW_CLIENT_LIMITS);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
