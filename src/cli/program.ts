@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { TaskManagerError } from "../base/errors.js";
+import { escapeControlChars } from "../base/terminal.js";
 import type { Task } from "../core/queue-model.js";
 import { createContext, type Context } from "../runtime/context.js";
 import { doctor } from "../runtime/doctor.js";
@@ -114,7 +115,13 @@ export function buildProgram(): Command {
       "Durable queue that resumes failed or interrupted agent tasks on the heartbeat, on cheap models.",
     )
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // commander's usage errors quote the argument they refused, which may be task text: shown
+    // escaped like every other output, never sent raw to a terminal.
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(escapeControlChars(text)),
+      writeErr: (text) => process.stderr.write(escapeControlChars(text)),
+    });
 
   common(
     program

@@ -114,6 +114,20 @@ describe("human output shows control characters escaped, never raw", () => {
     const out = expectEscaped(["show", `t_x${ESC}]0;title\u0007`]);
     expect(out).toMatch(/E_TASK_NOT_FOUND/);
   });
+
+  it("a usage error that quotes the refused argument (commander's own message) is escaped too", () => {
+    const [id] = plantHostileQueue();
+    for (const args of [
+      ["add", "x", "--priority", `5${ESC}]0;title\u0007`],
+      ["add", "x", `--max-age=\u009b2J`],
+      ["priority", id!, `${ESC}[2J`],
+    ]) {
+      const r = runCli([...args, "-w", t.dir], { env: env() });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(RAW_CONTROL.test(r.stderr), `stderr: ${JSON.stringify(r.stderr)}`).toBe(false);
+      expect(r.stderr).toMatch(/error: .*\\u(001b|009b)/);
+    }
+  });
 });
 
 describe("--source, --key and migrated legacy tasks do not smuggle control characters in", () => {

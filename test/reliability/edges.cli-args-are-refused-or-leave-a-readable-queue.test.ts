@@ -53,11 +53,19 @@ const cli = (s: Sandbox, c: Call) =>
     c.input,
   );
 
+/** What a terminal acts on (ESC, BEL, CR, C1…): never printed raw, only `\uXXXX`-escaped. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const RAW_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
 /** Why one CLI answer breaks the invariant, or null. Exit 2 is commander's usage error. */
 async function answerProblem(s: Sandbox, c: Call): Promise<string | null> {
   const r = await cli(s, c);
   const args = [...c.args, c.text ?? ""];
   const where = `${JSON.stringify(args).slice(0, 300)} → exit ${r.code}: ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 300)}`;
+  // Whatever the answer, the text it quotes reaches a terminal escaped (usage errors included).
+  const raw = RAW_CONTROL.exec(r.stdout) ?? RAW_CONTROL.exec(r.stderr);
+  if (raw)
+    return `a raw control character U+${raw[0].charCodeAt(0).toString(16)} printed: ${where}`;
   if (r.code === 2) {
     if (r.stdout.trim() !== "") return `usage error printed to stdout: ${where}`;
     return /^error: /m.test(r.stderr) ? null : `usage error without a message: ${where}`;

@@ -1,8 +1,9 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { DEFAULT_POLICY } from "../../dist/policy/defaults.js";
+import { DATA_PLACES } from "../../dist/policy/load.js";
 import { createContext } from "../../dist/runtime/context.js";
 import { toErrorStatus } from "../../dist/runtime/error-status.js";
 import * as ops from "../../dist/runtime/operations.js";
@@ -24,14 +25,8 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 afterAll(removeSandboxes);
 
-/** Where a config is read from, and how it is parsed there (src/policy/load.ts, DATA_PLACES). */
-const PLACES = [
-  ".taskmanagerrc",
-  ".taskmanagerrc.json",
-  ".taskmanagerrc.json5",
-  ".taskmanagerrc.yaml",
-  "package.json",
-] as const;
+/** Every place a config is read from, each parsed its own way (src/policy/load.ts). */
+const PLACES = DATA_PLACES.map(([place]) => place);
 
 const hostileValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
@@ -103,6 +98,7 @@ describe("config file: any content is refused by name or leaves a readable queue
       fc.asyncProperty(fc.constantFrom(...PLACES), content, async (place, bytes) => {
         for (const p of PLACES) rmSync(path.join(s.workspace, p), { force: true });
         const file = path.join(s.workspace, place);
+        mkdirSync(path.dirname(file), { recursive: true });
         const text = typeof bytes === "string" ? bytes : bytes.toString("latin1");
         writeFileSync(file, place === "package.json" ? `{"taskmanager": ${text}}` : bytes);
         const before = sha(readFileSync(queuePath(s)));

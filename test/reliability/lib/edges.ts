@@ -87,6 +87,9 @@ export const numberText: fc.Arbitrary<string> = fc.oneof(
     "NaN",
     "Infinity",
     "99999999999999999999999",
+    // A refused value is quoted back in the usage error: it must reach the terminal escaped.
+    "5\u001b]0;pwned\u0007",
+    "\u009b31m",
   ),
   fc.string({ maxLength: 12 }),
 );
