@@ -13,7 +13,7 @@ interface ProcessState {
   mains: Map<string, MainActivity>;
   /** The started service, if any: the one schedule and tick chain of this process. */
   live: TaskManagerService | null;
-  /** The status page's key in this gateway process (status-page.ts). */
+  /** The status page's key in this gateway process (page-mount.ts). */
   pageKey?: string;
 }
 

@@ -37,6 +37,8 @@ describe("an idle heartbeat check loads none of the heavy modules", () => {
     /node_modules\/zod\//,
     /node_modules\/commander\//,
     /node_modules\/cosmiconfig\//,
+    /node_modules\/js-yaml\//,
+    /node_modules\/json5\//,
     /node_modules\/proper-lockfile\//,
     /node_modules\/write-file-atomic\//,
     /node_modules\/croner\//,

@@ -16,7 +16,7 @@ import type { BoundManagedFlows, FlowMutation, FlowRecord } from "../../src/plug
 /**
  * The host's managed flows in memory, with its revision rule (a write naming a stale revision is
  * refused) and its status patches (docs plugins/sdk-runtime/background-work.md; the real host is
- * exercised in test/e2e/status-page.e2e.test.ts).
+ * exercised in test/e2e/page.e2e.test.ts).
  */
 class Flows implements BoundManagedFlows {
   readonly rows = new Map<string, FlowRecord>();

@@ -1,2 +1,2 @@
-/** The browser the tests drive is the one the docs screenshot uses: src/build/chromium.ts. */
+/** The browser the tests drive is the one the docs screenshot uses: lib/chromium.ts. */
 export { CHROMIUM, launchChromium, type Browser } from "../../../lib/chromium.js";
