@@ -7,7 +7,7 @@ import { HISTORY_LIMIT } from "./tasks.js";
  * Views: which tasks an operation needs to see. A store hands the core the queue-wide state
  * (holds, cooldowns, pause, alerts…) with only these tasks, so an operation's cost follows what
  * it touches, not what is stored. `selectView` is the rule, run in memory by the file store;
- * the PostgreSQL store selects the same rows with indexed queries (store/postgres/views.ts),
+ * the PostgreSQL store selects the same rows with indexed queries (store/postgres/view-sql.ts),
  * and the store contract tests hold the two together.
  */
 

@@ -123,6 +123,21 @@ describe("src/ is stacked in floors that import only downwards", () => {
   });
 });
 
+/** Names that parallel adapter folders share on purpose (ARCHITECTURE.md): the same role each. */
+const SHARED_ROLES = ["port.ts", "adapter.ts", "spawner.ts"];
+
+describe("a file name says one thing in src/", () => {
+  it("no two files of src/ share a name, but the roles parallel adapters play", () => {
+    const byName = new Map<string, string[]>();
+    for (const file of FILES) {
+      const name = path.basename(file);
+      byName.set(name, [...(byName.get(name) ?? []), rel(file)]);
+    }
+    const twice = [...byName].filter(([name, at]) => at.length > 1 && !SHARED_ROLES.includes(name));
+    expect(twice.map(([, at]) => at.join(" and "))).toEqual([]);
+  });
+});
+
 const CORE = FILES.filter((f) => unit(f) === "core");
 /** What core may use besides itself: the error type and the pure helpers of base, policy types. */
 const CORE_MAY_IMPORT = ["base/errors.ts", "base/json.ts", "policy/schema.ts"];

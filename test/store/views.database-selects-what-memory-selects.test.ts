@@ -1,7 +1,7 @@
 /**
  * The two stores must hand the core the same view of a queue, or the same queue would be
  * decided differently depending on where it lives. The file store selects in memory
- * (core/views.ts); the database by SQL (store/postgres/views.ts). Here both hold the same
+ * (core/views.ts); the database by SQL (store/postgres/view-sql.ts). Here both hold the same
  * random queues, and every scope must select the same tasks, in the same order.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

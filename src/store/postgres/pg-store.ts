@@ -25,7 +25,7 @@ import { PgGateways } from "./gateways.js";
 import { Listener, NOTIFY_CHANNEL } from "./listen.js";
 import { ensureSchema, quoted } from "./migrations.js";
 import { changeStatement } from "./rows.js";
-import { prepared, viewQuery } from "./views.js";
+import { prepared, viewQuery } from "./view-sql.js";
 
 interface Head {
   revision: string;

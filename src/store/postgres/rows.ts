@@ -1,6 +1,6 @@
 import type { HistoryEntry } from "../../core/queue-model.js";
 import type { QueueChange } from "../change.js";
-import type { Sql } from "./views.js";
+import type { Sql } from "./view-sql.js";
 
 /**
  * Tasks as rows. The task itself is kept whole in `doc` (what the core reads and writes, so a
