@@ -278,7 +278,7 @@ export async function startBenchGateway(
     );
     closeSync(log);
     const deadline = Date.now() + 300_000;
-    while ((await statusOf(port, "/task-manager/api/status")) !== 401) {
+    while ((await statusOf(port, "/task-manager/api/view")) !== 401) {
       if (child.exitCode !== null || Date.now() > deadline)
         throw new Error(
           `the gateway did not serve the plugin's page within 300 s (exit ${child.exitCode}); log: ${readFileSync(path.join(root, "gateway.log"), "utf8").slice(-2000)}`,

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createContext } from "../src/runtime/context.js";
 import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
-import { createStatusHandler, type StatusHandler } from "../src/page/handler.js";
+import { createPageHandler, type PageHandler } from "../src/page/handler.js";
 import { seedDeferredQueue, type BenchHome } from "../lib/bench-home.js";
 import { OPENCLAW_ENTRY, openclawInstalled, processCpuMs, startBenchGateway } from "./gateway.js";
 import type { BenchOptions } from "./options.js";
@@ -20,7 +20,7 @@ const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
 interface Endpoint {
   tasks: number;
   server: Server;
-  handler: StatusHandler;
+  handler: PageHandler;
   url: string;
 }
 
@@ -29,14 +29,14 @@ async function endpoint(home: BenchHome, tasks: number): Promise<Endpoint> {
   mkdirSync(workspace, { recursive: true });
   await seedDeferredQueue({ ...home, workspace }, tasks);
   const ctx = await createContext({ workspace, deps: { env: home.env } });
-  const handler = createStatusHandler({ context: async () => ctx, auth: { kind: "host" } });
+  const handler = createPageHandler({ context: async () => ctx, auth: { kind: "host" } });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     tasks,
     server,
     handler,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/task-manager/api/status`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/task-manager/api/view`,
   };
 }
 
@@ -71,7 +71,7 @@ function get(
 }
 
 /**
- * GET /task-manager/api/status over loopback HTTP at two queue sizes, requests alternating
+ * GET /task-manager/api/view over loopback HTTP at two queue sizes, requests alternating
  * between them (A, B, A, B…) so both sizes see the same machine. Each answer is the full view:
  * counts, waits and history over every task; the first 100 tasks per state are listed.
  */
@@ -95,7 +95,7 @@ export async function statusEndpointRows(opts: BenchOptions, home: BenchHome): P
       const s = summarize(samples[k]!);
       return {
         id: `status_endpoint_${e.tasks}`,
-        measure: `status endpoint GET /task-manager/api/status, ${e.tasks.toLocaleString("en")} tasks`,
+        measure: `status endpoint GET /task-manager/api/view, ${e.tasks.toLocaleString("en")} tasks`,
         result: `p50 ${formatMs(s.median)}, p99 ${formatMs(s.p99)}`,
         reference: k === 0 ? "" : `vs ${endpoints[0]!.tasks.toLocaleString("en")} tasks`,
         ratio: k === 0 ? "1.0×" : `${(s.median / first.median).toFixed(1)}×`,
@@ -167,7 +167,7 @@ export async function idleServeRow(opts: BenchOptions, home: BenchHome): Promise
     const headers = { Authorization: `Bearer ${token}` };
     const base = `${url.origin}${url.pathname}`;
     const agent = new Agent({ keepAlive: false });
-    await get(`${base}api/status`, agent, 1000, headers); // what opening the page asks
+    await get(`${base}api/view`, agent, 1000, headers); // what opening the page asks
     stream = request(`${base}api/events`, { headers });
     const opened = new Promise<number>((resolve, reject) => {
       stream!.on("response", (res) => {
@@ -221,7 +221,7 @@ async function openPage(
   tasks: number,
 ): Promise<() => void> {
   const agent = new Agent({ keepAlive: false });
-  await get(`${base}api/status`, agent, tasks, headers);
+  await get(`${base}api/view`, agent, tasks, headers);
   const stream = request(`${base}api/events`, { headers });
   const status = await new Promise<number>((resolve, reject) => {
     stream.on("response", (res) => {

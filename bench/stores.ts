@@ -12,7 +12,7 @@ import type { BenchHome } from "../lib/bench-home.js";
 import { emptyQueue } from "../src/core/queue-model.js";
 import { policySchema } from "../src/policy/schema.js";
 import { createContext, type Context } from "../src/runtime/context.js";
-import { buildStatusView } from "../src/runtime/page-view.js";
+import { buildPageView } from "../src/runtime/page-view.js";
 import { closeStores } from "../src/runtime/store.js";
 import { encodeQueue, MAX_QUEUE_BYTES } from "../src/store/file/codec.js";
 import type { BenchOptions } from "./options.js";
@@ -241,7 +241,7 @@ async function measureSized(
   const add: number[] = [];
   const claim: number[] = [];
   const view: number[] = [];
-  await buildStatusView(ctx); // a first read: the connection, the schema check, the code loaded
+  await buildPageView(ctx); // a first read: the connection, the schema check, the code loaded
   for (let i = 0; i < ops; i++) {
     const t0 = performance.now();
     await addOne(ctx.store, `sized ${tasks} add ${i}`);
@@ -252,7 +252,7 @@ async function measureSized(
     await settle(ctx.store, id);
     // The page re-reads after a change: the queue just changed (the file is re-read and parsed).
     const t3 = performance.now();
-    const doc = await buildStatusView(ctx);
+    const doc = await buildPageView(ctx);
     view.push(performance.now() - t3);
     add.push(t1 - t0);
     claim.push(t2 - t1);
@@ -418,7 +418,7 @@ export async function storeRows(opts: BenchOptions, home: BenchHome, log: Log): 
             plan.sizedOps.postgres,
           )
         : null;
-      const viewNote = `buildStatusView (the page's document) right after a change, when the page re-reads; ${plan.sizedOps.postgres} PG / ${plan.sizedOps.file} file rounds of add, claim, settle, view`;
+      const viewNote = `buildPageView (the page's document) right after a change, when the page re-reads; ${plan.sizedOps.postgres} PG / ${plan.sizedOps.file} file rounds of add, claim, settle, view`;
       rows.push(...sizedRows(tasks, file, fileNote, viewNote, db, pg.skip));
     }
     return rows;

@@ -1,5 +1,5 @@
 import type { Context } from "../runtime/context.js";
-import { serveStatusPage } from "../page/server.js";
+import { servePage } from "../page/server.js";
 import { printLine } from "./output.js";
 
 /** `task-manager serve`: the status page on loopback until SIGINT/SIGTERM; stdout gets exactly one line, the URL. */
@@ -7,7 +7,7 @@ export async function serveForeground(
   ctx: Context,
   opts: { host?: string; port?: number },
 ): Promise<void> {
-  const serving = await serveStatusPage({ context: ctx, logger: ctx.deps.logger, ...opts });
+  const serving = await servePage({ context: ctx, logger: ctx.deps.logger, ...opts });
   printLine(serving.url);
   ctx.deps.logger.info(
     `serve: status page for ${ctx.workspace.dir} on ${serving.url.replace(/\?token=.*/, "")} (open the URL above; Ctrl-C stops)`,

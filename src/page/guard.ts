@@ -10,7 +10,7 @@ import type { IncomingMessage } from "node:http";
  * - `host`: the host already authenticated the request (for a mount behind a host's own auth;
  *   no shipped mount is).
  */
-export type StatusAuth = { kind: "host" } | { kind: "token"; token: string; cookieName: string };
+export type PageAuth = { kind: "host" } | { kind: "token"; token: string; cookieName: string };
 
 /**
  * The header every action must carry. A page on another origin can send it only after a CORS
@@ -57,7 +57,7 @@ export type TokenCheck = { ok: true; via: TokenVia } | { ok: false };
  */
 export const carriesKey = (via: TokenVia): boolean => via === "header" || via === "query";
 
-export function checkToken(req: IncomingMessage, url: URL, auth: StatusAuth): TokenCheck {
+export function checkToken(req: IncomingMessage, url: URL, auth: PageAuth): TokenCheck {
   if (auth.kind === "host") return { ok: true, via: "host" };
   const header = req.headers.authorization;
   if (header?.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), auth.token))

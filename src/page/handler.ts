@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "../runtime/context.js";
 import { stderrLogger, type Logger } from "../runtime/deps.js";
-import { type AgentTab, buildStatusView, type StatusViewOptions } from "../runtime/page-view.js";
+import { type AgentTab, buildPageView, type PageViewOptions } from "../runtime/page-view.js";
 import { parseAction, runAction } from "./actions.js";
 import { isAssetPath, loadAssets, PAGE_CSP, type AssetPath } from "./assets.js";
 import { QueueEvents } from "./events.js";
@@ -10,7 +10,7 @@ import {
   checkToken,
   crossSiteRefusal,
   hostAllowed,
-  type StatusAuth,
+  type PageAuth,
   type TokenVia,
 } from "./guard.js";
 import {
@@ -22,7 +22,7 @@ import {
   sendJson,
 } from "./http.js";
 
-export interface StatusHandlerOptions extends Pick<StatusViewOptions, "nextCheckAt"> {
+export interface PageHandlerOptions extends Pick<PageViewOptions, "nextCheckAt"> {
   /**
    * The context for a request, for the agent it names (`?agent=`; none: the primary one): the
    * plugin builds one per call (config may change), serve keeps one.
@@ -36,7 +36,7 @@ export interface StatusHandlerOptions extends Pick<StatusViewOptions, "nextCheck
    * Who may ask: our own key (`token`: `serve`, and the page in a gateway — see page-mount.ts
    * for why not the gateway's auth), or `host` for a mount behind a host's own auth (none ships).
    */
-  auth: StatusAuth;
+  auth: PageAuth;
   /** URL prefix the handler answers under; other paths are left to the host (false). Default "/task-manager". */
   basePath?: string;
   /** Host header values accepted (serve: its loopback address); null = any (the gateway decides). */
@@ -47,7 +47,7 @@ export interface StatusHandlerOptions extends Pick<StatusViewOptions, "nextCheck
 }
 
 /** A plain node:http handler: true when it answered, false when the path is not ours. */
-export interface StatusHandler {
+export interface PageHandler {
   (req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Ends open event streams and stops watching the queue. */
   close(): void;
@@ -80,7 +80,7 @@ const topLevel = (req: IncomingMessage): boolean =>
  * pages on other origins that present the key (CORS, without credentials): the Control UI shows
  * the page in a sandboxed frame whose origin is opaque and which carries no cookie.
  */
-export function createStatusHandler(options: StatusHandlerOptions): StatusHandler {
+export function createPageHandler(options: PageHandlerOptions): PageHandler {
   const base = (options.basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, "");
   const log = options.logger ?? stderrLogger;
   const assets = loadAssets();
@@ -129,7 +129,7 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
     const agent = url.searchParams.get("agent") ?? undefined;
     if (agent !== undefined && !AGENT_ID.test(agent))
       return sendError(res, 400, "E_INVALID_INPUT", "agent must be an agent id such as main.");
-    if (api === "status" || api === "events") {
+    if (api === "view" || api === "events") {
       if (method !== "GET")
         return sendError(res, 405, "E_METHOD_NOT_ALLOWED", `${api} is GET only.`, { Allow: "GET" });
       const ctx = await options.context(agent);
@@ -149,7 +149,7 @@ export function createStatusHandler(options: StatusHandlerOptions): StatusHandle
       return sendJson(
         res,
         200,
-        await buildStatusView(ctx, {
+        await buildPageView(ctx, {
           ...(limit ? { limit } : {}),
           ...(options.mainBusy ? { mainBusy: () => options.mainBusy!(agent) } : {}),
           ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}),

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { TaskManagerError } from "../base/errors.js";
 import type { Context } from "../runtime/context.js";
 import type { Logger } from "../runtime/deps.js";
-import { createStatusHandler, DEFAULT_BASE_PATH, type StatusHandler } from "./handler.js";
+import { createPageHandler, DEFAULT_BASE_PATH, type PageHandler } from "./handler.js";
 
 /** Addresses `serve` binds to: loopback only. The page changes the queue; it is not for the network. */
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -32,7 +32,7 @@ export interface ServeOptions {
 export interface Serving {
   url: string;
   server: Server;
-  handler: StatusHandler;
+  handler: PageHandler;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export interface Serving {
  * The status page on loopback behind a random token, for hosts or modes without plugin routes.
  * The token travels in the printed URL once; the page trades it for an HttpOnly cookie.
  */
-export async function serveStatusPage(opts: ServeOptions): Promise<Serving> {
+export async function servePage(opts: ServeOptions): Promise<Serving> {
   const host = opts.host ?? "127.0.0.1";
   if (!LOOPBACK.has(host)) {
     throw new TaskManagerError(
@@ -66,7 +66,7 @@ export async function serveStatusPage(opts: ServeOptions): Promise<Serving> {
   const { port } = server.address() as AddressInfo;
   const urlHost = host === "::1" ? "[::1]" : host;
   const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-  const handler = createStatusHandler({
+  const handler = createPageHandler({
     context: () => Promise.resolve(opts.context),
     // Cookies ignore ports: the name keeps two serve processes on one machine apart.
     auth: { kind: "token", token, cookieName: `task_manager_token_${port}` },

@@ -19,7 +19,7 @@ import { gatewayAgents, operatorConfig, type GatewayAgents, type ServedAgent } f
 import { loadPluginPolicy } from "./policy.js";
 import { processState, sharedMainActivity } from "./process-state.js";
 import { type Lane, TaskManagerService } from "./service.js";
-import { mountStatusPage, pageMethod } from "./page-mount.js";
+import { mountPage, pageMethod } from "./page-mount.js";
 import {
   queueToolFor,
   registerTasksCli,
@@ -181,7 +181,7 @@ export function register(api: PluginApi): void {
   };
   let service: TaskManagerService | null = null;
   const unsubscribe: Array<() => void> = [];
-  const page = mountStatusPage(api, {
+  const page = mountPage(api, {
     kind: wiring.kind,
     context: surfaces.context,
     agents: surfaces.agents,

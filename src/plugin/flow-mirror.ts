@@ -7,7 +7,7 @@
  */
 import { byIds, NO_TASKS } from "../core/views.js";
 import type { Context } from "../runtime/context.js";
-import { buildStatusView } from "../runtime/page-view.js";
+import { buildPageView } from "../runtime/page-view.js";
 import type { BoundManagedFlows, FlowMutation, FlowRecord, PluginApi } from "./host-api.js";
 
 /** The controller id every mirrored flow carries (the Controller column of `tasks flow list`). */
@@ -231,7 +231,7 @@ export class FlowMirror {
         now - this.#synced.at < RESYNC_MS
       )
         return null;
-      const view = await buildStatusView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
+      const view = await buildPageView(ctx, { limit: MIRROR_LIMIT, mainBusy: () => mainBusy });
       const tasks = view.groups.flatMap((g) => g.tasks);
       const report = await syncFlows(
         this.#flows,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Context } from "../runtime/context.js";
 import { NO_TASKS } from "../core/views.js";
 import type { AgentTab } from "../runtime/page-view.js";
-import { createStatusHandler, DEFAULT_BASE_PATH, type StatusHandler } from "../page/handler.js";
+import { createPageHandler, DEFAULT_BASE_PATH, type PageHandler } from "../page/handler.js";
 import { gatewayPort } from "./gateway-port.js";
 import type { GatewayMethodOptions, PluginApi } from "./host-api.js";
 import { processState } from "./process-state.js";
@@ -20,7 +20,7 @@ function pageKey(): string {
   return state.pageKey;
 }
 
-export interface StatusPageDeps {
+export interface PageDeps {
   kind: "openclaw" | "clawdbot";
   /** One agent's queue (none named: the primary agent's). */
   context(agent?: string): Promise<Context>;
@@ -31,7 +31,7 @@ export interface StatusPageDeps {
 }
 
 /** Each served agent with its counts, for the page's agent filter. */
-async function agentTabs(deps: StatusPageDeps): Promise<AgentTab[]> {
+async function agentTabs(deps: PageDeps): Promise<AgentTab[]> {
   return Promise.all(
     deps.agents().map(async (id) => {
       try {
@@ -44,7 +44,7 @@ async function agentTabs(deps: StatusPageDeps): Promise<AgentTab[]> {
   );
 }
 
-export interface MountedStatusPage {
+export interface MountedPage {
   /** The direct URL, key included (returned only to an authenticated gateway client). */
   url(): string;
   /** Ends open event streams and stops watching the queue (service stop, plugin reload). */
@@ -62,11 +62,11 @@ export interface MountedStatusPage {
  * shown only to connections with operator.write, which may run agents anyway. Clawdbot has no
  * route auth at all (its handlers see every request unauthenticated) and no tabs.
  */
-export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedStatusPage | null {
+export function mountPage(api: PluginApi, deps: PageDeps): MountedPage | null {
   const key = pageKey();
   const port = gatewayPort(deps.kind, api.config);
   const cli = deps.kind === "openclaw" ? "openclaw" : "clawdbot";
-  const handler: StatusHandler = createStatusHandler({
+  const handler: PageHandler = createPageHandler({
     context: deps.context,
     // Cookies ignore ports: the name keeps this gateway's apart from serve's and other gateways'.
     auth: { kind: "token", token: key, cookieName: `task_manager_gateway_${port}` },
@@ -108,7 +108,7 @@ export function mountStatusPage(api: PluginApi, deps: StatusPageDeps): MountedSt
 }
 
 /** `task-manager.page`: the page's direct URL, for an operator whose browser is not in the Control UI. */
-export function pageMethod(page: MountedStatusPage | null) {
+export function pageMethod(page: MountedPage | null) {
   return ({ respond }: GatewayMethodOptions): void => {
     if (page)
       respond(true, {

@@ -1,5 +1,5 @@
 /**
- * The status page's one JSON document (`/task-manager/api/status`), built from what the CLI and
+ * The status page's one JSON document (`/task-manager/api/view`), built from what the CLI and
  * the check use: the store's snapshot, `observe`, `decide`'s gate, the history summary. The page
  * shows nothing this does not say. Field names are snake_case like every other JSON we print;
  * new states, outcomes and holds appear generically (by name), so the shape extends without a
@@ -42,7 +42,7 @@ export const MAX_TASK_LIMIT = 10_000;
 /** Task text beyond this is cut in the view (the CLI's `show` has all of it). */
 const PROMPT_CHARS = 4000;
 
-export interface StatusViewOptions {
+export interface PageViewOptions {
   /** Plugin mode knows whether the main session is mid-run; elsewhere it is not observed (null). */
   mainBusy?: () => boolean;
   /** When the next scheduled check runs (plugin service), if there is a schedule. */
@@ -111,7 +111,7 @@ export interface StateGroup {
   tasks: TaskRow[];
 }
 
-export interface StatusView {
+export interface PageView {
   view_version: number;
   generated_at: string;
   /** The agent whose queue this is (its host agent id). */
@@ -305,10 +305,7 @@ function pageScope(ctx: Context, limit: number): Scope {
 }
 
 /** The status page's document. Reads the queue and the host's sessions; changes nothing. */
-export async function buildStatusView(
-  ctx: Context,
-  opts: StatusViewOptions = {},
-): Promise<StatusView> {
+export async function buildPageView(ctx: Context, opts: PageViewOptions = {}): Promise<PageView> {
   const limit = Math.min(MAX_TASK_LIMIT, Math.max(1, Math.floor(opts.limit ?? DEFAULT_TASK_LIMIT)));
   const { queue, counts } = await ctx.store.read(pageScope(ctx, limit));
   const nowMs = ctx.deps.now();
@@ -407,7 +404,7 @@ export async function buildStatusView(
 }
 
 /** A quota hold as a row of the view: it covers whitelisted models when one of them is under its key. */
-function holdRow(h: HoldView, models: readonly string[]): StatusView["holds"][number] {
+function holdRow(h: HoldView, models: readonly string[]): PageView["holds"][number] {
   const covered = models.some((m) =>
     h.scope === "provider" ? providerOf(m) === h.key : m === h.key,
   );

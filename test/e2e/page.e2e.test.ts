@@ -188,7 +188,7 @@ describe.each(hostMatrix())(
     });
 
     it("without the key: 401 for the page and the API — the gateway token is not the key", async () => {
-      for (const p of ["/task-manager/", "/task-manager/api/status", "/task-manager/api/events"]) {
+      for (const p of ["/task-manager/", "/task-manager/api/view", "/task-manager/api/events"]) {
         const plain = await get(host.port, p);
         expect(plain.status, p).toBe(401);
         expect(JSON.parse(plain.body)).toMatchObject({ code: "E_UNAUTHORIZED" });
@@ -201,8 +201,7 @@ describe.each(hostMatrix())(
       expect(key).toMatch(/^[\w-]{32}$/);
       expect(key).not.toContain(host.token);
       expect(
-        (await get(host.port, "/task-manager/api/status", { Authorization: `Bearer ${key}` }))
-          .status,
+        (await get(host.port, "/task-manager/api/view", { Authorization: `Bearer ${key}` })).status,
       ).toBe(200);
     });
 
@@ -291,7 +290,7 @@ describe.each(hostMatrix())(
 
     it("nothing served holds the gateway token or the provider key", async () => {
       const key = new URL(pageUrl).searchParams.get("token")!;
-      const status = await get(host.port, "/task-manager/api/status", {
+      const status = await get(host.port, "/task-manager/api/view", {
         Authorization: `Bearer ${key}`,
       });
       const html = await surface.content();

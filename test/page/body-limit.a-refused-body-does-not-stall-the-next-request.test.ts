@@ -3,7 +3,7 @@ import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createStatusHandler, type StatusHandler } from "../../src/page/handler.js";
+import { createPageHandler, type PageHandler } from "../../src/page/handler.js";
 import { MAX_BODY_BYTES } from "../../src/page/http.js";
 import { createContext } from "../../src/runtime/context.js";
 import { tempDir } from "../helpers/cli.js";
@@ -18,7 +18,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 let t: { dir: string; cleanup: () => void };
 let server: Server;
-let handler: StatusHandler;
+let handler: PageHandler;
 let base: string;
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -59,7 +59,7 @@ beforeEach(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   base = `http://${host}`;
-  handler = createStatusHandler({
+  handler = createPageHandler({
     context: async () => ctx,
     auth: { kind: "token", token: TOKEN, cookieName: "task_manager_token_test" },
     allowedHosts: [host],

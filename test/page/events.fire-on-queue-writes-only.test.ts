@@ -4,12 +4,12 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../../src/runtime/context.js";
-import { createStatusHandler, type StatusHandler } from "../../src/page/handler.js";
+import { createPageHandler, type PageHandler } from "../../src/page/handler.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 
 let t: { dir: string; cleanup: () => void };
 let server: Server;
-let handler: StatusHandler;
+let handler: PageHandler;
 let base: string;
 const ws = (): string => path.join(t.dir, "ws");
 const env = (): NodeJS.ProcessEnv => ({ HOME: path.join(t.dir, "home") });
@@ -18,7 +18,7 @@ beforeEach(async () => {
   t = tempDir();
   mkdirSync(ws());
   const ctx = await createContext({ workspace: ws(), deps: { env: env() } });
-  handler = createStatusHandler({ context: async () => ctx, auth: { kind: "host" } });
+  handler = createPageHandler({ context: async () => ctx, auth: { kind: "host" } });
   server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStatusHandler, type StatusHandler } from "../../src/page/handler.js";
+import { createPageHandler, type PageHandler } from "../../src/page/handler.js";
 import { createContext } from "../../src/runtime/context.js";
 import { tempDir } from "../helpers/cli.js";
 
@@ -18,7 +18,7 @@ const COOKIE = "task_manager_gateway_18789";
 const quiet = { info() {}, warn() {}, error() {} };
 let t: ReturnType<typeof tempDir>;
 let server: Server;
-let handler: StatusHandler;
+let handler: PageHandler;
 let host: string;
 
 beforeAll(async () => {
@@ -28,7 +28,7 @@ beforeAll(async () => {
     workspace: t.dir,
     deps: { env: { HOME: path.join(t.dir, "home") }, logger: quiet },
   });
-  handler = createStatusHandler({
+  handler = createPageHandler({
     context: async () => ctx,
     auth: { kind: "token", token: TOKEN, cookieName: COOKIE },
     logger: quiet,
@@ -47,7 +47,7 @@ afterAll(async () => {
 const get = (cookie: string): Promise<{ status: number; body: string }> =>
   new Promise((resolve, reject) => {
     const req = request(
-      `http://${host}/task-manager/api/status`,
+      `http://${host}/task-manager/api/view`,
       { headers: { Cookie: cookie } },
       (res) => {
         let body = "";

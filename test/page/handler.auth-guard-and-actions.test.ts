@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../../src/runtime/context.js";
-import { createStatusHandler, type StatusHandler } from "../../src/page/handler.js";
+import { createPageHandler, type PageHandler } from "../../src/page/handler.js";
 import { cliJson, tempDir } from "../helpers/cli.js";
 
 const TOKEN = "test-token-0123456789";
@@ -19,7 +19,7 @@ interface Answer {
 
 let t: { dir: string; cleanup: () => void };
 let server: Server;
-let handler: StatusHandler;
+let handler: PageHandler;
 let base: string;
 let host: string;
 const env = (): NodeJS.ProcessEnv => ({ HOME: path.join(t.dir, "home") });
@@ -73,7 +73,7 @@ beforeEach(async () => {
   const { port } = server.address() as AddressInfo;
   host = `127.0.0.1:${port}`;
   base = `http://${host}`;
-  handler = createStatusHandler({
+  handler = createPageHandler({
     context: async () => ctx,
     auth: { kind: "token", token: TOKEN, cookieName: COOKIE },
     allowedHosts: [host],
@@ -97,13 +97,13 @@ afterEach(async () => {
 
 describe("status handler: who may ask", () => {
   it("401 without the token, on the page, the API and the event stream", async () => {
-    for (const p of ["/task-manager/", "/task-manager/api/status", "/task-manager/api/events"]) {
+    for (const p of ["/task-manager/", "/task-manager/api/view", "/task-manager/api/events"]) {
       const r = await ask("GET", p);
       expect(r.status, p).toBe(401);
       expect(JSON.parse(r.body)).toMatchObject({ code: "E_UNAUTHORIZED" });
     }
     expect(
-      (await ask("GET", "/task-manager/api/status", { Authorization: "Bearer wrong" })).status,
+      (await ask("GET", "/task-manager/api/view", { Authorization: "Bearer wrong" })).status,
     ).toBe(401);
   });
 
@@ -150,11 +150,11 @@ describe("status handler: who may ask", () => {
   });
 
   it("the API answers any origin that presents the key (CORS), never with credentials; preflights are answered", async () => {
-    const r = await ask("GET", "/task-manager/api/status", { ...auth, Origin: "null" });
+    const r = await ask("GET", "/task-manager/api/view", { ...auth, Origin: "null" });
     expect(r.status).toBe(200);
     expect(r.headers["access-control-allow-origin"]).toBe("*");
     expect(r.headers["access-control-allow-credentials"]).toBeUndefined();
-    const denied = await ask("GET", "/task-manager/api/status", { Origin: "null" });
+    const denied = await ask("GET", "/task-manager/api/view", { Origin: "null" });
     expect([denied.status, denied.headers["access-control-allow-origin"]]).toEqual([401, "*"]);
     const preflight = await ask("OPTIONS", "/task-manager/api/tasks/t_abc/retry", {
       Origin: "null",
@@ -174,7 +174,7 @@ describe("status handler: who may ask", () => {
 
   it("a Host other than the one it serves under is refused (DNS rebinding), token or not", async () => {
     expect(
-      (await ask("GET", "/task-manager/api/status", { ...auth, Host: "evil.example" })).status,
+      (await ask("GET", "/task-manager/api/view", { ...auth, Host: "evil.example" })).status,
     ).toBe(421);
   });
 
@@ -187,7 +187,7 @@ describe("status handler: GET never changes anything; actions are guarded POSTs"
   it("reading the status leaves the queue file untouched", async () => {
     cli(["add", "one"]);
     const before = statSync(queueFile(), { bigint: true });
-    const r = await ask("GET", "/task-manager/api/status", auth);
+    const r = await ask("GET", "/task-manager/api/view", auth);
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ counts: { pending: 1 }, total: 1 });
     const after = statSync(queueFile(), { bigint: true });
@@ -319,7 +319,7 @@ describe("status handler: no secret reaches the page", () => {
     );
     handler.close();
     const ctx = await createContext({ workspace: path.join(t.dir, "ws"), deps: { env: env() } });
-    handler = createStatusHandler({
+    handler = createPageHandler({
       context: async () => ctx,
       auth: { kind: "token", token: TOKEN, cookieName: COOKIE },
       allowedHosts: [host],
@@ -327,7 +327,7 @@ describe("status handler: no secret reaches the page", () => {
     });
     cli(["add", "one"]);
     const served = await Promise.all(
-      ["/task-manager/api/status", "/task-manager/", "/task-manager/app.js"].map((p) =>
+      ["/task-manager/api/view", "/task-manager/", "/task-manager/app.js"].map((p) =>
         ask("GET", p, auth),
       ),
     );

@@ -3,13 +3,13 @@ import { connect } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../../src/runtime/context.js";
-import { SLOW_CLIENT_LIMITS, serveStatusPage, type Serving } from "../../src/page/server.js";
+import { SLOW_CLIENT_LIMITS, servePage, type Serving } from "../../src/page/server.js";
 import { tempDir } from "../helpers/cli.js";
 
 /**
  * A program on loopback that opens connections to `serve` and sends its request a byte at a
  * time (slowloris) is cut off once the header limit passes, with 408; the page keeps answering
- * others meanwhile. Real `serveStatusPage`, real sockets.
+ * others meanwhile. Real `servePage`, real sockets.
  */
 const quiet = { info() {}, warn() {}, error() {} };
 let t: { dir: string; cleanup: () => void };
@@ -22,7 +22,7 @@ beforeAll(async () => {
     workspace: path.join(t.dir, "ws"),
     deps: { env: { HOME: t.dir }, logger: quiet },
   });
-  serving = await serveStatusPage({ context, logger: quiet });
+  serving = await servePage({ context, logger: quiet });
 });
 
 afterAll(async () => {
@@ -61,7 +61,7 @@ describe("serve: slow clients", () => {
     const slow = Promise.all([trickle(port), trickle(port), trickle(port)]);
     // Others are served while the slow ones hang on.
     const url = new URL(serving.url);
-    const res = await fetch(`${url.origin}/task-manager/api/status`, {
+    const res = await fetch(`${url.origin}/task-manager/api/view`, {
       headers: { Authorization: `Bearer ${url.searchParams.get("token")}` },
     });
     expect(res.status).toBe(200);

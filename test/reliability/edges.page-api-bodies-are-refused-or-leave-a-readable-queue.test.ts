@@ -2,7 +2,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { createStatusHandler, type StatusHandler } from "../../dist/page/handler.js";
+import { createPageHandler, type PageHandler } from "../../dist/page/handler.js";
 import { type Context, createContext } from "../../dist/runtime/context.js";
 import * as ops from "../../dist/runtime/operations.js";
 import {
@@ -29,7 +29,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 let s: Sandbox;
 let ctx: Context;
 let server: Server;
-let handler: StatusHandler;
+let handler: PageHandler;
 let base: string;
 let taskId: string;
 
@@ -73,7 +73,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   base = `http://${host}`;
-  handler = createStatusHandler({
+  handler = createPageHandler({
     context: async () => ctx,
     auth: { kind: "token", token: TOKEN, cookieName: "task_manager_token_edge" },
     allowedHosts: [host],

@@ -172,7 +172,7 @@ Promise.all([
 
   it("without the token: 401 for the page and the API, in the browser and from a plain client", async () => {
     const plain = await new Promise<number>((resolve, reject) =>
-      request(`${served!.base}api/status`, (r) => resolve(r.statusCode ?? 0))
+      request(`${served!.base}api/view`, (r) => resolve(r.statusCode ?? 0))
         .on("error", reject)
         .end(),
     );

@@ -1,18 +1,18 @@
 // @ts-check
 /**
- * The status page: everything it shows comes from api/status; it re-reads that when the server
+ * The status page: everything it shows comes from api/view; it re-reads that when the server
  * says the queue changed (api/events), and ticks its countdowns locally. Task text is data: every
  * string from the server enters the page through text nodes (never innerHTML), so a prompt like
  * `<img src=x onerror=…>` is shown, not run. Checked by `npm run typecheck` (tsconfig.json here).
  */
 (() => {
-  /** @typedef {import("../../runtime/page-view.js").StatusView} StatusView */
+  /** @typedef {import("../../runtime/page-view.js").PageView} PageView */
   /** @typedef {import("../../runtime/page-view.js").TaskRow} TaskRow */
   /** @typedef {import("../../runtime/page-view.js").StateGroup} StateGroup */
 
   /** Server clock minus ours, so countdowns count to the server's times. */
   let skewMs = 0;
-  /** @type {StatusView | null} */
+  /** @type {PageView | null} */
   let view = null;
   let loading = false;
   let again = false;
@@ -188,7 +188,7 @@
     loading = true;
     clearTimeout(retryTimer);
     try {
-      const next = /** @type {StatusView} */ (await api("status"));
+      const next = /** @type {PageView} */ (await api("view"));
       skewMs = Date.parse(next.generated_at) - Date.now();
       view = next;
       render(next);
@@ -225,7 +225,7 @@
     await load();
   }
 
-  /** The agent filter: one button per agent of the gateway, with its waiting and running counts. @param {StatusView} v */
+  /** The agent filter: one button per agent of the gateway, with its waiting and running counts. @param {PageView} v */
   function renderAgents(v) {
     const box = $("agents");
     box.hidden = v.agents.length < 2;
@@ -267,7 +267,7 @@
     listen(false);
   }
 
-  /** @param {StatusView} v */
+  /** @param {PageView} v */
   function renderCounts(v) {
     const box = $("counts");
     box.replaceChildren(
@@ -317,7 +317,7 @@
     day: "the last 24 hours",
   });
 
-  /** Budgets (spent, left, reset) and pacing limits (the window's use). @param {StatusView} v */
+  /** Budgets (spent, left, reset) and pacing limits (the window's use). @param {PageView} v */
   function renderLimits(v) {
     const box = $("limits");
     const l = v.limits;
@@ -373,7 +373,7 @@
     );
   }
 
-  /** @param {StatusView} v */
+  /** @param {PageView} v */
   function renderCheck(v) {
     const c = v.check;
     fill(
@@ -603,7 +603,7 @@
     return node;
   }
 
-  /** Stacked bars, one per hour; day marks at the viewer's local midnight. @param {StatusView} v */
+  /** Stacked bars, one per hour; day marks at the viewer's local midnight. @param {PageView} v */
   function renderChart(v) {
     const h = v.history.per_hour;
     const names = Object.keys(h.series);
@@ -677,7 +677,7 @@
 
   /**
    * Spend per local day (the budget's zone), last 30 days, from the budget ledger: USD when any
-   * run was priced, else tokens. @param {StatusView} v
+   * run was priced, else tokens. @param {PageView} v
    */
   function renderSpendChart(v) {
     const d = v.history.per_day;
@@ -753,7 +753,7 @@
     );
   }
 
-  /** @param {StatusView} v */
+  /** @param {PageView} v */
   function renderHistory(v) {
     const s = v.history;
     $("figures").replaceChildren(
@@ -834,7 +834,7 @@
   /**
    * The gateways sharing a database queue: which one this page is on, and whether each is
    * alive (a gone one's runs are settled by the others).
-   * @param {StatusView} v
+   * @param {PageView} v
    */
   function renderGateways(v) {
     const list = $("gateways");
@@ -855,7 +855,7 @@
     );
   }
 
-  /** @param {StatusView} v */
+  /** @param {PageView} v */
   function render(v) {
     renderAgents(v);
     renderCounts(v);
