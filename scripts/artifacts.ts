@@ -1,4 +1,9 @@
-import { PLUGIN_DESCRIPTION, PLUGIN_ID, ROOT_CLI_DESCRIPTION } from "../src/base/product.js";
+import {
+  PLUGIN_DESCRIPTION,
+  PLUGIN_ID,
+  ROOT_CLI_DESCRIPTION,
+  ROOT_CLI_NAME,
+} from "../src/base/product.js";
 import { DEFAULT_POLICY, pluginConfigJsonSchema, policyJsonSchema } from "../src/policy/schema.js";
 
 /**
@@ -26,14 +31,15 @@ function openclawManifest(
     name: PLUGIN_ID,
     description: PLUGIN_DESCRIPTION,
     version,
-    // One catalog slug (ClawHub takes one): coordinating agents and delegating work.
+    // One catalog slug (ClawHub takes one; the list is in OpenClaw's docs/plugins/manifest.md):
+    // coordinating agents and delegating work.
     categories: ["agent-orchestration"],
     activation: { onStartup: true },
     contracts: { tools: ["task_queue"] },
     // `openclaw tasks` and `/tasks` belong to the host's task ledger: ours are named apart.
     cliCommands: [
       {
-        name: "task-manager",
+        name: ROOT_CLI_NAME.openclaw,
         description: ROOT_CLI_DESCRIPTION,
         hasSubcommands: false,
       },

@@ -20,6 +20,7 @@ export const PLUGIN_DESCRIPTION =
  * The root CLI command the plugin adds to the host's CLI (`openclaw task-manager`; Clawdbot's
  * `clawdbot tasks`, which that version does not surface): a queue snapshot, not the full CLI.
  */
+export const ROOT_CLI_NAME = { openclaw: "task-manager", clawdbot: "tasks" } as const;
 export const ROOT_CLI_DESCRIPTION =
   "task-manager: show the queue (the full CLI is skill/task-manager in the package)";
 

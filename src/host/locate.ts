@@ -66,3 +66,19 @@ export function locateHost(env: NodeJS.ProcessEnv = process.env): HostLocation {
     source: "none found",
   };
 }
+
+/**
+ * Where the gateway that loaded the plugin keeps its state, as that gateway resolves it: the
+ * folder it names, else where it would look. Clawdbot's is its kind even before the folder exists.
+ */
+export function locateGateway(
+  kind: HostKind,
+  stateDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): HostLocation {
+  const source = "the gateway that loaded the plugin";
+  if (kind === "openclaw")
+    return stateDir ? at("openclaw", stateDir, env, source) : locateHost(env);
+  const dir = stateDir ?? env.CLAWDBOT_STATE_DIR ?? `${env.HOME || os.homedir()}/.clawdbot`;
+  return { ...at("clawdbot", dir, env, source), kind };
+}

@@ -1,6 +1,7 @@
+import { ROOT_CLI_NAME } from "../base/product.js";
 import type { HostConfig } from "../host/host-config.js";
 import { interpretHostConfig } from "../host/host-config.js";
-import { type HostKind, type HostLocation, locateHost } from "../host/locate.js";
+import { type HostKind, type HostLocation, locateGateway } from "../host/locate.js";
 import type { HostPort, SpawnRequest, Spawner } from "../host/port.js";
 import {
   gatewayHostKind,
@@ -70,18 +71,6 @@ function lazySpawner(access: RunAccess): Spawner & { close(): void } {
   };
 }
 
-/** Where each host's gateway keeps its state, as the gateway itself resolves it. */
-function gatewayLocation(kind: HostKind, stateDir: string | undefined): HostLocation {
-  const source = "the gateway that loaded the plugin";
-  if (kind === "openclaw") {
-    if (!stateDir) return locateHost(process.env);
-    return { ...locateHost({ ...process.env, OPENCLAW_STATE_DIR: stateDir }), source };
-  }
-  const dir = stateDir ?? process.env.CLAWDBOT_STATE_DIR ?? `${process.env.HOME}/.clawdbot`;
-  const configPath = process.env.CLAWDBOT_CONFIG_PATH || `${dir}/clawdbot.json`;
-  return { kind, stateDir: dir, configPath, source };
-}
-
 /**
  * The wiring for the gateway that loaded the plugin. OpenClaw 2026.9 starts runs in-process
  * (api.runtime.subagent.run) and keeps sessions in SQLite; Clawdbot 2026.1 starts them over its
@@ -95,7 +84,7 @@ export function hostWiring(api: PluginApi, models: () => readonly string[]): Hos
   const openclaw = kind === "openclaw";
   return {
     kind,
-    location: (stateDir) => gatewayLocation(kind, stateDir),
+    location: (stateDir) => locateGateway(kind, stateDir),
     adapter(location, config, agentId) {
       const key = `${location.stateDir}\0${agentId}\0${config?.file ?? ""}`;
       let adapter = adapters.get(key);
@@ -109,7 +98,7 @@ export function hostWiring(api: PluginApi, models: () => readonly string[]): Hos
     runStartHook: openclaw ? "before_agent_run" : "before_agent_start",
     // `/tasks` and `openclaw tasks` are the host's own task ledger: never shadow them.
     commandName: openclaw ? "taskmanager" : "tasks",
-    cliName: openclaw ? "task-manager" : "tasks",
+    cliName: ROOT_CLI_NAME[kind],
     close() {
       for (const adapter of adapters.values()) void adapter.then((a) => a.close?.());
       adapters.clear();

@@ -69,8 +69,7 @@ export function hostSetupAdvice(
     {
       key: "plugins.allow",
       ok: Array.isArray(allow) && allow.includes(PLUGIN_ID),
-      message:
-        'Non-bundled plugins should be listed in plugins.allow (["task-manager"]); otherwise OpenClaw loads it with an unverified-source warning.',
+      message: `Non-bundled plugins should be listed in plugins.allow (${JSON.stringify([PLUGIN_ID])}); otherwise OpenClaw loads it with an unverified-source warning.`,
     },
     {
       key: "agents.defaults.heartbeat.every",
