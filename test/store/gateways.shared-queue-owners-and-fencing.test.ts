@@ -22,11 +22,16 @@ describe.skipIf(noPostgres)("gateways sharing one PostgreSQL queue", () => {
 
   let n = 0;
   /** Gateway `id` on queue `queue`, on a clock the test moves. */
-  async function gateway(id: string, queue: string, clock: { now: number }): Promise<Context> {
+  async function gateway(
+    id: string,
+    queue: string,
+    clock: { now: number },
+    maxConcurrent = 1,
+  ): Promise<Context> {
     return rig.context("postgres", {
       queue,
       gatewayId: id,
-      input: { maxConcurrent: 1, models: ["p/m"], leaseSeconds: 300, taskTimeoutMinutes: 5 },
+      input: { maxConcurrent, models: ["p/m"], leaseSeconds: 300, taskTimeoutMinutes: 5 },
       deps: {
         now: () => clock.now,
         newId: () => `t_${id.toLowerCase().replace(/[^a-z0-9]/g, "")}${++n}`,
@@ -130,5 +135,37 @@ describe.skipIf(noPostgres)("gateways sharing one PostgreSQL queue", () => {
       run: { owner: "GW-D", run_id: "r1" },
     });
     expect(sb.started).toHaveLength(1);
+  }, 60_000);
+
+  it("one provider account, one hold: a rate limit met on one gateway holds the other, and one probe goes first", async () => {
+    const clock = { now: T0 };
+    const a = await gateway("GW-E", "holds", clock, 2);
+    const b = await gateway("GW-F", "holds", clock, 2);
+    const first = await ops.addTask(a, { prompt: "hits the limit", idempotent: true });
+    expect(await dispatchOnce(a, spawner())).toMatchObject({ status: "READY" });
+    await ops.failTask(a, first.task.id, "429 rate limited; Retry-After: 600 seconds");
+    await ops.addTask(b, { prompt: "added on the other gateway", idempotent: true });
+
+    // B never met the limit, yet waits for the provider's reset: the hold is the queue's.
+    const held = await runCheck(b);
+    expect(held).toMatchObject({
+      status: "DEFERRED",
+      reason: "quota_cooldown",
+      hold: { scope: "provider", key: "p", source: "message" },
+    });
+    const until = Date.parse((held as { retry_at: string }).retry_at);
+    expect(until).toBe(T0 + 600_000);
+
+    // After the reset both gateways look at once, with room for two runs: one probe starts,
+    // on one of them; the other waits for its answer.
+    clock.now = until + 1000;
+    const [sa, sb] = [spawner(), spawner()];
+    const answers = await Promise.all([dispatchOnce(a, sa), dispatchOnce(b, sb)]);
+    expect(sa.started.length + sb.started.length).toBe(1);
+    expect(answers.map((r) => r.status).sort()).toEqual(["DEFERRED", "READY"]);
+    expect(answers.find((r) => r.status === "DEFERRED")).toMatchObject({
+      reason: "quota_cooldown",
+      hold: { key: "p", state: "probing" },
+    });
   }, 60_000);
 });
