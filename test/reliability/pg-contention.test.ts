@@ -18,6 +18,7 @@ import {
   pgSandbox,
   readInFlightProbe,
   readPgQueue,
+  noPostgres,
   startServer,
   type Consistency,
 } from "./lib/pg.ts";
@@ -96,6 +97,7 @@ async function hammer(
 }
 
 beforeAll(async () => {
+  if (noPostgres) return;
   server = await startServer();
   await migrateNow(server, "setup");
   await installInFlightProbe(server);
@@ -105,51 +107,54 @@ afterAll(async () => {
   removeSandboxes();
 });
 
-describe("contention on PostgreSQL: processes on three hosts share one database queue", () => {
-  test(`${PROCS} processes × ${OPS} operations over ${HOSTS} hosts: nothing lost or duplicated, never more than maxConcurrent in flight`, async () => {
-    const r = await hammer("contention", OPS);
-    await recordFigure("pg-contention", {
-      store: "postgres",
-      procs: PROCS,
-      ops: OPS,
-      hosts: HOSTS,
-      maxConcurrent: MAX_CONCURRENT,
-      ...r,
-    });
-    expect(r.details).toEqual([]);
-    expect(r.lost).toBe(0);
-    expect(r.lostWrites).toBe(0);
-    expect(r.duplicated).toBe(0);
-    // Every operation committed exactly one change, but a check that found the cap full.
-    expect(r.writes).toBe(PROCS * OPS - r.idle);
-    expect(r.expected).toBeGreaterThan(0);
-    expect(r.present).toBe(r.expected);
-    expect(r.gateways).toBe(HOSTS);
-    // Every committed state was counted, and the limit was reached but never passed.
-    expect(r.inFlightChecks).toBeGreaterThanOrEqual(r.writes);
-    expect(r.maxInFlight).toBe(MAX_CONCURRENT);
-    expect(r.consistency.countsMatch, JSON.stringify(r.consistency)).toBe(true);
-    expect(r.consistency.derivedMismatch).toBe(0);
-    expect(Object.keys(r.errors).filter((c) => c !== "E_LOCKED")).toEqual([]);
-  }, 600_000);
+describe.skipIf(noPostgres)(
+  "contention on PostgreSQL: processes on three hosts share one database queue",
+  () => {
+    test(`${PROCS} processes × ${OPS} operations over ${HOSTS} hosts: nothing lost or duplicated, never more than maxConcurrent in flight`, async () => {
+      const r = await hammer("contention", OPS);
+      await recordFigure("pg-contention", {
+        store: "postgres",
+        procs: PROCS,
+        ops: OPS,
+        hosts: HOSTS,
+        maxConcurrent: MAX_CONCURRENT,
+        ...r,
+      });
+      expect(r.details).toEqual([]);
+      expect(r.lost).toBe(0);
+      expect(r.lostWrites).toBe(0);
+      expect(r.duplicated).toBe(0);
+      // Every operation committed exactly one change, but a check that found the cap full.
+      expect(r.writes).toBe(PROCS * OPS - r.idle);
+      expect(r.expected).toBeGreaterThan(0);
+      expect(r.present).toBe(r.expected);
+      expect(r.gateways).toBe(HOSTS);
+      // Every committed state was counted, and the limit was reached but never passed.
+      expect(r.inFlightChecks).toBeGreaterThanOrEqual(r.writes);
+      expect(r.maxInFlight).toBe(MAX_CONCURRENT);
+      expect(r.consistency.countsMatch, JSON.stringify(r.consistency)).toBe(true);
+      expect(r.consistency.derivedMismatch).toBe(0);
+      expect(Object.keys(r.errors).filter((c) => c !== "E_LOCKED")).toEqual([]);
+    }, 600_000);
 
-  test("control: the same hammer without the queue's row lock passes maxConcurrent or loses changes (the checks can fail)", async () => {
-    const r = await hammer("contention_nolock", CONTROL_OPS, { TM_PG_NO_QUEUE_LOCK: "1" }, true);
-    await recordFigure("pg-contention-control-nolock", {
-      store: "postgres",
-      procs: PROCS,
-      ops: CONTROL_OPS,
-      hosts: HOSTS,
-      maxConcurrent: MAX_CONCURRENT,
-      ...r,
-      details: r.details.slice(0, 3),
-    });
-    const broken =
-      (r.maxInFlight > MAX_CONCURRENT ? 1 : 0) +
-      r.lost +
-      r.duplicated +
-      r.rejected +
-      (r.consistency.countsMatch ? 0 : 1);
-    expect(broken).toBeGreaterThan(0);
-  }, 300_000);
-});
+    test("control: the same hammer without the queue's row lock passes maxConcurrent or loses changes (the checks can fail)", async () => {
+      const r = await hammer("contention_nolock", CONTROL_OPS, { TM_PG_NO_QUEUE_LOCK: "1" }, true);
+      await recordFigure("pg-contention-control-nolock", {
+        store: "postgres",
+        procs: PROCS,
+        ops: CONTROL_OPS,
+        hosts: HOSTS,
+        maxConcurrent: MAX_CONCURRENT,
+        ...r,
+        details: r.details.slice(0, 3),
+      });
+      const broken =
+        (r.maxInFlight > MAX_CONCURRENT ? 1 : 0) +
+        r.lost +
+        r.duplicated +
+        r.rejected +
+        (r.consistency.countsMatch ? 0 : 1);
+      expect(broken).toBeGreaterThan(0);
+    }, 300_000);
+  },
+);

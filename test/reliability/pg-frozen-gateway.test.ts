@@ -16,7 +16,14 @@ import type { Queue, Task } from "../../dist/core/queue-model.js";
 import { cli, DRIVER, removeSandboxes } from "./lib/env.ts";
 import { recordFigure } from "./lib/figures.ts";
 import type { GatewayJob } from "./lib/gateway-loop.ts";
-import { migrateNow, type PgSandbox, pgSandbox, readPgQueue, startServer } from "./lib/pg.ts";
+import {
+  migrateNow,
+  noPostgres,
+  type PgSandbox,
+  pgSandbox,
+  readPgQueue,
+  startServer,
+} from "./lib/pg.ts";
 
 const LEASE_S = 10;
 const QUEUE = "frozen";
@@ -24,6 +31,7 @@ let server: PgServer;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
+  if (noPostgres) return;
   server = await startServer();
   await migrateNow(server, QUEUE);
 }, 180_000);
@@ -88,7 +96,7 @@ const taskIn = async (id: string): Promise<{ queue: Queue; task: Task }> => {
   return { queue, task: queue.tasks.find((t) => t.id === id)! };
 };
 
-describe("a gateway frozen past its lease on PostgreSQL", () => {
+describe.skipIf(noPostgres)("a gateway frozen past its lease on PostgreSQL", () => {
   test("another recovers its task; woken, it publishes nothing", async () => {
     const policy = {
       maxConcurrent: 1,
