@@ -55,19 +55,21 @@ export interface GatewaysRun {
 }
 
 /**
- * `gateways` processes, each with its own store on the queue `spec` names, started together:
+ * `gateways` processes, each with its own store on the queue `spec` names, started together
+ * (all in one mode, or gateway i in `mode[i]`):
  * the file store's gateways share one machine-local file, the database's one queue.
  */
 export async function runGateways(
   spec: StoreSpec,
-  mode: WorkerMode,
+  mode: WorkerMode | readonly WorkerMode[],
   gateways: number,
   count: number,
   env: NodeJS.ProcessEnv,
 ): Promise<GatewaysRun> {
   const worker = await compiledEntry("store-worker");
+  const modeOf = (i: number): WorkerMode => (typeof mode === "string" ? mode : mode[i]!);
   const started = Array.from({ length: gateways }, (_, i) =>
-    startGateway(worker, spec, mode, i, count, env),
+    startGateway(worker, spec, modeOf(i), i, count, env),
   );
   try {
     await Promise.all(started.map((g) => g.ready));

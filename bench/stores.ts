@@ -1,7 +1,8 @@
 /**
  * The two stores side by side in one run (issue 18): the JSON file (the embedded default) and
  * PostgreSQL (one queue several gateways share), each behind the same port, doing the same
- * operations — add→claim with 1 and 4 gateways, claims per second with 8 workers, and an add,
+ * operations — add→claim with 1 and 4 gateways, an add on one gateway claimed by another that
+ * is woken by the store, claims per second with 8 workers, and an add,
  * a claim and the page's status view at 1,000 and 100,000 stored tasks.
  */
 import { mkdirSync } from "node:fs";
@@ -19,6 +20,7 @@ import type { BenchOptions } from "./options.js";
 import type { Row } from "./report.js";
 import { formatMs, round, roundSummary, summarize, type Summary } from "./statistics.js";
 import { runGateways } from "./store-gateways.js";
+import type { StoreWorkerReport } from "./store-worker.js";
 import {
   PACED_ROUND_MS,
   addOne,
@@ -145,6 +147,70 @@ function addClaimRow(
       pg_add_claim_ms: pg ? roundSummary(pg.addClaim) : null,
       pg_add_ms: pg ? roundSummary(pg.add) : null,
       pg_claim_ms: pg ? roundSummary(pg.claim) : null,
+      skipped: pg === null,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// add on one gateway → claimed by another that only listens
+
+interface CrossGateway {
+  latency: Summary;
+  /** Tasks added that the listening gateway never claimed (a missed wake). */
+  missed: number;
+  errors: string[];
+}
+
+/**
+ * One gateway adds a task every ~PACED_ROUND_MS; another, free, never polls: it claims when
+ * its store says the queue changed (PostgreSQL: LISTEN/NOTIFY; file: the folder watch). Per
+ * task: the add's call → the other gateway's claim committed, on one machine's clock.
+ */
+async function crossGateway(
+  spec: StoreSpec,
+  count: number,
+  env: NodeJS.ProcessEnv,
+): Promise<CrossGateway> {
+  const { reports } = await runGateways(spec, ["add-paced", "watch-claim"], 2, count, env);
+  const [adder, claimer] = reports as [StoreWorkerReport, StoreWorkerReport];
+  const ids = Object.keys(adder.addedAt);
+  const waits = ids.flatMap((id) => {
+    const claimed = claimer.claimedAt[id];
+    return claimed === undefined ? [] : [claimed - adder.addedAt[id]!];
+  });
+  return {
+    latency: summarize(waits),
+    missed: ids.length - waits.length,
+    errors: [...adder.errors, ...claimer.errors],
+  };
+}
+
+function crossGatewayRow(
+  count: number,
+  file: CrossGateway,
+  pg: CrossGateway | null,
+  skip: string | null,
+): Row {
+  const errors = file.errors.length + (pg?.errors.length ?? 0);
+  const missed = file.missed + (pg?.missed ?? 0);
+  return {
+    id: "stores_add_to_other_gateway_claim",
+    measure: "add on one gateway → claimed by another, woken by the store (no polling)",
+    result: pg ? `PG ${pair(pg.latency)}` : `PG ${skip}`,
+    reference: `file ${pair(file.latency)}`,
+    ratio: ratio(file.latency, pg?.latency ?? null),
+    target: TARGET_LATENCY,
+    met: pg
+      ? pg.latency.median <= 5 && pg.latency.p99 <= 20 && pg.missed === 0 && errors === 0
+      : null,
+    note: `${count} adds, one every ~${PACED_ROUND_MS} ms, by one gateway process; a second claims only when its store reports a change (PG: LISTEN/NOTIFY on commit; file: a watch on the queue's folder), from the add's call to the claim's commit; the plugin adds its wake debounce (100 ms) on top. Missed wakes: PG ${pg?.missed ?? "–"}, file ${file.missed}${errors > 0 ? `; first error: ${[...file.errors, ...(pg?.errors ?? [])][0]}` : ""}`,
+    data: {
+      adds: count,
+      errors,
+      missed,
+      file_ms: roundSummary(file.latency),
+      pg_ms: pg ? roundSummary(pg.latency) : null,
       skipped: pg === null,
     },
   };
@@ -391,6 +457,11 @@ export async function storeRows(opts: BenchOptions, home: BenchHome, log: Log): 
       addClaim(freshSpec(home, kind, pg.server), 4, plan.addClaimPerGateway, home.env, true),
     );
     rows.push(addClaimRow(4, plan.addClaimPerGateway, paced.file, paced.pg, pg.skip, true));
+    log("stores: add on one gateway → claimed by another…");
+    const cross = await both((kind) =>
+      crossGateway(freshSpec(home, kind, pg.server), plan.addClaimPerGateway, home.env),
+    );
+    rows.push(crossGatewayRow(plan.addClaimPerGateway, cross.file, cross.pg, pg.skip));
     log("stores: claims per second, 8 workers…");
     const t = await both((kind) =>
       claimThroughput(freshSpec(home, kind, pg.server), 8, plan.claimsPerWorker, home.env),
