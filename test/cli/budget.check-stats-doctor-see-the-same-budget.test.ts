@@ -216,3 +216,49 @@ describe("add --max-cost", () => {
     }
   });
 });
+
+describe("a pacing limit through check and stats", () => {
+  it("an hour's starts used up: check defers with the moment it frees, stats says the same in words", () => {
+    writeRelaxedRc(ws.dir, { models: [FLASH], pacing: { providers: { google: { perHour: 2 } } } });
+    const now = Date.now();
+    const first = new Date(now - 50 * 60_000).toISOString();
+    const second = new Date(now - 10 * 60_000).toISOString();
+    const q = addTask(
+      { ...emptyQueue(), starts: { [FLASH]: [first, second] } },
+      { prompt: "one more" },
+      now,
+      "t_paced",
+    ).queue;
+    writeQueue(q);
+
+    const check = cliJson<Record<string, unknown>>(["check", "-w", ws.dir], {
+      env: { HOME: home },
+    });
+    expect(check.body).toMatchObject({
+      status: "DEFERRED",
+      reason: "pacing",
+      pacing: { scope: "provider", key: "google", window: "hour", limit: 2, used: 2 },
+    });
+    // The oldest start leaves the window an hour after it was made.
+    const frees = (check.body.pacing as { frees_at: string }).frees_at;
+    expect(Date.parse(frees)).toBe(Date.parse(first) + 3_600_000);
+
+    const stats = cliJson<{ limits: { pacing: Array<Record<string, unknown>> } }>(
+      ["stats", "--json", "-w", ws.dir],
+      { env: { HOME: home } },
+    );
+    expect(stats.body.limits.pacing).toEqual([
+      expect.objectContaining({
+        scope: "provider",
+        key: "google",
+        window: "hour",
+        used: 2,
+        limit: 2,
+      }),
+    ]);
+    const text = runCli(["stats", "-w", ws.dir], { env: { HOME: home } }).stdout;
+    expect(text).toContain(
+      `pacing: provider google: 2 of 2 started in the last hour; next start ${frees}`,
+    );
+  });
+});

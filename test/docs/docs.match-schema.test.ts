@@ -2,7 +2,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { generatedArtifacts } from "../../scripts/artifacts.js";
-import { DEFAULT_POLICY as ZOD_DEFAULTS, policySchema } from "../../src/policy/schema.js";
+import {
+  GATEWAY_KEYS,
+  DEFAULT_POLICY as ZOD_DEFAULTS,
+  policySchema,
+} from "../../src/policy/schema.js";
 import { DEFAULT_POLICY } from "../../src/policy/defaults.js";
 import { DEFER_REASONS } from "../../src/core/decide.js";
 import {
@@ -19,10 +23,13 @@ import { ROOT } from "../helpers/cli.js";
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), "utf8");
 const pkg = JSON.parse(read("package.json")) as { version: string };
 
-/** Every leaf key of the defaults, dotted: retry.maxAttempts, capture.main, … */
+/**
+ * Every leaf key of the defaults, dotted: retry.maxAttempts, capture.main, … An empty object
+ * (`budget.providers`: a record the user fills) is a leaf of its own, documented with `{}`.
+ */
 function leaves(obj: Record<string, unknown>, prefix = ""): Array<[string, unknown]> {
   return Object.entries(obj).flatMap(([k, v]) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
+    v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0
       ? leaves(v as Record<string, unknown>, `${prefix}${k}.`)
       : [[`${prefix}${k}`, v] as [string, unknown]],
   );
@@ -45,6 +52,15 @@ describe("documents generated from or describing the schema do not drift", () =>
       expect(row, `INTEGRATION.md has no table row for ${key}`).toBeDefined();
       expect(row).toContain(`\`${JSON.stringify(value)}\``);
     }
+  });
+
+  it("INTEGRATION.md lists every plugin-only (gateway) key", () => {
+    const doc = read("INTEGRATION.md");
+    for (const key of GATEWAY_KEYS)
+      expect(
+        doc.split("\n").some((line) => line.startsWith(`| \`${key}\``)),
+        `INTEGRATION.md has no table row for ${key}`,
+      ).toBe(true);
   });
 
   it("INTEGRATION.md explains every DEFERRED reason", () => {
