@@ -123,10 +123,10 @@ const firstRequestAt = (
   );
 
 /**
- * One sample at a time, on an idle gateway: what a user meets when a task arrives (or a hold
- * ends) while nothing else runs. Run ends wake the dispatcher in both modes, so overlapping
- * samples would measure the previous run's end rather than the wake under test. Each sample
- * waits for its run to finish, and for the looks that follow a run's end, before the next.
+ * One sample at a time, on an idle gateway (wake "due"): what a user meets when a task arrives
+ * (or a hold ends) while nothing else runs. Run ends wake the dispatcher, so overlapping samples
+ * would measure the previous run's end rather than the wake under test. Each sample waits for
+ * its run to finish, and for the looks that follow a run's end, before the next.
  */
 async function sampleOnce(
   gw: BenchGateway,
@@ -135,8 +135,6 @@ async function sampleOnce(
   prepare: () => Promise<number | null>,
   from: (added: number) => number,
 ): Promise<Sample> {
-  // On a schedule, when a sample starts decides its wait: spread the starts over one period so
-  // the reference is not locked to a phase of its schedule (it would be, by the steady rhythm).
   await sleep(Math.random() * spreadMs);
   const holdEnd = await prepare();
   const { id, added } = await cliAdd(gw, prompt);
@@ -157,18 +155,21 @@ async function sampleOnce(
   };
 }
 
-/** How far apart sample starts are spread: one schedule period for the reference, 2 s otherwise. */
-const spreadOf = (mode: Mode): number => (mode === "heartbeat" ? 60_000 : 2000);
+/** Sample starts of wake "due" are spread over 2 s, so none falls into a rhythm. */
+const SPREAD_MS = 2000;
+/** Sample numbers in prompts: two digits, so no prompt is the start of another. */
+const n2 = (i: number): string => String(i).padStart(2, "0");
+const PERIOD_MS = 60_000;
 
-/** `count` adds from a CLI process, one after another. */
-async function addSamples(gw: BenchGateway, mode: Mode, count: number): Promise<Sample[]> {
+/** `count` adds from a CLI process, one after another (wake "due"). */
+async function addSamples(gw: BenchGateway, count: number): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let i = 0; i < count; i++)
     samples.push(
       await sampleOnce(
         gw,
-        spreadOf(mode),
-        `Resume latency ${mode} add ${i}`,
+        SPREAD_MS,
+        `Resume latency due add ${n2(i)}.`,
         async () => null,
         (added) => added,
       ),
@@ -177,10 +178,64 @@ async function addSamples(gw: BenchGateway, mode: Mode, count: number): Promise<
 }
 
 /**
- * `count` quota holds on the provider, one after another: each ends 3–8 s after it is placed,
- * with one task waiting on it (added after the hold, so its add finds it held).
+ * The reference (wake "heartbeat") waits for its schedule whatever else happens, so its samples
+ * need not take turns: `count` moments spread at random over one schedule period, starting just
+ * after a tick, each an add (or a hold's end) that the next tick serves. Nothing runs between
+ * two ticks there, so no run's end wakes it early. One period per series instead of one per
+ * sample: 20 samples in about two minutes rather than twenty.
  */
-async function holdSamples(gw: BenchGateway, mode: Mode, count: number): Promise<Sample[]> {
+async function periodMoments(count: number): Promise<number[]> {
+  const intoPeriod = Date.now() % PERIOD_MS;
+  await sleep((PERIOD_MS - intoPeriod + 1500) % PERIOD_MS);
+  const start = Date.now();
+  return Array.from({ length: count }, () => start + Math.random() * (PERIOD_MS - 6000)).sort(
+    (a, b) => a - b,
+  );
+}
+
+/** Each of `ends` against the first spawn accepted (and first model request) at or after it. */
+function firstAfter(ends: number[], accepted: number[], requests: number[]): Sample[] {
+  const after = (list: number[], t: number): number => Math.min(...list.filter((x) => x >= t)) - t;
+  return ends.map((t) => ({ accepted: after(accepted, t), firstRequest: after(requests, t) }));
+}
+
+/** Waits for every task named to be done; returns each one's accepted spawn time. */
+async function runsOf(gw: BenchGateway, ids: string[], what: string): Promise<number[]> {
+  const q = await until(
+    gw,
+    (q) => ids.every((id) => q.tasks.find((t) => t.id === id)?.state === "done"),
+    240_000,
+    what,
+  );
+  await sleep(RUN_END_FOLLOW_UPS_MS.at(-1)! + 1000);
+  return ids.map((id) => Date.parse(q.tasks.find((t) => t.id === id)!.run!.started_at));
+}
+
+/** The reference's adds: one period of CLI adds at random moments, all served by the next tick. */
+async function referenceAddSamples(gw: BenchGateway, count: number): Promise<Sample[]> {
+  const moments = await periodMoments(count);
+  const added: Array<{ id: string; added: number; prompt: string }> = [];
+  for (const [i, at] of moments.entries()) {
+    await sleep(Math.max(0, at - Date.now()));
+    const prompt = `Resume latency heartbeat add ${n2(i)}.`;
+    added.push({ ...(await cliAdd(gw, prompt)), prompt });
+  }
+  const starts = await runsOf(
+    gw,
+    added.map((a) => a.id),
+    "the reference's adds done",
+  );
+  return added.map((a, i) => ({
+    accepted: starts[i]! - a.added,
+    firstRequest: firstRequestAt(gw, (text) => text.includes(a.prompt)) - a.added,
+  }));
+}
+
+/**
+ * `count` quota holds on the provider, one after another (wake "due"): each ends 3–8 s after it
+ * is placed, with one task waiting on it (added after the hold, so its add finds it held).
+ */
+async function holdSamples(gw: BenchGateway, count: number): Promise<Sample[]> {
   const store = storeOf(gw);
   const samples: Sample[] = [];
   for (let i = 0; i < count; i++) {
@@ -199,10 +254,37 @@ async function holdSamples(gw: BenchGateway, mode: Mode, count: number): Promise
       return end;
     };
     samples.push(
-      await sampleOnce(gw, spreadOf(mode), `Resume latency ${mode} hold ${i}`, place, (a) => a),
+      await sampleOnce(gw, SPREAD_MS, `Resume latency due hold ${n2(i)}.`, place, (a) => a),
     );
   }
   return samples;
+}
+
+/**
+ * The reference's holds: right after a tick, one hold per whitelisted model, each ending at a
+ * random moment of the period, and as many tasks waiting (every model is held, so none can
+ * start before a hold ends). Each hold's end is measured to the first spawn accepted after it.
+ */
+async function referenceHoldSamples(gw: BenchGateway, count: number): Promise<Sample[]> {
+  const ends = await periodMoments(count);
+  const models = HOLD_MODELS.slice(0, count).map((m) => `fake/${m}`);
+  await storeOf(gw).mutate(NO_TASKS, (queue) => ({
+    queue: models.reduce(
+      (q, model, i) =>
+        placeHold(q, model, "model", { untilMs: ends[i]!, source: "message" }, Date.now()),
+      queue,
+    ),
+    result: null,
+  }));
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++)
+    ids.push((await cliAdd(gw, `Resume latency heartbeat hold ${n2(i)}.`)).id);
+  const starts = await runsOf(gw, ids, "the reference's held tasks done");
+  const requests = gw
+    .requestLog()
+    .filter((r) => r.text.includes("Resume latency heartbeat hold"))
+    .map((r) => r.at);
+  return firstAfter(ends, starts, requests);
 }
 
 /** Both gateways' CPU per minute over the same windows, idle (empty queues); and model requests meanwhile. */
@@ -237,7 +319,7 @@ function latencyRow(
     id,
     measure,
     result: fmt(d),
-    reference: `wake "heartbeat", 60 s (${heartbeat.length} samples): ${fmt(h)}`,
+    reference: `wake "heartbeat", 60 s (${heartbeat.length} samples in one period): ${fmt(h)}`,
     ratio: `${(h.median / Math.max(1, d.median)).toFixed(0)}× sooner (p50)`,
     target: target ? "p99 ≤ 1 s" : "",
     met: target ? d.p99 <= 1000 : null,
@@ -254,7 +336,8 @@ export async function resumeRows(opts: BenchOptions, log: (m: string) => void): 
   const ids = {
     add: "resume_add_to_spawn",
     hold: "resume_hold_end_to_spawn",
-    request: "resume_to_first_model_request",
+    addRequest: "resume_add_to_first_model_request",
+    holdRequest: "resume_hold_end_to_first_model_request",
     idle: "wake_idle_cpu",
   };
   if (opts.skipHost || !openclawInstalled()) {
@@ -264,18 +347,14 @@ export async function resumeRows(opts: BenchOptions, log: (m: string) => void): 
     return [
       skipped(ids.add, "Resume latency: add → spawn accepted", "p99 ≤ 1 s", why),
       skipped(ids.hold, "Resume latency: hold end → spawn accepted", "p99 ≤ 1 s", why),
-      skipped(ids.request, "Resume latency: → first model request", "", why),
+      skipped(ids.addRequest, "Resume latency: add → first model request", "", why),
+      skipped(ids.holdRequest, "Resume latency: hold end → first model request", "", why),
       skipped(ids.idle, "Idle gateway CPU: wake due vs heartbeat", "within noise", why),
     ];
   }
   const count = Math.max(5, Math.round(20 * Math.min(1, opts.scale)));
-  // The reference waits for its 60 s schedule each time (~30 s a sample): fewer samples of it.
-  const counts: Record<Mode, number> = {
-    due: count,
-    heartbeat: Math.max(3, Math.round(count / 2.5)),
-  };
   log(
-    `resume latency: two OpenClaw gateways (wake due: ${counts.due} samples, wake heartbeat: ${counts.heartbeat})…`,
+    `resume latency: two OpenClaw gateways (wake due and wake heartbeat, ${count} samples each)…`,
   );
   const started = await Promise.allSettled(
     MODES.map((m) =>
@@ -296,14 +375,18 @@ export async function resumeRows(opts: BenchOptions, log: (m: string) => void): 
     log("resume latency: idle CPU, both gateways over the same windows…");
     const idle = await idleCpu(both, opts);
     log("resume latency: adds, then hold ends (one at a time, both gateways at once)…");
-    const series = await Promise.all(
-      MODES.map(async (m) => ({
-        adds: await addSamples(both[m], m, counts[m]),
-        holds: await holdSamples(both[m], m, counts[m]),
-      })),
-    );
-    const adds = series.map((x) => x.adds);
-    const holds = series.map((x) => x.holds);
+    const [due, reference] = await Promise.all([
+      (async () => ({
+        adds: await addSamples(both.due, count),
+        holds: await holdSamples(both.due, count),
+      }))(),
+      (async () => ({
+        adds: await referenceAddSamples(both.heartbeat, count),
+        holds: await referenceHoldSamples(both.heartbeat, count),
+      }))(),
+    ]);
+    const adds = [due.adds, reference.adds];
+    const holds = [due.holds, reference.holds];
     const a = summarize(idle.cpu.due);
     const b = summarize(idle.cpu.heartbeat);
     const within = Math.abs(a.median - b.median) <= Math.max(60, 0.25 * b.median);
@@ -323,10 +406,17 @@ export async function resumeRows(opts: BenchOptions, log: (m: string) => void): 
         true,
       ),
       latencyRow(
-        ids.request,
-        'Resume latency: add and hold end → the run\'s first model request (wake "due")',
-        [...adds[0]!, ...holds[0]!].map((s) => s.firstRequest),
-        [...adds[1]!, ...holds[1]!].map((s) => s.firstRequest),
+        ids.addRequest,
+        'Resume latency: CLI add → the run\'s first model request (wake "due")',
+        adds[0]!.map((s) => s.firstRequest),
+        adds[1]!.map((s) => s.firstRequest),
+        false,
+      ),
+      latencyRow(
+        ids.holdRequest,
+        "Resume latency: a quota hold's end → the run's first model request (wake \"due\")",
+        holds[0]!.map((s) => s.firstRequest),
+        holds[1]!.map((s) => s.firstRequest),
         false,
       ),
       {
