@@ -32,6 +32,18 @@ export interface TickReport {
   next_wake?: { at: string; cause: string; agent: string } | null;
 }
 
+/** A run this gateway's dispatcher started: when, for which agent, and what woke the tick. */
+export interface RecentStart {
+  at: string;
+  agent: string;
+  task_id: string;
+  model: string;
+  trigger: WakeTrigger[];
+}
+
+/** How many recent starts the service remembers (for `task-manager.status`). */
+const RECENT_STARTS = 20;
+
 export interface ServiceDeps {
   /** Every agent served, in the gateway's order. */
   lanes: readonly Lane[];
@@ -83,6 +95,7 @@ export class TaskManagerService {
   #schedulers: Array<{ scheduler: Scheduler; agents: string[] }> = [];
   #chain: Promise<unknown> = Promise.resolve();
   #last: TickReport | null = null;
+  #starts: RecentStart[] = [];
   #stopped = false;
   #pending: WakeRequest | null = null;
   #draining = false;
@@ -115,6 +128,11 @@ export class TaskManagerService {
 
   get lastTick(): TickReport | null {
     return this.#last;
+  }
+
+  /** The last runs this dispatcher started, oldest first: what woke each start, for an operator. */
+  get recentStarts(): readonly RecentStart[] {
+    return this.#starts;
   }
 
   get lanes(): readonly Lane[] {
@@ -278,6 +296,16 @@ export class TaskManagerService {
       report.results.push({ ...toErrorStatus(err), agent: "(all)" });
     }
     this.#log.results(report.results);
+    for (const r of report.results)
+      if (r.status === "READY" && r.dispatched)
+        this.#starts.push({
+          at: report.at,
+          agent: r.agent,
+          task_id: r.dispatched.task_id,
+          model: r.dispatched.model,
+          trigger: report.trigger,
+        });
+    this.#starts.splice(0, Math.max(0, this.#starts.length - RECENT_STARTS));
     const used = process.cpuUsage(cpu);
     report.took_ms = Date.now() - started;
     report.cpu_us = used.user + used.system;

@@ -75,6 +75,7 @@ export async function statusSnapshot(
     paused: queue.paused,
     next,
     last_tick: deps.service()?.lastTick ?? null,
+    recent_starts: deps.service()?.recentStarts ?? [],
     next_tick: deps.service()?.nextRun()?.toISOString() ?? null,
     agents: await agentSummaries(deps),
   };

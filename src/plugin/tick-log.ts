@@ -36,11 +36,12 @@ export class TickLog {
   }
 }
 
-/** One result in a few words, for the debug log: agent, status, reason, what was settled. */
+/** One result in a few words, for the debug log: agent, status, reason, what it started and settled. */
 export function summary(r: LaneResult): string {
   const settled =
     r.status !== "ERROR" && r.settled?.length
       ? ` settled ${r.settled.map((s) => `${s.id}:${s.outcome}`).join(",")}`
       : "";
-  return `${r.agent}:${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${settled}`;
+  const started = r.status === "READY" && r.dispatched ? ` started ${r.dispatched.task_id}` : "";
+  return `${r.agent}:${r.status}${r.status === "DEFERRED" ? `/${r.reason}` : ""}${started}${settled}`;
 }

@@ -130,15 +130,37 @@ describe.skipIf(!bothHosts || !pgHere)(
       ["clawdbot", "openclaw"],
     ] as const)
       it(`a task added on the ${down} host while its gateway is down is started by the ${up} gateway at once`, async () => {
+        // A free gateway, not one still starting: the previous test restarted one of them.
+        await waitFor(
+          async () =>
+            (await hosts[up]!.call<{ last_tick: unknown }>("task-manager.status", {})).last_tick ??
+            undefined,
+          120_000,
+          `the ${up} gateway's service to have looked at the queue`,
+        );
         await hosts[down]!.stop();
         try {
-          const task = add(hosts[down]!, `Shared job while ${down} is down`);
-          const [started] = await allDone([task.id], `the ${up} gateway to run it`);
-          expect(ranOn(started!)).toEqual([up]);
-          const accepted = Date.parse(started!.run!.started_at) - Date.parse(task.added_at);
-          console.log(`FIGURE add on ${down} → spawn accepted by ${up}: ${accepted} ms`);
-          // Woken by the notification: nothing else was due for 30 minutes.
-          expect(accepted).toBeLessThan(10_000);
+          // Twice: an OpenClaw gateway's first run after its start (the previous test restarted
+          // it) is accepted ~1 s later than the next ones, as OpenClaw loads its run machinery.
+          for (const [n, which] of ["first", "second"].entries()) {
+            const task = add(hosts[down]!, `Shared job ${n} while ${down} is down`);
+            const [started] = await allDone([task.id], `the ${up} gateway to run it`);
+            expect(ranOn(started!)).toEqual([up]);
+            const accepted = Date.parse(started!.run!.started_at) - Date.parse(task.added_at);
+            // What woke the tick that started it, as the gateway tells: the database's
+            // notification (the schedule is yearly, the heartbeats off).
+            const status = await hosts[up]!.call<{
+              recent_starts: Array<{ task_id: string; trigger: string[] }>;
+            }>("task-manager.status", {});
+            const trigger = status.recent_starts.find((s) => s.task_id === task.id)?.trigger;
+            console.log(
+              `FIGURE add on ${down} → spawn accepted by ${up}, ${which} task: ${accepted} ms (tick woken by ${trigger})`,
+            );
+            expect(trigger).toContain("queue");
+            // A bound against a missed wake (the next look would be a year away), generous for
+            // a loaded machine; the figure above is what a user meets (INTEGRATION.md).
+            expect(accepted).toBeLessThan(10_000);
+          }
         } finally {
           await hosts[down]!.start();
         }

@@ -86,6 +86,10 @@ describe("the dispatcher wakes when work is due, not at the next heartbeat", () 
     expect(waited).toBeLessThanOrEqual(200); // the 100 ms debounce, plus a step
     expect(gw.spawned[0]!.prompt).toBe("added by the CLI");
     expect(s.lastTick!.trigger).toEqual(["queue"]);
+    // What an operator asks `task-manager.status`: which start, and what woke it.
+    expect(s.recentStarts).toEqual([
+      expect.objectContaining({ agent: "main", trigger: ["queue"], task_id: expect.any(String) }),
+    ]);
   });
 
   it("a burst of 1,000 adds is one tick, not 1,000", async () => {
