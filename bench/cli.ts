@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
 import { HOST_ENTRY, type BenchHome } from "../lib/bench-home.js";
@@ -72,6 +73,58 @@ export function cliVsNodeRow(opts: BenchOptions, home: BenchHome): Row {
       pairs: opts.cliPairs,
       check_ms: roundSummary(check, 2),
       node_ms: roundSummary(floor, 2),
+      ratio: Number(ratio.toFixed(3)),
+    },
+  };
+}
+
+/**
+ * This build's check against another build's, on the same queue: `TASK_MANAGER_BENCH_REFERENCE`
+ * names another checkout (its `dist/bin/task-manager.cjs` is run), e.g. a worktree of an older
+ * commit, so "the check did not get slower" is measured side by side in one run. Unset: skipped.
+ */
+export function cliVsReferenceRow(opts: BenchOptions, home: BenchHome): Row {
+  const base = {
+    id: "cli_check_vs_reference_build",
+    measure: "CLI check, this build vs a reference build",
+    target: "within noise (≤ 1.05×)",
+  };
+  const root = process.env.TASK_MANAGER_BENCH_REFERENCE;
+  const entry = root ? path.join(path.resolve(root), "dist", "bin", "task-manager.cjs") : null;
+  if (!entry || !existsSync(entry)) {
+    const why = entry
+      ? `skipped: no build at ${entry} (run npm install there)`
+      : "skipped: set TASK_MANAGER_BENCH_REFERENCE to another checkout (built) to compare";
+    return {
+      ...base,
+      result: "–",
+      reference: why,
+      ratio: "–",
+      met: null,
+      data: { skipped: true, reason: why },
+    };
+  }
+  const c = commands(home);
+  const ref: Command = {
+    ...c.check,
+    label: "reference check",
+    args: [entry, ...c.check.args.slice(1)],
+  };
+  const runs = interleave(c.check, ref, opts.cliPairs);
+  const ours = summarize(runs.a);
+  const theirs = summarize(runs.b);
+  const ratio = ours.median / theirs.median;
+  return {
+    ...base,
+    result: formatSpread(ours, ms),
+    reference: `${path.basename(path.resolve(root!))}: ${formatSpread(theirs, ms)}`,
+    ratio: `${ratio.toFixed(2)}×`,
+    met: ratio <= 1.05,
+    note: `reference: ${entry}; ${opts.cliPairs} interleaved pairs on the same ${opts.cliQueueTasks}-task queue`,
+    data: {
+      pairs: opts.cliPairs,
+      check_ms: roundSummary(ours, 2),
+      reference_ms: roundSummary(theirs, 2),
       ratio: Number(ratio.toFixed(3)),
     },
   };

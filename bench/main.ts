@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cliVsHostRow, cliVsNodeRow, memoryRow } from "./cli.js";
+import { cliVsHostRow, cliVsNodeRow, cliVsReferenceRow, memoryRow } from "./cli.js";
 import { configLoadRows } from "./config-load.js";
 import { contentionRow } from "./contention.js";
 import { makeHome, seedDeferredQueue, writeSessions } from "../lib/bench-home.js";
@@ -48,6 +48,7 @@ async function run(): Promise<Report> {
     if (wanted("cli")) {
       log("CLI check vs node -e 0…");
       rows.push(cliVsNodeRow(opts, home));
+      rows.push(cliVsReferenceRow(opts, home));
       log("CLI check vs the host's session check…");
       rows.push(cliVsHostRow(opts, home));
       log("peak memory…");
