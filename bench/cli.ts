@@ -4,7 +4,7 @@ import { PACKAGE_ROOT } from "../src/runtime/workspace.js";
 import { HOST_ENTRY, type BenchHome } from "../lib/bench-home.js";
 import type { BenchOptions } from "./options.js";
 import { interleave, maxRssMiB, rssMethod, type Command } from "./proc.js";
-import type { Row } from "./report.js";
+import { type Row, skippedRow } from "./report.js";
 import { formatSpread, roundSummary, summarize } from "./statistics.js";
 
 export const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
@@ -95,14 +95,7 @@ export function cliVsReferenceRow(opts: BenchOptions, home: BenchHome): Row {
     const why = entry
       ? `skipped: no build at ${entry} (run npm install there)`
       : "skipped: set TASK_MANAGER_BENCH_REFERENCE to another checkout (built) to compare";
-    return {
-      ...base,
-      result: "–",
-      reference: why,
-      ratio: "–",
-      met: null,
-      data: { skipped: true, reason: why },
-    };
+    return skippedRow(base.id, base.measure, base.target, why);
   }
   const c = commands(home);
   const ref: Command = {
@@ -141,14 +134,7 @@ export function cliVsHostRow(opts: BenchOptions, home: BenchHome): Row {
     const why = opts.skipHost
       ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
       : `skipped: host not installed at ${HOST_ENTRY} (run scripts/install-hosts.sh)`;
-    return {
-      ...base,
-      result: "–",
-      reference: why,
-      ratio: "–",
-      met: null,
-      data: { skipped: true, reason: why },
-    };
+    return skippedRow(base.id, base.measure, base.target, why);
   }
   const c = commands(home);
   const runs = interleave(c.check, c.sessions, opts.hostPairs, 1);

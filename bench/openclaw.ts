@@ -13,21 +13,10 @@ import {
 } from "./gateway.js";
 import type { BenchOptions } from "./options.js";
 import { interleave, type Command } from "./proc.js";
-import type { Row } from "./report.js";
+import { type Row, skippedRow } from "./report.js";
 import { formatSpread, roundSummary, summarize } from "./statistics.js";
 
 const ms = (v: number): string => `${v.toFixed(v < 100 ? 1 : 0)} ms`;
-
-const skipped = (id: string, measure: string, target: string, why: string): Row => ({
-  id,
-  measure,
-  result: "–",
-  reference: why,
-  ratio: "–",
-  target,
-  met: null,
-  data: { skipped: true, reason: why },
-});
 
 /**
  * The OpenClaw rows, all against one real OpenClaw 2026.9.6 gateway on Node 24 with three busy
@@ -48,9 +37,9 @@ export async function openclawRows(opts: BenchOptions, log: (m: string) => void)
       ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
       : `skipped: OpenClaw or Node 24 not installed (${OPENCLAW_ENTRY}; run scripts/install-hosts.sh)`;
     return [
-      skipped(ids[0], "OpenClaw: CLI check on Node 24", "≤ 1.3×", why),
-      skipped(ids[1], "OpenClaw: observing the host", "", why),
-      skipped(ids[2], "OpenClaw: idle plugin tick", "0 requests", why),
+      skippedRow(ids[0], "OpenClaw: CLI check on Node 24", "≤ 1.3×", why),
+      skippedRow(ids[1], "OpenClaw: observing the host", "", why),
+      skippedRow(ids[2], "OpenClaw: idle plugin tick", "0 requests", why),
     ];
   }
   log("OpenClaw: starting a private gateway (tens of seconds)…");

@@ -12,7 +12,7 @@ import { createPageHandler, type PageHandler } from "../src/page/handler.js";
 import { seedDeferredQueue, type BenchHome } from "../lib/bench-home.js";
 import { OPENCLAW_ENTRY, openclawInstalled, processCpuMs, startBenchGateway } from "./gateway.js";
 import type { BenchOptions } from "./options.js";
-import type { Row } from "./report.js";
+import { type Row, skippedRow } from "./report.js";
 import { formatMs, formatSpread, roundSummary, summarize } from "./statistics.js";
 
 const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "task-manager.cjs");
@@ -255,13 +255,7 @@ export async function gatewayIdlePageRow(opts: BenchOptions, home: BenchHome): P
     const why = opts.skipHost
       ? "skipped (quick mode or TASK_MANAGER_BENCH_SKIP_HOST=1)"
       : `skipped: OpenClaw not installed at ${OPENCLAW_ENTRY} (run scripts/install-hosts.sh)`;
-    return {
-      ...base,
-      result: "–",
-      reference: why,
-      ratio: "–",
-      data: { skipped: true, reason: why },
-    };
+    return skippedRow(base.id, base.measure, base.target, why);
   }
   const tasks = 1000;
   // A schedule that never fires in the run: the plugin's own ticks would land in some windows only.

@@ -14,6 +14,18 @@ export interface Row {
   data: Record<string, Summary | number | string | boolean | null>;
 }
 
+/** A row that could not be measured here, saying why (quick mode, a host not installed…). */
+export const skippedRow = (id: string, measure: string, target: string, why: string): Row => ({
+  id,
+  measure,
+  result: "–",
+  reference: why,
+  ratio: "–",
+  target,
+  met: null,
+  data: { skipped: true, reason: why },
+});
+
 export interface Report {
   generated_at: string;
   node: string;
