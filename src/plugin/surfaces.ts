@@ -75,7 +75,9 @@ export async function statusSnapshot(
     paused: queue.paused,
     next,
     last_tick: deps.service()?.lastTick ?? null,
-    recent_starts: deps.service()?.recentStarts ?? [],
+    recent_starts: (deps.service()?.recentStarts ?? []).filter(
+      (s) => s.agent === ctx.policy.agentId,
+    ),
     next_tick: deps.service()?.nextRun()?.toISOString() ?? null,
     agents: await agentSummaries(deps),
   };
