@@ -130,19 +130,28 @@ describe.skipIf(!bothHosts || !pgHere)(
       ["clawdbot", "openclaw"],
     ] as const)
       it(`a task added on the ${down} host while its gateway is down is started by the ${up} gateway at once`, async () => {
-        // A free gateway, not one still starting: the previous test restarted one of them.
-        await waitFor(
-          async () =>
-            (await hosts[up]!.call<{ last_tick: unknown }>("task-manager.status", {})).last_tick ??
-            undefined,
-          120_000,
-          `the ${up} gateway's service to have looked at the queue`,
-        );
+        /**
+         * A free gateway with nothing due: its service has looked at the queue (the previous
+         * test restarted one of them) and no look of its own is pending (the follow-ups after
+         * a run's end come 1.5 s and 5 s after it). Only the notification can then wake it.
+         */
+        const quiet = (): Promise<true> =>
+          waitFor(
+            async () => {
+              const { last_tick } = await hosts[up]!.call<{
+                last_tick: { next_wake: unknown } | null;
+              }>("task-manager.status", {});
+              return last_tick && !last_tick.next_wake ? true : undefined;
+            },
+            120_000,
+            `the ${up} gateway to have looked at the queue with nothing left due`,
+          );
         await hosts[down]!.stop();
         try {
           // Twice: an OpenClaw gateway's first run after its start (the previous test restarted
           // it) is accepted ~1 s later than the next ones, as OpenClaw loads its run machinery.
           for (const [n, which] of ["first", "second"].entries()) {
+            await quiet();
             const task = add(hosts[down]!, `Shared job ${n} while ${down} is down`);
             const [started] = await allDone([task.id], `the ${up} gateway to run it`);
             expect(ranOn(started!)).toEqual([up]);
