@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliJson, tempDir } from "../helpers/cli.js";
 import { launchChromium, type Browser } from "./lib/browser.js";
 import { card, until } from "./lib/page.js";
-import { startServe, type Served } from "./lib/serve.js";
+import { closeAll, startServe, type Served } from "./lib/serve.js";
 
 let t: { dir: string; cleanup: () => void };
 let served: Served | null = null;
@@ -31,15 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    try {
-      expect(await served?.stop()).toBe(0);
-    } finally {
-      t.cleanup();
-    }
-  }
+  expect(await closeAll({ browser, served, cleanup: t.cleanup })).toBe(0);
 });
 
 describe("the page in a frame that runs no scripts", () => {

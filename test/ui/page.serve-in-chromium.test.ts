@@ -20,7 +20,7 @@ import {
   shownNonZero,
   until,
 } from "./lib/page.js";
-import { startServe, type Served } from "./lib/serve.js";
+import { closeAll, startServe, type Served } from "./lib/serve.js";
 
 const OUTPUT = path.join(ROOT, ".cache", "test-output", "status-page");
 
@@ -61,16 +61,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // Each step runs even when an earlier one throws: no browser or server may outlive the test.
-  try {
-    await browser?.close();
-  } finally {
-    try {
-      expect(await served?.stop()).toBe(0);
-    } finally {
-      t.cleanup();
-    }
-  }
+  expect(await closeAll({ browser, served, cleanup: t.cleanup })).toBe(0);
 });
 
 describe("task-manager serve, driven in headless Chromium", () => {

@@ -10,7 +10,7 @@ import { emptyQueue, type Queue } from "../../src/core/queue-model.js";
 import { addTask } from "../../src/core/tasks.js";
 import { ROOT, tempDir } from "../helpers/cli.js";
 import { launchChromium, type Browser } from "./lib/browser.js";
-import { startServe, type Served } from "./lib/serve.js";
+import { closeAll, startServe, type Served } from "./lib/serve.js";
 
 const OUTPUT = path.join(ROOT, ".cache", "test-output", "status-page");
 const MODEL = "google/gemini-2.5-flash";
@@ -89,15 +89,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    try {
-      await served?.stop();
-    } finally {
-      t.cleanup();
-    }
-  }
+  await closeAll({ browser, served, cleanup: t.cleanup });
 });
 
 describe("budgets, pacing and spend per day on the page (serve, headless Chromium)", () => {

@@ -47,3 +47,26 @@ export async function startServe(workspace: string, env: NodeJS.ProcessEnv): Pro
   parsed.search = "";
   return { url, base: parsed.href, token, child, stderr: () => err, stop };
 }
+
+/**
+ * The end of a page test: closes the browser, stops serve and removes the test's folder, each
+ * step even when an earlier one throws, so no browser or server outlives the test. Resolves to
+ * serve's exit code (0: it stopped cleanly on SIGTERM).
+ */
+export async function closeAll(parts: {
+  browser: { close(): Promise<void> } | null;
+  served: Served | null;
+  cleanup: () => void;
+}): Promise<number | null | undefined> {
+  let code: number | null | undefined;
+  try {
+    await parts.browser?.close();
+  } finally {
+    try {
+      code = await parts.served?.stop();
+    } finally {
+      parts.cleanup();
+    }
+  }
+  return code;
+}
